@@ -1,0 +1,50 @@
+"""Errors raised by qml, each named after what went wrong.
+
+Every class subclasses the built-in exception a user would expect
+(``ValueError`` for bad values, ``TypeError`` for bad types, ...), so
+``except ValueError`` keeps working, while the message says what to do.
+"""
+
+from __future__ import annotations
+
+
+class QMLError(Exception):
+    """Base class of every error raised on purpose by qml."""
+
+
+class ConfigurationError(QMLError, ValueError):
+    """An argument, option or name is not valid; the message lists the valid choices."""
+
+
+class BackendError(ConfigurationError):
+    """A backend string or backend option is not valid or cannot serve this circuit."""
+
+
+class DataError(QMLError, ValueError):
+    """Input data is malformed: wrong shape, non-finite values, mismatched lengths, bad file."""
+
+
+class NonFiniteLossError(QMLError, FloatingPointError):
+    """Training produced a NaN or infinite loss; the last good checkpoint is left intact."""
+
+
+class CredentialsError(QMLError, RuntimeError):
+    """No IBM Quantum credentials were found; the message says how to provide them."""
+
+
+class CostLimitError(QMLError, RuntimeError):
+    """A planned hardware run would exceed ``max_jobs`` or ``max_shots``."""
+
+
+class JobFailedError(QMLError, RuntimeError):
+    """A hardware job failed, was cancelled, timed out or could not be found."""
+
+    def __init__(self, message: str, job_id: str | None = None):
+        super().__init__(message)
+        self.job_id = job_id
+
+
+def one_of(kind: str, name: object, valid) -> ConfigurationError:
+    """Return a ConfigurationError for an unknown ``name``, listing the ``valid`` choices."""
+    choices = ", ".join(repr(v) for v in sorted(valid))
+    return ConfigurationError(f"unknown {kind} {name!r}; valid choices are: {choices}")

@@ -1,0 +1,254 @@
+"""``Molecule``: a validated geometry + basis + active space, and its qubit Hamiltonian.
+
+Coordinates are Angstrom at the API and converted to Bohr for PennyLane.
+The Hamiltonian, its sparse matrix and the exact energy are computed once and cached
+on the instance.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..errors import ConfigurationError
+from . import catalog as _catalog
+
+#: 1 Angstrom in Bohr (CODATA 2018, as used by PySCF).
+ANGSTROM_TO_BOHR = 1.0 / 0.52917721092
+
+#: Nuclear charges of the elements this package is tested on (H..Ar).
+ATOMIC_NUMBERS = {
+    s: z
+    for z, s in enumerate(
+        "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar".split(), start=1
+    )
+}
+
+#: Largest Hamiltonian built by default (qubits); pass ``max_qubits`` to go further.
+MAX_QUBITS = 20
+
+
+class Molecule:
+    """A molecule for qubit-Hamiltonian chemistry.
+
+    Args:
+        symbols: atomic symbols, e.g. ``["Li", "H"]``.
+        coordinates: Cartesian coordinates in Angstrom, shape ``(n_atoms, 3)`` (or flat ``(3 n_atoms,)``).
+        charge: net charge (int).
+        multiplicity: spin multiplicity ``2S + 1`` (int >= 1).
+        basis: Gaussian basis set name understood by PennyLane and PySCF (default ``"sto-3g"``).
+        active_electrons: electrons in the active space (``None``: all).
+        active_orbitals: spatial orbitals in the active space (``None``: all).
+        name: optional label (set by :meth:`from_name`).
+        max_qubits: refuse active spaces wider than this many qubits.
+
+    Attributes:
+        symbols (tuple[str]), coordinates (ndarray ``(n_atoms, 3)``, Angstrom), charge, multiplicity,
+        basis, active_electrons, active_orbitals, name, r (float or None: the catalog parameter).
+
+    Raises:
+        ConfigurationError: unknown element, wrong coordinate shape, non-finite or coincident atoms,
+            an electron count incompatible with the multiplicity, or an active space that is
+            inconsistent or too large.
+        TypeError: a non-integer charge/multiplicity/active size or a non-string basis.
+    """
+
+    def __init__(self, symbols, coordinates, *, charge: int = 0, multiplicity: int = 1,
+                 basis: str = "sto-3g", active_electrons: int | None = None,
+                 active_orbitals: int | None = None, name: str | None = None,
+                 max_qubits: int = MAX_QUBITS):
+        if isinstance(symbols, str):
+            raise ConfigurationError(f"symbols must be a list of element symbols such as ['H', 'H'], got the string {symbols!r}")
+        symbols = tuple(symbols)
+        unknown = [s for s in symbols if s not in ATOMIC_NUMBERS]
+        if not symbols or unknown:
+            raise ConfigurationError(
+                f"unknown element symbol(s) {unknown or symbols!r}; use capitalised symbols from "
+                f"{', '.join(ATOMIC_NUMBERS)}"
+            )
+        coords = np.asarray(coordinates, dtype=float)
+        if coords.ndim == 1 and coords.size == 3 * len(symbols):
+            coords = coords.reshape(-1, 3)
+        if coords.shape != (len(symbols), 3):
+            raise ConfigurationError(
+                f"coordinates must have shape ({len(symbols)}, 3) for {len(symbols)} atoms (Angstrom), "
+                f"got shape {coords.shape}"
+            )
+        if not np.all(np.isfinite(coords)):
+            raise ConfigurationError("coordinates contain NaN or infinite values")
+        if len(symbols) > 1:
+            d = np.linalg.norm(coords[:, None] - coords[None], axis=-1) + np.eye(len(symbols)) * 1e9
+            if d.min() < 0.1:
+                raise ConfigurationError(
+                    f"two atoms are {d.min():.3g} Angstrom apart; coordinates are in Angstrom, "
+                    "check the units and that no atom is duplicated"
+                )
+        self.symbols = symbols
+        self.coordinates = coords
+        self.charge = _int("charge", charge)
+        self.multiplicity = _int("multiplicity", multiplicity)
+        if self.multiplicity < 1:
+            raise ConfigurationError(f"multiplicity must be >= 1 (1 singlet, 2 doublet, ...), got {multiplicity}")
+        if not isinstance(basis, str):
+            raise TypeError(f"basis must be a string such as 'sto-3g', got {type(basis).__name__}")
+        self.basis = basis
+        self.name = name
+        self.r: float | None = None
+
+        total = sum(ATOMIC_NUMBERS[s] for s in symbols) - self.charge
+        if total < 1:
+            raise ConfigurationError(f"charge {self.charge} leaves {total} electrons; a molecule needs at least one")
+        if (total - (self.multiplicity - 1)) % 2 or self.multiplicity - 1 > total:
+            raise ConfigurationError(
+                f"{total} electrons cannot have multiplicity {self.multiplicity}: an even electron count "
+                "needs an odd multiplicity (1, 3, ...) and an odd count an even one (2, 4, ...); "
+                "fix charge or multiplicity"
+            )
+        self.total_electrons = total
+        self.active_electrons = None if active_electrons is None else _int("active_electrons", active_electrons)
+        self.active_orbitals = None if active_orbitals is None else _int("active_orbitals", active_orbitals)
+        self._check_active_space(_int("max_qubits", max_qubits))
+        self._cache: dict = {}
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def from_name(cls, name: str, r: float, *, basis: str = "sto-3g", active_electrons="default",
+                  active_orbitals="default", **kwargs) -> "Molecule":
+        """Build a catalog molecule (see :mod:`qml.chem.catalog`) at parameter ``r`` (Angstrom).
+
+        Args:
+            name: catalog name: ``"H2"``, ``"HeH+"``, ``"LiH"``, ``"BeH2"``, ``"H2O"`` or ``"H4"``.
+            r: bond length / spacing in Angstrom, inside the entry's physical range.
+            basis: basis set name.
+            active_electrons, active_orbitals: ``"default"`` keeps the catalog's active space;
+                ``None`` means all electrons / orbitals.
+            **kwargs: passed to :class:`Molecule` (e.g. ``max_qubits``).
+
+        Returns:
+            Molecule: with ``name`` and ``r`` set.
+
+        Raises:
+            ConfigurationError: unknown name (the message lists the valid ones) or ``r`` out of range.
+        """
+        entry = _catalog.get(name)
+        r = entry.check_r(r)
+        ae = entry.active_electrons if active_electrons == "default" else active_electrons
+        ao = entry.active_orbitals if active_orbitals == "default" else active_orbitals
+        mol = cls(entry.symbols, entry.geometry(r), charge=entry.charge, multiplicity=entry.multiplicity,
+                  basis=basis, active_electrons=ae, active_orbitals=ao, name=name, **kwargs)
+        mol.r = r
+        return mol
+
+    def _check_active_space(self, max_qubits: int) -> None:
+        ae, ao = self.active_electrons, self.active_orbitals
+        n_unpaired = self.multiplicity - 1
+        if ae is not None:
+            if not 1 <= ae <= self.total_electrons:
+                raise ConfigurationError(
+                    f"active_electrons must be between 1 and the {self.total_electrons} electrons of the molecule, got {ae}"
+                )
+            if (self.total_electrons - ae) % 2:
+                raise ConfigurationError(
+                    f"active_electrons={ae} leaves an odd number of core electrons ({self.total_electrons - ae}); "
+                    "core orbitals are doubly occupied, so use an active electron count of the same parity as "
+                    f"{self.total_electrons}"
+                )
+            if ae < n_unpaired:
+                raise ConfigurationError(
+                    f"multiplicity {self.multiplicity} needs at least {n_unpaired} active electrons, got {ae}"
+                )
+        if ao is not None and ao < 1:
+            raise ConfigurationError(f"active_orbitals must be >= 1, got {ao}")
+        n_elec = self.n_electrons
+        n_orb = self.n_orbitals
+        if ao is not None:
+            n_core = (self.total_electrons - n_elec) // 2
+            n_total = self.n_orbitals_total
+            if n_core + ao > n_total:
+                raise ConfigurationError(
+                    f"the active space ({n_elec} electrons, {ao} orbitals) plus {n_core} frozen core orbitals "
+                    f"needs {n_core + ao} orbitals but the {self.basis} basis has {n_total}; use active_orbitals <= "
+                    f"{n_total - n_core}"
+                )
+        n_alpha = (n_elec + n_unpaired) // 2
+        if n_alpha > n_orb:
+            raise ConfigurationError(
+                f"{n_elec} active electrons (multiplicity {self.multiplicity}) do not fit in {n_orb} active orbitals; "
+                f"use active_orbitals >= {n_alpha}"
+            )
+        if 2 * n_orb > max_qubits:
+            raise ConfigurationError(
+                f"the active space has {n_orb} orbitals = {2 * n_orb} qubits, more than max_qubits={max_qubits}; "
+                "pass a smaller active space, e.g. active_electrons=2, active_orbitals=4 "
+                "(or raise max_qubits if you have the memory and time)"
+            )
+
+    # ---------------------------------------------------------------- sizes
+    @property
+    def n_electrons(self) -> int:
+        """Number of active electrons."""
+        return self.total_electrons if self.active_electrons is None else self.active_electrons
+
+    @functools.cached_property
+    def n_orbitals_total(self) -> int:
+        """Number of spatial orbitals of the basis set (from PySCF)."""
+        return int(self.to_pyscf().nao_nr())
+
+    @property
+    def n_orbitals(self) -> int:
+        """Number of active spatial orbitals."""
+        if self.active_orbitals is not None:
+            return self.active_orbitals
+        n_core = (self.total_electrons - self.n_electrons) // 2
+        return self.n_orbitals_total - n_core
+
+    @property
+    def n_qubits(self) -> int:
+        """Number of qubits of the Jordan-Wigner Hamiltonian: two per active spatial orbital."""
+        return 2 * self.n_orbitals
+
+    @property
+    def coordinates_bohr(self) -> np.ndarray:
+        """Coordinates in Bohr, shape ``(n_atoms, 3)``."""
+        return self.coordinates * ANGSTROM_TO_BOHR
+
+    # ---------------------------------------------------------------- interop
+    def to_pyscf(self):
+        """Return the equivalent ``pyscf.gto.Mole`` (built, quiet, Angstrom)."""
+        from pyscf import gto
+
+        atom = [(s, tuple(c)) for s, c in zip(self.symbols, self.coordinates)]
+        return gto.M(atom=atom, basis=self.basis, charge=self.charge, spin=self.multiplicity - 1,
+                     unit="Angstrom", verbose=0)
+
+    def to_pennylane(self):
+        """Return the equivalent ``pennylane.qchem.Molecule`` (coordinates in Bohr)."""
+        import pennylane as qp
+
+        return qp.qchem.Molecule(list(self.symbols), self.coordinates_bohr, charge=self.charge,
+                                 mult=self.multiplicity, basis_name=self.basis, unit="bohr")
+
+    # ---------------------------------------------------------------- dunder
+    def __repr__(self) -> str:
+        label = f"{self.name!r}, r={self.r}" if self.name else f"symbols={list(self.symbols)}"
+        space = (f"active=({self.n_electrons}e, {self.n_orbitals}o)"
+                 if self.active_electrons is not None or self.active_orbitals is not None else "full space")
+        extra = "" if self.charge == 0 and self.multiplicity == 1 else f", charge={self.charge}, multiplicity={self.multiplicity}"
+        return f"Molecule({label}, basis={self.basis!r}{extra}, {space}, {self.n_qubits} qubits)"
+
+    def _key(self):
+        return (self.symbols, self.coordinates.round(10).tobytes(), self.charge, self.multiplicity,
+                self.basis, self.active_electrons, self.active_orbitals)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Molecule) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+def _int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return int(value)

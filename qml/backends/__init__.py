@@ -18,6 +18,7 @@ from .pennylane import AER_BASIS, PennyLaneBackend, fake_device, fake_device_nam
 
 BACKENDS = {
     "auto": "measures the exact simulators on the first batch and keeps the fastest",
+    "fast": "qml's batched torch statevector simulator (qml.sim), backprop, one broadcast execution per batch",
     "default.qubit": "PennyLane's reference simulator, torch backprop, one broadcast execution per batch",
     "lightning.qubit": "PennyLane Lightning C++ simulator, adjoint differentiation",
     "aer": "Qiskit Aer; exact statevector when shots=None, sampled otherwise (parameter-shift gradients)",

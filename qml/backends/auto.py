@@ -55,3 +55,76 @@ def cached_decision(key: tuple) -> str | None:
 
 def remember(key: tuple, name: str) -> None:
     _DECISIONS[key] = name
+
+
+class AutoBackend:
+    """Backend ``"auto"``: on the first batch, time the exact simulators and keep the fastest.
+
+    With ``shots`` set, ``auto`` means ``default.qubit`` with sampling (no timing needed).
+    ``chosen`` holds the name picked and ``timings`` the seconds measured per candidate.
+    """
+
+    name = "auto"
+
+    def __init__(self, *, n_qubits: int, shots=None, seed=None, candidates=None):
+        from .pennylane import MAX_QUBITS
+
+        self.n_qubits, self.shots, self.seed = n_qubits, shots, seed
+        self.exact = shots is None
+        self.candidates = tuple(candidates or available_candidates())
+        limit = max(MAX_QUBITS.get(c, 24) for c in self.candidates)
+        if n_qubits > limit:
+            raise BackendError(f"the circuit needs {n_qubits} qubits; the local simulators take at most {limit}")
+        self.chosen: str | None = "default.qubit" if shots is not None else None
+        self.timings: dict[str, float] = {}
+
+    def make_executor(self, spec):
+        return _AutoExecutor(self, spec)
+
+    def __repr__(self):
+        return f"AutoBackend(chosen={self.chosen!r}, timings={ {k: round(v, 5) for k, v in self.timings.items()} })"
+
+
+def available_candidates() -> tuple[str, ...]:
+    """The exact simulators ``auto`` measures; the fast torch simulator joins when present."""
+    try:
+        from ..sim import FastDevice  # noqa: F401
+
+        return ("fast",) + EXACT_CANDIDATES
+    except ImportError:
+        return EXACT_CANDIDATES
+
+
+class _AutoExecutor:
+    def __init__(self, auto: AutoBackend, spec):
+        self.auto, self.spec = auto, spec
+        self._run = None
+
+    def _executor_for(self, name):
+        from . import resolve
+
+        return resolve(name, n_qubits=self.spec.n_qubits, shots=self.auto.shots, seed=self.auto.seed).make_executor(self.spec)
+
+    def _decide(self, inputs, weights):
+        key = (self.spec, int(inputs.shape[0]), inputs.dtype, inputs.requires_grad, weights.requires_grad)
+        name = self.auto.chosen or cached_decision(key)
+        if name is None:
+            executors = {}
+
+            def trial(candidate):
+                if candidate not in executors:
+                    executors[candidate] = self._executor_for(candidate)
+                x = inputs.detach().clone().requires_grad_(inputs.requires_grad)
+                w = weights.detach().clone().requires_grad_(True)
+                executors[candidate](x, w).sum().backward()
+
+            name, timings = fastest(self.auto.candidates, trial, repeats=2)
+            self.auto.timings = timings
+            remember(key, name)
+        self.auto.chosen = name
+        self._run = self._executor_for(name)
+
+    def __call__(self, inputs, weights):
+        if self._run is None:
+            self._decide(inputs, weights)
+        return self._run(inputs, weights)

@@ -11,7 +11,7 @@ import torch
 from ..errors import BackendError
 
 #: Largest circuit each simulator accepts (a statevector of 2**n complex128 amplitudes per sample).
-MAX_QUBITS = {"default.qubit": 24, "lightning.qubit": 28, "aer": 28}
+MAX_QUBITS = {"fast": 24, "default.qubit": 24, "lightning.qubit": 28, "aer": 28}
 
 #: Gates the Aer path decomposes to before routing on a fake device's coupling map.
 AER_BASIS = frozenset(
@@ -80,6 +80,11 @@ class PennyLaneBackend:
                 f"the circuit needs {n_qubits} qubits but {where} {limit}; use fewer qubits "
                 "or a larger backend (see qml.backends.BACKENDS)"
             )
+        if name == "fast" and shots is not None:
+            raise BackendError(
+                "the 'fast' backend computes exact expectation values only; for shots use "
+                "'default.qubit', 'aer' or 'aer:<FakeDevice>'"
+            )
         self.exact = shots is None and self._fake is None
         if self._fake is not None and shots is None:
             # A noisy device samples: exact expectation values would hide the noise model's shot noise.
@@ -87,7 +92,7 @@ class PennyLaneBackend:
 
     @property
     def diff_method(self) -> str:
-        if self.name == "default.qubit" and self.shots is None:
+        if self.name in ("fast", "default.qubit") and self.shots is None:
             return "backprop"
         if self.name == "lightning.qubit" and self.shots is None:
             return "adjoint"
@@ -100,6 +105,10 @@ class PennyLaneBackend:
 
     def device(self, n_qubits: int):
         kwargs = {}
+        if self.name == "fast":
+            from ..sim import FastDevice
+
+            return FastDevice(wires=n_qubits)
         if self.name == "default.qubit":
             return qp.device("default.qubit", wires=n_qubits, seed=self.seed)
         if self.name == "lightning.qubit":

@@ -1,0 +1,203 @@
+"""QuantumLayer: a parameterized circuit as a ``torch.nn.Module``."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import nn
+
+from . import backends as _backends
+from .circuits import make_spec
+from .circuits.spec import CircuitSpec
+from .errors import DataError
+
+
+class QuantumLayer(nn.Module):
+    """Run ``embedding(inputs) -> ansatz(weights) -> measurements`` as a torch layer.
+
+    A batch of shape ``(B, F)`` runs as one broadcast execution on backends that
+    support it (``default.qubit``, ``fast``); others run one circuit per sample.
+
+    Args:
+        n_qubits: number of wires.
+        n_inputs: features per sample ``F`` (default: what the embedding takes on ``n_qubits``).
+        embedding: ``"angle"``, ``"amplitude"``, ``"iqp"`` or ``"reupload"``.
+        ansatz: ``"hardware_efficient"``, ``"strongly_entangling"`` or ``"basic_entangler"``.
+        layers: number of ansatz layers.
+        observables: ``None`` (Pauli-Z on each wire) or a list of PennyLane observables.
+        circuit: instead of catalog names, a top-level function ``circuit(inputs, weights)``
+            that applies gates and returns a list of ``qp.expval(...)``; needs ``weight_shape``
+            and ``n_inputs``.
+        weight_shape: shape of the weights of a custom ``circuit``.
+        backend: a backend string (see ``qml.backends.BACKENDS``), default ``"auto"``.
+        shots: ``None`` (exact) or a positive number of shots.
+        seed: seed of the shot sampler.
+        init_scale: weights start uniform in ``[-init_scale * pi, init_scale * pi]``.
+        backend_options: options for ``ibm:`` backends (resilience level, mode, ...).
+
+    Shapes:
+        input ``(B, F)`` or ``(F,)``; output ``(B, n_outputs)`` or ``(n_outputs,)``.
+
+    Raises:
+        ConfigurationError: unknown embedding/ansatz/backend, bad sizes or shots (at construction).
+        DataError: inputs of the wrong feature count or with NaN/inf (at call time).
+    """
+
+    def __init__(
+        self,
+        n_qubits: int,
+        *,
+        n_inputs: int | None = None,
+        embedding: str = "angle",
+        ansatz: str = "strongly_entangling",
+        layers: int = 2,
+        observables=None,
+        circuit: Callable | None = None,
+        weight_shape=None,
+        backend="auto",
+        shots: int | None = None,
+        seed: int | None = None,
+        init_scale: float = 0.1,
+        backend_options: dict | None = None,
+    ):
+        super().__init__()
+        self.spec: CircuitSpec = make_spec(
+            n_qubits=n_qubits,
+            n_inputs=n_inputs,
+            embedding=embedding,
+            ansatz=ansatz,
+            layers=layers,
+            observables=observables,
+            circuit=circuit,
+            weight_shape=weight_shape,
+        )
+        self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
+        self.shots, self.seed = shots, seed
+        self._backend_options = dict(backend_options or {})
+        # Validate the backend now (unknown names, width, shots) rather than at the first batch.
+        self._backend = _backends.resolve(
+            backend, n_qubits=self.spec.n_qubits, shots=shots, seed=seed, **self._backend_options
+        )
+        self._executor = None
+        self.weights = nn.Parameter(torch.empty(self.spec.weight_shape, dtype=torch.float64))
+        self.init_scale = float(init_scale)
+        self.reset_parameters()
+
+    # -- construction -----------------------------------------------------------------
+    def reset_parameters(self) -> None:
+        with torch.no_grad():
+            self.weights.uniform_(-math.pi * self.init_scale, math.pi * self.init_scale)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.spec.n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.spec.n_outputs
+
+    @property
+    def backend(self):
+        """The resolved backend object (``backend.name`` says which simulator actually runs)."""
+        return self._backend
+
+    def executor(self):
+        if self._executor is None:
+            self._executor = self._backend.make_executor(self.spec)
+        return self._executor
+
+    # -- forward ----------------------------------------------------------------------
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        inputs = check_inputs(inputs, self.spec.n_inputs, where="QuantumLayer")
+        single = inputs.ndim == 1
+        x = inputs.unsqueeze(0) if single else inputs
+        out = self.executor()(x, self.weights)
+        return out[0] if single else out
+
+    # -- pickling: executors hold devices and QNodes, rebuilt on demand ------------------
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_executor"] = None
+        state["_backend"] = None
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._backend = _backends.resolve(
+            self.backend_name, n_qubits=self.spec.n_qubits, shots=self.shots, seed=self.seed,
+            **self._backend_options,
+        )
+
+    # -- inspection -------------------------------------------------------------------
+    def specs(self) -> dict:
+        """Gate count, depth and two-qubit gate count of the circuit (after template decomposition)."""
+        return circuit_resources(self.spec, self.weights.detach())
+
+    def draw(self, style: str = "text", inputs=None):
+        """Draw the circuit: a string (``style="text"``) or a matplotlib Figure (``style="mpl"``)."""
+        return draw_spec(self.spec, self.weights.detach(), style=style, inputs=inputs)
+
+    def extra_repr(self) -> str:
+        s = self.spec
+        name = "custom circuit" if s.circuit is not None else f"{s.embedding} -> {s.ansatz} x{s.layers}"
+        return (
+            f"{name}, n_qubits={s.n_qubits}, n_inputs={s.n_inputs}, n_outputs={self.n_outputs}, "
+            f"weights={tuple(s.weight_shape)}, backend={self.backend_name!r}"
+        )
+
+
+def check_inputs(inputs, n_features: int, *, where: str) -> torch.Tensor:
+    """Validate a feature batch: a float tensor of shape ``(B, n_features)`` or ``(n_features,)``.
+
+    Raises:
+        TypeError: not a tensor/array of floats.
+        DataError: wrong feature count, empty batch, or NaN/inf values.
+    """
+    if not isinstance(inputs, torch.Tensor):
+        try:
+            inputs = torch.as_tensor(inputs, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{where} expects a torch tensor of shape (batch, {n_features}), got {type(inputs).__name__}") from None
+    if not inputs.is_floating_point():
+        inputs = inputs.to(torch.float64)
+    if inputs.ndim not in (1, 2) or inputs.shape[-1] != n_features:
+        raise DataError(
+            f"{where} expects inputs of shape (batch, {n_features}) or ({n_features},), got {tuple(inputs.shape)}"
+        )
+    if inputs.ndim == 2 and inputs.shape[0] == 0:
+        raise DataError(f"{where} got an empty batch of shape {tuple(inputs.shape)}")
+    if not torch.isfinite(inputs).all():
+        bad = (~torch.isfinite(inputs)).nonzero()[0].tolist()
+        raise DataError(f"{where} got NaN or inf in its inputs (first at index {bad}); clean or impute the data first")
+    return inputs
+
+
+def circuit_resources(spec: CircuitSpec, weights) -> dict:
+    """Count gates, two-qubit gates and depth of the circuit, templates expanded one level."""
+    import pennylane as qp
+
+    tape = qp.tape.make_qscript(spec.qfunc)(torch.zeros(spec.n_inputs, dtype=torch.float64), weights)
+    [tape], _ = qp.transforms.decompose(tape, stopping_condition=lambda op: len(op.wires) <= 2 or not op.has_decomposition)
+    ops = tape.operations
+    return {
+        "gates": len(ops),
+        "two_qubit_gates": sum(1 for op in ops if len(op.wires) == 2),
+        "depth": tape.graph.get_depth(),
+        "parameters": int(weights.numel()),
+    }
+
+
+def draw_spec(spec: CircuitSpec, weights, *, style: str = "text", inputs=None):
+    import pennylane as qp
+
+    if style not in ("text", "mpl"):
+        raise ValueError(f"style must be 'text' or 'mpl', got {style!r}")
+    x = torch.zeros(spec.n_inputs, dtype=torch.float64) if inputs is None else torch.as_tensor(inputs)
+    dev = qp.device("default.qubit", wires=spec.n_qubits)
+    qnode = qp.QNode(spec.qfunc, dev)
+    if style == "text":
+        return qp.draw(qnode, decimals=2, level="top")(x, weights)
+    fig, _ = qp.draw_mpl(qnode, decimals=2, level="top")(x, weights)
+    return fig

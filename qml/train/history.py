@@ -1,0 +1,86 @@
+"""History: what ``fit`` measured, one record per epoch."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class History:
+    """Per-epoch records of a training run.
+
+    Each record is a dict with ``epoch`` (1-based), ``train_loss``, ``val_loss`` (``None``
+    without validation data), ``time`` (seconds of that epoch), ``lr`` and any counters the
+    backend reported (``jobs``, ``circuits``, ``shots`` on hardware).
+    """
+
+    records: list[dict] = field(default_factory=list)
+    stopped_early: bool = False
+    config: dict = field(default_factory=dict)
+
+    def append(self, record: dict) -> None:
+        self.records.append(dict(record))
+
+    def column(self, key: str) -> list:
+        return [r.get(key) for r in self.records]
+
+    @property
+    def epochs(self) -> list[int]:
+        return self.column("epoch")
+
+    @property
+    def train_loss(self) -> list[float]:
+        return self.column("train_loss")
+
+    @property
+    def val_loss(self) -> list[float | None]:
+        return self.column("val_loss")
+
+    @property
+    def time(self) -> list[float]:
+        return self.column("time")
+
+    @property
+    def best_epoch(self) -> int | None:
+        """Epoch of the lowest validation loss (training loss without validation data)."""
+        key = "val_loss" if any(v is not None for v in self.val_loss) else "train_loss"
+        scored = [(r[key], r["epoch"]) for r in self.records if r.get(key) is not None]
+        return min(scored)[1] if scored else None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def to_dict(self) -> dict:
+        return {"records": self.records, "stopped_early": self.stopped_early, "config": self.config}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls([dict(r) for r in d.get("records", [])], bool(d.get("stopped_early", False)), dict(d.get("config", {})))
+
+    def save(self, path) -> None:
+        """Write JSON atomically (temp file + rename)."""
+        from .checkpoint import atomic_write_bytes
+
+        atomic_write_bytes(Path(path), json.dumps(self.to_dict(), indent=1, default=_json_default).encode())
+
+    @classmethod
+    def load(cls, path) -> "History":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def __repr__(self) -> str:
+        if not self.records:
+            return "History(no epochs)"
+        last = self.records[-1]
+        val = "" if last.get("val_loss") is None else f", val_loss={last['val_loss']:.4g}"
+        total = sum(t for t in self.time if t is not None and math.isfinite(t))
+        return f"History({len(self)} epochs, train_loss={last['train_loss']:.4g}{val}, {total:.1f} s)"
+
+
+def _json_default(obj):
+    try:
+        return float(obj)
+    except (TypeError, ValueError):
+        return str(obj)

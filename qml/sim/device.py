@@ -1,0 +1,169 @@
+"""``FastDevice``: a PennyLane device (new device API) simulating tapes in batched torch."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pennylane as qp
+import torch
+from pennylane.devices import Device, ExecutionConfig
+from pennylane.devices.modifiers import simulator_tracking, single_tape_support
+from pennylane.devices.preprocess import decompose, validate_device_wires, validate_measurements
+from pennylane.exceptions import DeviceError
+from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
+from pennylane.transforms.core import CompilePipeline, transform
+
+from . import gates as G
+from .engine import Engine
+from .measure import Measurer
+
+_NATIVE = (
+    set(G.PARAM_1Q) | set(G.CONST_1Q) | G.PERM_GATES | G.DIAG_GATES | set(G.GIVENS) | {"GlobalPhase", "Barrier"}
+)
+
+_C_DTYPES = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+
+
+def _supported(op) -> bool:
+    """Stopping condition of the decomposition: what the engine applies without decomposing."""
+    name = op.name
+    if name in _NATIVE:
+        return True
+    if name in G.TEMPLATES:
+        return G.template_gates(op) is not None
+    if isinstance(op, qp.operation.StatePrepBase):
+        return False  # only as first operation (kept by skip_initial_state_prep)
+    return op.has_matrix and len(op.wires) <= 3
+
+
+def _accepted_measurement(mp) -> bool:
+    if isinstance(mp, (StateMP, ProbabilityMP)):
+        return mp.obs is None
+    return isinstance(mp, (ExpectationMP, VarianceMP))
+
+
+@transform
+def _no_shots(tape):
+    """Reject finite shots with a message that says what to do."""
+    if tape.shots:
+        raise DeviceError(
+            f"FastDevice computes exact expectation values and does not sample; got shots={tape.shots.total_shots}. "
+            "Remove the shots (qp.set_shots(..., shots=None)) or use default.qubit / lightning.qubit for sampling."
+        )
+    return (tape,), lambda res: res[0]
+
+
+@simulator_tracking
+@single_tape_support
+class FastDevice(Device):
+    """Exact state-vector simulator in torch, built for broadcast (batched) hybrid layers.
+
+    A broadcast tape (inputs of shape ``(B, F)``) runs as ONE execution on a state of shape
+    ``(2**n, B)``; consecutive single-qubit gates are fused, gate runs become one gather or one
+    phase vector (see :mod:`qml.sim.engine`).  Gradients come from torch autograd
+    (``diff_method="backprop"``), for inputs and weights alike.
+
+    Args:
+        wires: number of wires or an iterable of wire labels (at most 24 wires).
+        c_dtype: complex dtype of the state when parameters are float64 (``torch.complex128``
+            or ``torch.complex64``).  Float32 parameters always run in ``complex64``.
+        seed: accepted for interface compatibility; the device is exact and never samples.
+
+    Raises:
+        ValueError: ``wires`` missing or wider than 24 wires, or an unknown ``c_dtype``.
+
+    Example::
+
+        dev = FastDevice(wires=4)
+        @qp.qnode(dev, interface="torch", diff_method="backprop")
+        def f(x, w):
+            qp.AngleEmbedding(x, wires=range(4))
+            qp.StronglyEntanglingLayers(w, wires=range(4))
+            return [qp.expval(qp.PauliZ(i)) for i in range(4)]
+    """
+
+    name = "qml.fast"
+    MAX_WIRES = 24
+
+    def __init__(self, wires=None, *, c_dtype=torch.complex128, seed=None):
+        if wires is None:
+            raise ValueError("FastDevice needs wires, e.g. FastDevice(wires=4)")
+        if c_dtype not in _C_DTYPES:
+            raise ValueError(f"c_dtype must be torch.complex64 or torch.complex128, got {c_dtype!r}")
+        super().__init__(wires=wires, shots=None)
+        if len(self.wires) > self.MAX_WIRES:
+            raise ValueError(f"FastDevice simulates at most {self.MAX_WIRES} wires, got {len(self.wires)}")
+        self.c_dtype = c_dtype
+        self.seed = seed
+        self._pos = {w: i for i, w in enumerate(self.wires)}
+
+    # ---- configuration ---------------------------------------------------------------
+    def supports_derivatives(self, execution_config=None, circuit=None) -> bool:
+        if execution_config is None:
+            return True
+        if execution_config.gradient_method not in {"backprop", "best"}:
+            return False
+        return circuit is None or not circuit.shots
+
+    def setup_execution_config(self, config: ExecutionConfig | None = None, circuit=None) -> ExecutionConfig:
+        config = config or ExecutionConfig()
+        if config.device_options:
+            raise DeviceError(f"FastDevice takes no device options, got {sorted(config.device_options)}")
+        updates = {}
+        method = config.gradient_method
+        if method == "best":
+            method = updates["gradient_method"] = "backprop"
+        if method == "backprop":
+            updates["use_device_gradient"] = False
+            updates["use_device_jacobian_product"] = False
+            updates["grad_on_execution"] = False
+            updates["convert_to_numpy"] = False
+        else:
+            for key in ("use_device_gradient", "use_device_jacobian_product", "grad_on_execution"):
+                if getattr(config, key) is None:
+                    updates[key] = False
+        return replace(config, **updates)
+
+    def preprocess_transforms(self, execution_config: ExecutionConfig | None = None) -> CompilePipeline:
+        program = CompilePipeline()
+        program.add_transform(_no_shots)
+        program.add_transform(validate_device_wires, wires=self.wires, name=self.name)
+        program.add_transform(
+            decompose, stopping_condition=_supported, skip_initial_state_prep=True, name=self.name
+        )
+        program.add_transform(
+            validate_measurements, analytic_measurements=_accepted_measurement, name=self.name
+        )
+        return program
+
+    # ---- execution -------------------------------------------------------------------
+    def execute(self, circuits, execution_config: ExecutionConfig | None = None):
+        return tuple(self.simulate(tape) for tape in circuits)
+
+    def simulate(self, tape):
+        """Run one tape; return its result (a tuple when it has several measurements)."""
+        if tape.shots:
+            _no_shots(tape)
+        params = tape.get_parameters(trainable_only=False)
+        tensors = [p for p in params if isinstance(p, torch.Tensor)]
+        device = tensors[0].device if tensors else torch.device("cpu")
+        floats = [p.dtype for p in tensors if p.is_floating_point()]
+        if floats and all(d == torch.float32 for d in floats):
+            cdtype = torch.complex64
+        else:
+            cdtype = self.c_dtype
+        rdtype = _C_DTYPES[cdtype]
+        batch = tape.batch_size
+        n = len(self.wires)
+        eng = Engine(n, self._pos, batch or 1, rdtype, cdtype, device)
+        for i, op in enumerate(tape.operations):
+            eng.apply_op(op, first=(i == 0))
+        psi = eng.finish()
+        if batch is not None and psi.shape[1] != batch:
+            psi = psi.expand(psi.shape[0], batch)
+        results = Measurer(psi, n, self._pos, rdtype, cdtype).measure(tape.measurements)
+        if batch is None:
+            results = [r[0] if r.ndim == 1 else r.reshape(r.shape[1:]) for r in results]
+        if not tensors:
+            results = [r.detach().cpu().numpy() for r in results]
+        return tuple(results) if len(results) > 1 else results[0]

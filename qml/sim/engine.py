@@ -1,0 +1,321 @@
+"""The state-vector engine of :mod:`qml.sim`: one tape -> final state, with gate fusion.
+
+The state is a complex tensor of shape ``(2**n, B')`` (batch last), where ``B'`` is 1 until a
+batched parameter reaches it.  While it runs, the engine
+
+* keeps the state as a product of single-qubit vectors until the first entangling gate
+  (an embedding followed by a rotation layer costs a few small outer products),
+* multiplies consecutive single-qubit gates on a wire into one pending ``2x2`` matrix and
+  applies pending matrices of neighbouring wires as one Kronecker block (up to
+  :data:`CHUNK` wires, one matmul),
+* applies runs of CNOT/CZ/SWAP/... as one cached signed permutation (one gather), runs of
+  MultiRZ/IsingZZ/CRZ/ControlledPhaseShift as one phase vector, and Single/DoubleExcitation
+  as a Givens rotation on cached index tables,
+* falls back to ``qp.matrix(op)`` (one einsum) for any other gate on at most 3 wires.
+
+Everything is plain torch, so autograd gives backprop gradients for every parameter.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pennylane as qp
+import torch
+
+from . import gates as G
+
+#: Largest run of neighbouring wires whose pending 1-qubit gates are applied as one matrix.
+CHUNK = 4
+
+_CONST_CACHE: dict = {}
+
+
+def const(arr: np.ndarray, dtype, device) -> torch.Tensor:
+    """``arr`` as a torch tensor of ``dtype`` on ``device``, cached by identity of ``arr``."""
+    key = (id(arr), dtype, device)
+    hit = _CONST_CACHE.get(key)
+    if hit is not None and hit[0] is arr:
+        return hit[1]
+    t = torch.as_tensor(arr, dtype=dtype, device=device)
+    if len(_CONST_CACHE) > 4096:
+        _CONST_CACHE.clear()
+    _CONST_CACHE[key] = (arr, t)
+    return t
+
+
+class Engine:
+    """Evolve ``|0...0>`` (or an initial state-prep) through a list of operations.
+
+    Args:
+        n: number of wires; ``pos`` maps a wire label to its position ``0..n-1``.
+        batch: broadcast size ``B`` of the tape (1 when not broadcast).
+        rdtype, cdtype, device: real and complex dtypes and the torch device.
+    """
+
+    def __init__(self, n, pos, batch, rdtype, cdtype, device):
+        self.n, self.pos, self.B = n, pos, batch
+        self.rdtype, self.cdtype, self.device = rdtype, cdtype, device
+        self.psi = None  # None: product state of ``bits`` with ``pending`` matrices applied
+        self.bits = [0] * n
+        self.pending: dict[int, torch.Tensor] = {}
+        self.block_kind = None  # "perm" | "diag" | None
+        self.block: list = []
+        self.block_wires: set = set()
+        self.phase = None  # global phase factor (GlobalPhase gates)
+
+    # ---- helpers -------------------------------------------------------------------
+    def real(self, x) -> torch.Tensor:
+        return torch.as_tensor(x, device=self.device).to(self.rdtype)
+
+    def c(self, arr):
+        return const(arr, self.cdtype, self.device)
+
+    def r(self, arr):
+        return const(arr, self.rdtype, self.device)
+
+    def idx(self, arr):
+        return const(arr, torch.long, self.device)
+
+    # ---- operations ----------------------------------------------------------------
+    def apply_op(self, op, first: bool):
+        name = op.name
+        if name in G.PARAM_1Q:
+            p = self.real(op.data[0]) if name != "Rot" else torch.stack([self.real(d) for d in op.data], -1)
+            m = G.matrices_1q(name, p.unsqueeze(-1) if name != "Rot" else p.unsqueeze(-2))
+            self.single(self.pos[op.wires[0]], m[..., 0, :, :])
+        elif name in G.CONST_1Q:
+            if name != "Identity":
+                self.single(self.pos[op.wires[0]], self.c(G.CONST_1Q[name]))
+        elif name in G.TEMPLATES and (gl := G.template_gates(op)) is not None:
+            self.template(op, gl)
+        elif name in G.PERM_GATES:
+            self.perm(name, tuple(self.pos[w] for w in op.wires))
+        elif name in G.DIAG_GATES:
+            self.diag(name, tuple(self.pos[w] for w in op.wires), self.real(op.data[0]))
+        elif name in G.GIVENS:
+            self.givens(name, tuple(self.pos[w] for w in op.wires), self.real(op.data[0]))
+        elif name == "GlobalPhase":
+            ph = torch.exp(-1j * self.real(op.data[0]).to(self.cdtype))
+            self.phase = ph if self.phase is None else self.phase * ph
+        elif name == "Barrier":
+            pass
+        elif isinstance(op, qp.operation.StatePrepBase):
+            if not first:
+                raise qp.exceptions.DeviceError(f"{name} is only supported as the first operation")
+            self.state_prep(op)
+        else:
+            self.matrix(op)
+
+    def template(self, op, gl):
+        """A native template: all its rotation matrices are built in one go per gate kind."""
+        data = self.real(op.data[0])
+        flat = data.reshape(data.shape[0], -1) if op.batch_size is not None else data.reshape(-1)
+        mats = {}
+        for kind in {g[0] for g in gl if g[0] in G.PARAM_1Q}:
+            ind = np.array([g[2] for g in gl if g[0] == kind])  # (Gk, nparams)
+            if kind != "Rot":
+                ind = ind[:, 0]
+            if ind.ndim == 1 and np.array_equal(ind, np.arange(flat.shape[-1])):
+                p = flat
+            elif ind.ndim == 2 and np.array_equal(ind.ravel(), np.arange(flat.shape[-1])):
+                p = flat.unflatten(-1, ind.shape)
+            else:
+                p = flat[..., self.idx(ind)]
+            mats[kind] = iter(G.matrices_1q(kind, p).unbind(-3))
+        for name, wires, _ in gl:
+            q = tuple(self.pos[w] for w in wires)
+            if name in mats:
+                self.single(q[0], next(mats[name]))
+            elif name in G.CONST_1Q:
+                self.single(q[0], self.c(G.CONST_1Q[name]))
+            else:
+                self.perm(name, q)
+
+    def single(self, q: int, m: torch.Tensor):
+        if self.block_kind is not None and q in self.block_wires:
+            self.close_block()
+        old = self.pending.get(q)
+        self.pending[q] = m if old is None else torch.matmul(m, old)
+
+    def perm(self, name, q):
+        if self.block_kind == "diag":
+            self.close_block()
+        self.flush()
+        self.block_kind = "perm"
+        self.block.append((name, q))
+        self.block_wires.update(q)
+
+    def diag(self, name, q, theta):
+        if self.block_kind == "perm":
+            self.close_block()
+        self.flush()
+        self.block_kind = "diag"
+        self.block.append((name, q, theta))
+        self.block_wires.update(q)
+
+    def givens(self, name, q, theta):
+        self.flush()
+        self.close_block()
+        perm, mask, sign = G.givens_table(self.n, name, q)
+        th = theta.reshape(1, -1)
+        c, s = torch.cos(th / 2), torch.sin(th / 2)
+        d = 1 + (c - 1) * self.r(mask)[:, None]
+        o = s * self.r(sign)[:, None]
+        psi = self.psi
+        self.psi = psi * d + psi.index_select(0, self.idx(perm)) * o
+
+    def matrix(self, op):
+        """Any other gate: its matrix (one einsum on the wires it acts on)."""
+        if len(op.wires) > 3:
+            raise qp.exceptions.DeviceError(f"FastDevice cannot apply {op.name} on {len(op.wires)} wires")
+        mat = qp.math.convert_like(qp.matrix(op), torch.zeros(()))
+        mat = torch.as_tensor(mat, device=self.device).to(self.cdtype)
+        self.flush()
+        self.close_block()
+        self.psi = apply_matrix(self.psi, mat, [self.pos[w] for w in op.wires], self.n)
+
+    def state_prep(self, op):
+        if op.name == "BasisState":
+            vals = op.data[0]
+            vals = vals.detach().cpu().numpy() if isinstance(vals, torch.Tensor) else np.asarray(vals)
+            if vals.ndim != 1:
+                raise qp.exceptions.DeviceError("FastDevice does not broadcast BasisState; use StatePrep")
+            for w, b in zip(op.wires, vals):
+                self.bits[self.pos[w]] = int(b)
+            return
+        data = op.data[0]
+        if isinstance(data, torch.Tensor) and data.dtype in (torch.float32, torch.float64, torch.complex64, torch.complex128):
+            data = data.to(device=self.device)
+        vec = op.state_vector(wire_order=qp.wires.Wires(list(self.pos)))
+        vec = torch.as_tensor(vec, device=self.device).to(self.cdtype)
+        vec = vec.reshape(-1, 2**self.n) if op.batch_size is not None else vec.reshape(1, -1)
+        self.psi = vec.T
+
+    # ---- lazy application ----------------------------------------------------------
+    def flush(self):
+        """Apply all pending single-qubit matrices (grouped by neighbouring wires)."""
+        if self.psi is None:
+            self.materialize()
+            return
+        if not self.pending:
+            return
+        qs = sorted(self.pending)
+        runs, cur = [], [qs[0]]
+        for q in qs[1:]:
+            if q == cur[-1] + 1 and len(cur) < CHUNK:
+                cur.append(q)
+            else:
+                runs.append(cur)
+                cur = [q]
+        runs.append(cur)
+        for run in runs:
+            mats = [self.pending.pop(q) for q in run]
+            u = mats[0]
+            for m in mats[1:]:
+                u = kron(u, m)
+            self.psi = apply_block(self.psi, u, run[0], len(run), self.n)
+
+    def materialize(self):
+        """Turn the product state (bits + pending single-qubit gates) into a dense state."""
+        vecs = []
+        for q in range(self.n):
+            b = self.bits[q]
+            m = self.pending.pop(q, None)
+            if m is None:
+                v = self.c(_BASIS[b])[:, None]
+            else:
+                v = m[..., :, b]
+                v = v.T if v.ndim == 2 else v[:, None]
+            vecs.append(v)
+        psi = vecs[0]
+        for v in vecs[1:]:
+            psi = (psi[:, None, :] * v[None, :, :]).reshape(-1, max(psi.shape[1], v.shape[1]))
+        self.psi = psi
+
+    def close_block(self):
+        kind, block = self.block_kind, self.block
+        if kind is None:
+            return
+        self.block_kind, self.block, self.block_wires = None, [], set()
+        if kind == "perm":
+            p, s = G.perm_table(self.n, tuple(block))
+            psi = self.psi.index_select(0, self.idx(p))
+            self.psi = psi if s is None else psi * self.c(s)[:, None]
+        else:
+            f = np.stack([G.diag_vector(self.n, name, q) for name, q, _ in block], 1)  # (N, g)
+            thetas = [t.reshape(-1) for _, _, t in block]
+            width = max(t.shape[0] for t in thetas)
+            theta = torch.stack([t.expand(width) for t in thetas])  # (g, B')
+            key = tuple((name, q) for name, q, _ in block)
+            fmat = _cached_diag(key, f, self.rdtype, self.device)
+            angle = fmat @ theta
+            self.psi = self.psi * torch.polar(torch.ones_like(angle), angle)
+
+    def finish(self) -> torch.Tensor:
+        """Apply everything still pending; return the state ``(2**n, B')``."""
+        self.flush()
+        self.close_block()
+        if self.phase is not None:
+            self.psi = self.psi * self.phase.reshape(1, -1)
+        return self.psi
+
+
+_BASIS = (np.array([1, 0], dtype=complex), np.array([0, 1], dtype=complex))
+_DIAG_CACHE: dict = {}
+
+
+def _cached_diag(key, f, dtype, device):
+    k = (key, dtype, device)
+    t = _DIAG_CACHE.get(k)
+    if t is None:
+        if len(_DIAG_CACHE) > 256:
+            _DIAG_CACHE.clear()
+        t = _DIAG_CACHE[k] = torch.as_tensor(f, dtype=dtype, device=device)
+    return t
+
+
+def kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Kronecker product of matrices ``(..., p, p)`` and ``(..., q, q)`` (batch broadcast)."""
+    if a.ndim == 2 and b.ndim == 2:
+        return torch.kron(a, b)
+    p, q = a.shape[-1], b.shape[-1]
+    out = a[..., :, None, :, None] * b[..., None, :, None, :]
+    return out.reshape(*out.shape[:-4], p * q, p * q)
+
+
+def apply_block(psi: torch.Tensor, u: torch.Tensor, start: int, m: int, n: int) -> torch.Tensor:
+    """Apply ``u`` (``(D, D)`` or ``(B, D, D)``, ``D = 2**m``) on wires ``start..start+m-1``."""
+    N, Bp = psi.shape
+    L, D, R = 2**start, 2**m, 2 ** (n - start - m)
+    if u.ndim == 2:
+        return torch.matmul(u, psi.reshape(L, D, R * Bp)).reshape(N, Bp)
+    B = u.shape[0]
+    if Bp != B:
+        psi = psi.expand(N, B)
+    out = torch.einsum("bij,ljrb->lirb", u, psi.reshape(L, D, R, B))
+    return out.reshape(N, B)
+
+
+def apply_matrix(psi: torch.Tensor, mat: torch.Tensor, qs, n: int) -> torch.Tensor:
+    """Apply a ``(D, D)`` or ``(B, D, D)`` matrix on wire positions ``qs`` (any order) by einsum."""
+    k = len(qs)
+    N, Bp = psi.shape
+    letters = string.ascii_letters
+    st = list(letters[:n])
+    outl = list(letters[n : n + k])
+    batched = mat.ndim == 3
+    if batched and Bp != mat.shape[0]:
+        psi = psi.expand(N, mat.shape[0])
+        Bp = mat.shape[0]
+    mat = mat.reshape(*mat.shape[:-2], *([2] * (2 * k)))
+    ins = [st[q] for q in qs]
+    res = list(st)
+    for j, q in enumerate(qs):
+        res[q] = outl[j]
+    z = "Z"
+    msub = (z if batched else "") + "".join(outl) + "".join(ins)
+    expr = f"{msub},{''.join(st)}{z}->{''.join(res)}{z}"
+    out = torch.einsum(expr, mat, psi.reshape(*([2] * n), Bp))
+    return out.reshape(N, Bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 
@@ -137,6 +138,8 @@ class PennyLaneBackend:
         if not self.broadcasts:
             # parameter-shift and adjoint cannot differentiate broadcast tapes: one circuit per sample.
             qnode = qp.transforms.broadcast_expand(qnode)
+        if self.name == "lightning.qubit":
+            return _DoubleScopeExecutor(qnode)
         return _Executor(qnode)
 
     def __repr__(self):
@@ -153,4 +156,47 @@ class _Executor:
         out = torch.stack([torch.as_tensor(o) for o in out], dim=-1) if isinstance(out, (list, tuple)) else out
         if out.ndim == 1:  # a single sample or a single output
             out = out.reshape(inputs.shape[0], -1)
+        return out.to(inputs.dtype)
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype):
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+class _DoubleScope(torch.autograd.Function):
+    """Run forward and backward under torch's float64 default dtype.
+
+    PennyLane 0.45's torch interface turns the Python floats that lightning.qubit returns into
+    tensors of torch's *default* dtype (float32), losing 9 digits of an exact simulator in the
+    outputs and in the vector-Jacobian products. Scoping the default dtype around both passes
+    keeps them float64.
+    """
+
+    @staticmethod
+    def forward(ctx, executor, inputs, weights):
+        with torch.enable_grad(), _default_dtype(torch.float64):
+            x = inputs.detach().requires_grad_(inputs.requires_grad)
+            w = weights.detach().requires_grad_(weights.requires_grad)
+            out = executor(x, w)
+        ctx.graph = (x, w, out)
+        return out.detach()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, out = ctx.graph
+        wanted = [t for t in (x, w) if t.requires_grad]
+        with _default_dtype(torch.float64):
+            grads = iter(torch.autograd.grad(out, wanted, grad, allow_unused=True))
+        return None, next(grads) if x.requires_grad else None, next(grads) if w.requires_grad else None
+
+
+class _DoubleScopeExecutor(_Executor):
+    def __call__(self, inputs, weights):
+        out = _DoubleScope.apply(super().__call__, inputs.double(), weights.double())
         return out.to(inputs.dtype)

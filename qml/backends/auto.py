@@ -10,6 +10,8 @@ amplitude embedding with respect to its inputs) is skipped.
 from __future__ import annotations
 
 import time
+
+import torch
 from typing import Callable
 
 from ..errors import BackendError
@@ -106,7 +108,10 @@ class _AutoExecutor:
         return resolve(name, n_qubits=self.spec.n_qubits, shots=self.auto.shots, seed=self.auto.seed).make_executor(self.spec)
 
     def _decide(self, inputs, weights):
-        key = (self.spec, int(inputs.shape[0]), inputs.dtype, inputs.requires_grad, weights.requires_grad)
+        # Time what the caller is doing: forward + backward when gradients are on, forward only
+        # under torch.no_grad() (inference).
+        training = torch.is_grad_enabled()
+        key = (self.spec, int(inputs.shape[0]), inputs.dtype, inputs.requires_grad, training)
         name = self.auto.chosen or cached_decision(key)
         if name is None:
             executors = {}
@@ -114,9 +119,11 @@ class _AutoExecutor:
             def trial(candidate):
                 if candidate not in executors:
                     executors[candidate] = self._executor_for(candidate)
-                x = inputs.detach().clone().requires_grad_(inputs.requires_grad)
-                w = weights.detach().clone().requires_grad_(True)
-                executors[candidate](x, w).sum().backward()
+                x = inputs.detach().clone().requires_grad_(inputs.requires_grad and training)
+                w = weights.detach().clone().requires_grad_(training)
+                out = executors[candidate](x, w)
+                if training:
+                    out.sum().backward()
 
             name, timings = fastest(self.auto.candidates, trial, repeats=2)
             self.auto.timings = timings

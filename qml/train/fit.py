@@ -48,6 +48,7 @@ def fit(
     resume: bool = False,
     overwrite: bool = False,
     early_stopping: int | None = None,
+    min_delta: float = 0.0,
     progress: bool = True,
     run_id: str | None = None,
 ) -> History:
@@ -75,6 +76,7 @@ def fit(
         overwrite: allow starting afresh over an existing checkpoint.
         early_stopping: stop after this many epochs without improvement of the validation loss
             (training loss without ``val``).
+        min_delta: smallest decrease of that loss that counts as an improvement.
         progress: show a progress bar (notebook-aware).
         run_id: identifier passed to hardware executors to tag jobs (default: stored in the
             checkpoint, or a new random id).
@@ -129,7 +131,7 @@ def fit(
         torch.manual_seed(seed)
     run_id = run_id or uuid.uuid4().hex[:12]
 
-    best, since_best = _best_so_far(history)
+    best, since_best = _best_so_far(history, min_delta)
     bar = _progress(range(start, epochs + 1), progress, total=epochs, initial=start - 1)
     for epoch in bar:
         t0 = time.perf_counter()
@@ -163,7 +165,7 @@ def fit(
         record["time"] = time.perf_counter() - t0
         history.append(record)
         score = record["val_loss"] if record["val_loss"] is not None else record["train_loss"]
-        if score < best:
+        if score < best - min_delta:
             best, since_best = score, 0
         else:
             since_best += 1
@@ -249,11 +251,11 @@ def _check_same_config(saved: dict, now: dict, where) -> None:
         )
 
 
-def _best_so_far(history: History):
+def _best_so_far(history: History, min_delta: float):
     best, since = float("inf"), 0
     for r in history.records:
         score = r["val_loss"] if r.get("val_loss") is not None else r["train_loss"]
-        if score < best:
+        if score < best - min_delta:
             best, since = score, 0
         else:
             since += 1

@@ -7,25 +7,29 @@ job store before we wait on them and reused when a killed run resumes.  Fake
 devices (``ibm:FakeManilaV2``, or ``local=True``) run the same code path offline
 through Qiskit Runtime's local testing mode.
 
-Public names: :func:`ibm_backend`, :class:`IBMBackend`, :class:`RuntimeOptions`,
-:func:`estimate`, :class:`CostEstimate`, :class:`JobStore`, :func:`fake_backend_names`,
-:class:`FakeRuntimeService` (failure injection for tests).
+Public names (loaded on first use, so ``qml jobs`` starts fast): :func:`ibm_backend`,
+:class:`IBMBackend`, :class:`RuntimeOptions`, :func:`estimate`, :class:`CostEstimate`,
+:class:`JobStore`, :func:`fake_backend_names`, :class:`FakeRuntimeService`.
 """
 
 from __future__ import annotations
 
-from ..errors import BackendError
-from .backend import IBMBackend as IBMBackend
-from .backend import RuntimeExecutor as RuntimeExecutor
-from .backend import fake_backend_names as fake_backend_names
-from .cost import CostEstimate as CostEstimate
-from .cost import estimate as estimate
-from .fake import FakeRuntimeService as FakeRuntimeService
-from .options import RuntimeOptions as RuntimeOptions
-from .store import JobStore as JobStore
+import importlib
+
+_LAZY = {
+    "IBMBackend": "backend",
+    "RuntimeExecutor": "backend",
+    "fake_backend_names": "backend",
+    "CostEstimate": "cost",
+    "estimate": "cost",
+    "FakeRuntimeService": "fake",
+    "RuntimeOptions": "options",
+    "JobStore": "store",
+    "JobRecord": "store",
+}
 
 
-def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **options) -> IBMBackend:
+def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **options):
     """The backend for ``"ibm:<device_name>"`` (called by ``qml.backends.resolve``).
 
     Args:
@@ -36,14 +40,33 @@ def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **opt
         **options: :class:`RuntimeOptions` fields (``mode``, ``precision``, ``resilience_level``,
             ``dynamical_decoupling``, ``twirling``, ``zne``, ``gradient``, ``max_jobs``, ...).
 
+    Returns:
+        An :class:`IBMBackend`; ``backend.make_executor(spec)`` gives the packed executor.
+
     Raises:
         ConfigurationError: an unknown or invalid option.
         CredentialsError: a real device and no IBM Quantum token (checked before any network call).
         BackendError: an unknown fake device or a circuit wider than the device.
     """
+    from .backend import IBMBackend
+    from .options import RuntimeOptions
+
     opts = RuntimeOptions.from_kwargs(**options)
     return IBMBackend(device_name, n_qubits=n_qubits, shots=shots, seed=seed, options=opts)
 
 
-__all__ = ["ibm_backend", "IBMBackend", "RuntimeExecutor", "RuntimeOptions", "estimate", "CostEstimate",
-           "JobStore", "fake_backend_names", "FakeRuntimeService", "BackendError"]
+def __getattr__(name: str):
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'qml.runtime' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["ibm_backend", *sorted(_LAZY)]
+
+
+def __dir__():
+    return __all__

@@ -65,9 +65,9 @@ class ChemAnsatz:
             qp.BasisState(hf, wires=wires)
             nd = len(self.doubles)
             for i, w in enumerate(self.doubles):
-                qp.DoubleExcitation(params[i], wires=w)
+                qp.DoubleExcitation(params[..., i], wires=w)
             for i, w in enumerate(self.singles):
-                qp.SingleExcitation(params[nd + i], wires=w)
+                qp.SingleExcitation(params[..., nd + i], wires=w)
         elif self.name == "k_upccgsd":
             qp.kUpCCGSD(params, wires=wires, k=self.options["k"], delta_sz=0, init_state=hf)
         else:

@@ -1,0 +1,92 @@
+"""PESModel: held-out chemical accuracy on H2, variational bound, batch = per-sample, save/load, bad input."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+import qml
+from qml.errors import ConfigurationError, DataError
+
+TRAIN = [0.5, 0.7, 0.9, 1.2, 1.5, 1.9, 2.3]
+TEST = [0.6, 0.8, 1.05, 1.35, 1.7, 2.1]  # inside the training range, never trained on
+
+
+@pytest.fixture(scope="module")
+def trained_h2():
+    torch.manual_seed(0)
+    model = qml.PESModel("H2", backend="fast")
+    history = qml.fit(model, TRAIN, epochs=120, lr=0.02, batch_size=len(TRAIN), progress=False)
+    return model, history
+
+
+def test_h2_held_out_geometries_within_chemical_accuracy(trained_h2):
+    model, history = trained_h2
+    assert history.train_loss[-1] < history.train_loss[0]  # the mean energy went down
+    errors = model.errors_mha(TEST)
+    assert errors.shape == (len(TEST),)
+    assert np.all(np.abs(errors) < 1.6), errors
+    # Compare to an independent reference: PySCF FCI (H2 has no active space).
+    from qml.chem import Molecule
+
+    fci = np.array([Molecule.from_name("H2", r).reference("fci") for r in TEST])
+    assert np.all(np.abs(model.energy(TEST) - fci) * 1000 < 1.6)
+
+
+def test_variational_bound(trained_h2):
+    model, _ = trained_h2
+    r = np.linspace(0.45, 2.4, 9)
+    assert np.all(model.energy(r) >= model.exact_energy(r) - 1e-9)
+    # An untrained model is Hartree-Fock at every geometry (encoder output starts at zero).
+    fresh = qml.PESModel("H2", backend="fast")
+    assert np.allclose(fresh.energy(r), fresh.hf_energy(r), atol=1e-10)
+
+
+def test_batch_equals_per_sample(trained_h2):
+    model, _ = trained_h2
+    r = [0.55, 0.95, 1.45, 2.05]
+    batch = model.energy(r)
+    single = np.array([model.energy(v) for v in r])
+    assert np.allclose(batch, single, atol=1e-10, rtol=0)
+    states = model.state(r)
+    assert states.shape == (4, 2**model.n_qubits)
+    assert torch.allclose(states.abs().pow(2).sum(1), torch.ones(4, dtype=torch.float64), atol=1e-12)
+    assert model.params(r).shape == (4, model.ansatz.n_params)
+
+
+def test_default_qubit_agrees_with_fast(trained_h2):
+    model, _ = trained_h2
+    other = qml.PESModel("H2", backend="default.qubit")
+    other.load_state_dict(model.state_dict())
+    r = [0.6, 1.3]
+    assert np.allclose(other.energy(r), model.energy(r), atol=1e-10)
+
+
+def test_save_and_load_reproduce_energies(trained_h2):
+    model, _ = trained_h2
+    r = [0.65, 1.25, 1.95]
+    buf = io.BytesIO()
+    torch.save(model, buf)
+    buf.seek(0)
+    loaded = torch.load(buf, weights_only=False)
+    assert np.array_equal(loaded.energy(r), model.energy(r))
+    fresh = qml.PESModel("H2", backend="fast")
+    fresh.load_state_dict(model.state_dict())
+    assert np.array_equal(fresh.energy(r), model.energy(r))
+
+
+def test_bad_input():
+    with pytest.raises(ConfigurationError, match="valid"):
+        qml.PESModel("XeF6")
+    model = qml.PESModel("H2", backend="fast")
+    with pytest.raises(ConfigurationError, match="outside the physical range"):
+        model.energy(0.05)
+    with pytest.raises(DataError, match="one scan coordinate"):
+        model.energy([[0.7, 0.8], [0.9, 1.0]])
+    with pytest.raises(DataError, match="no geometries"):
+        qml.fit(model, [], epochs=1, progress=False)
+    with pytest.raises(DataError, match="NaN"):
+        model.energy([0.7, float("nan")])
+    with pytest.raises(ConfigurationError, match="differentiable state"):
+        qml.PESModel("H2", backend="lightning.qubit")

@@ -243,10 +243,10 @@ class PESModel(nn.Module):
         return (np.atleast_1d(self.energy(r)) - np.atleast_1d(self.exact_energy(r))) * 1000.0
 
     # ------------------------------------------------------------------ qml.fit protocol
-    def variational_data(self, data, name: str):
+    def variational_data(self, data, name: str, progress: bool = True):
         """Geometries for ``qml.fit``: validated, Hamiltonians built once (progress bar)."""
         r = self.check_r(data)
-        self.prepare(r, progress=True)
+        self.prepare(r, progress=progress)
         return _Geometries(r)
 
     def variational_loss(self, batch) -> torch.Tensor:

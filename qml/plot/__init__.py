@@ -9,11 +9,12 @@ from __future__ import annotations
 from .basic import circuit as circuit
 from .basic import history as history
 from .basic import predictions as predictions
+from .pes_model import pes_model as pes_model
 
 
 def __getattr__(name):
     # Chemistry plots live beside the chemistry they draw; import them on first use.
-    if name in ("pes", "pes_model", "pes_errors"):
+    if name in ("pes", "pes_errors"):
         from . import pes as _pes
 
         return getattr(_pes, name)

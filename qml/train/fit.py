@@ -102,7 +102,7 @@ def fit(
     loss_fn = _loss(loss)
     variational = hasattr(model, "variational_loss")
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float64)
-    prep = (lambda d, n: model.variational_data(d, n)) if variational else (lambda d, n: as_pairs(d, n, dtype))
+    prep = (lambda d, n: model.variational_data(d, n, progress=progress)) if variational else (lambda d, n: as_pairs(d, n, dtype))
     train_set = prep(train, "train")
     val_set = prep(val, "val") if val is not None else None
     opt = _optimizer(optimizer, model.parameters(), lr)

@@ -159,9 +159,9 @@ class FastDevice(Device):
         for i, op in enumerate(tape.operations):
             eng.apply_op(op, first=(i == 0))
         psi = eng.finish()
-        if batch is not None and psi.shape[1] != batch:
-            psi = psi.expand(psi.shape[0], batch)
         results = Measurer(psi, n, self._pos, rdtype, cdtype).measure(tape.measurements)
+        if batch is not None and psi.shape[1] != batch:  # no batched parameter reached the state
+            results = [r.expand(batch, *r.shape[1:]) for r in results]
         if batch is None:
             results = [r[0] if r.ndim == 1 else r.reshape(r.shape[1:]) for r in results]
         if not tensors:

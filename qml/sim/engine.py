@@ -67,7 +67,9 @@ class Engine:
 
     # ---- helpers -------------------------------------------------------------------
     def real(self, x) -> torch.Tensor:
-        return torch.as_tensor(x, device=self.device).to(self.rdtype)
+        if isinstance(x, torch.Tensor):
+            return x.to(device=self.device, dtype=self.rdtype)
+        return torch.as_tensor(np.asarray(x, dtype=float), dtype=self.rdtype, device=self.device)
 
     def c(self, arr):
         return const(arr, self.cdtype, self.device)
@@ -82,7 +84,7 @@ class Engine:
     def apply_op(self, op, first: bool):
         name = op.name
         if name in G.PARAM_1Q:
-            p = self.real(op.data[0]) if name != "Rot" else torch.stack([self.real(d) for d in op.data], -1)
+            p = self.real(op.data[0]) if name != "Rot" else torch.stack(torch.broadcast_tensors(*[self.real(d) for d in op.data]), -1)
             m = G.matrices_1q(name, p.unsqueeze(-1) if name != "Rot" else p.unsqueeze(-2))
             self.single(self.pos[op.wires[0]], m[..., 0, :, :])
         elif name in G.CONST_1Q:
@@ -164,7 +166,8 @@ class Engine:
         d = 1 + (c - 1) * self.r(mask)[:, None]
         o = s * self.r(sign)[:, None]
         psi = self.psi
-        self.psi = psi * d + psi.index_select(0, self.idx(perm)) * o
+        p = self.idx(perm)  # an involution: its own inverse
+        self.psi = psi * d + permute_rows(psi, p, p) * o
 
     def matrix(self, op):
         """Any other gate: its matrix (one einsum on the wires it acts on)."""
@@ -241,7 +244,7 @@ class Engine:
         self.block_kind, self.block, self.block_wires = None, [], set()
         if kind == "perm":
             p, s = G.perm_table(self.n, tuple(block))
-            psi = self.psi.index_select(0, self.idx(p))
+            psi = permute_rows(self.psi, self.idx(p), self.idx(_inverse(p)))
             self.psi = psi if s is None else psi * self.c(s)[:, None]
         else:
             f = np.stack([G.diag_vector(self.n, name, q) for name, q, _ in block], 1)  # (N, g)
@@ -262,6 +265,42 @@ class Engine:
         return self.psi
 
 
+def _inverse(p: np.ndarray) -> np.ndarray:
+    hit = _INV_CACHE.get(id(p))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    inv = np.empty_like(p)
+    inv[p] = np.arange(p.shape[0])
+    if len(_INV_CACHE) > 512:
+        _INV_CACHE.clear()
+    _INV_CACHE[id(p)] = (p, inv)
+    return inv
+
+
+_INV_CACHE: dict = {}
+
+
+class _PermuteRows(torch.autograd.Function):
+    """``x[p]`` along dim 0 for a permutation ``p``; backward is a gather with ``p``'s inverse."""
+
+    @staticmethod
+    def forward(ctx, x, p, inv):
+        ctx.save_for_backward(p, inv)
+        return x.index_select(0, p)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, inv = ctx.saved_tensors
+        return permute_rows(g, inv, p), None, None
+
+
+def permute_rows(x: torch.Tensor, p: torch.Tensor, inv: torch.Tensor | None) -> torch.Tensor:
+    """Rows of ``x`` permuted by ``p`` (a permutation); differentiable when ``inv`` is given."""
+    if inv is None or not (torch.is_grad_enabled() and x.requires_grad):
+        return x.index_select(0, p)
+    return _PermuteRows.apply(x, p, inv)
+
+
 _BASIS = (np.array([1, 0], dtype=complex), np.array([0, 1], dtype=complex))
 _DIAG_CACHE: dict = {}
 
@@ -278,8 +317,6 @@ def _cached_diag(key, f, dtype, device):
 
 def kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Kronecker product of matrices ``(..., p, p)`` and ``(..., q, q)`` (batch broadcast)."""
-    if a.ndim == 2 and b.ndim == 2:
-        return torch.kron(a, b)
     p, q = a.shape[-1], b.shape[-1]
     out = a[..., :, None, :, None] * b[..., None, :, None, :]
     return out.reshape(*out.shape[:-4], p * q, p * q)
@@ -290,7 +327,10 @@ def apply_block(psi: torch.Tensor, u: torch.Tensor, start: int, m: int, n: int) 
     N, Bp = psi.shape
     L, D, R = 2**start, 2**m, 2 ** (n - start - m)
     if u.ndim == 2:
-        return torch.matmul(u, psi.reshape(L, D, R * Bp)).reshape(N, Bp)
+        # explicit mm/bmm: torch.matmul's broadcasting path is several times slower under autograd
+        if L == 1:
+            return torch.mm(u, psi.reshape(D, R * Bp)).reshape(N, Bp)
+        return torch.bmm(u.expand(L, D, D), psi.reshape(L, D, R * Bp)).reshape(N, Bp)
     B = u.shape[0]
     if Bp != B:
         psi = psi.expand(N, B)

@@ -165,7 +165,10 @@ def givens_table(n: int, name: str, pos: tuple):
 @functools.lru_cache(maxsize=128)
 def _template_gates(cls, shape: tuple, wires: tuple, hyper: tuple):
     placeholder = np.arange(int(np.prod(shape)), dtype=float).reshape(shape)
-    ops = cls.compute_decomposition(placeholder, wires=wires, **dict(hyper))
+    try:
+        ops = cls.compute_decomposition(placeholder, wires=qp.wires.Wires(wires), **dict(hyper))
+    except Exception:  # noqa: BLE001 - not expandable this way: let PennyLane decompose it
+        return None
     out = []
     for op in ops:
         name = op.name

@@ -230,8 +230,9 @@ class RuntimeExecutor:
         opts = self.backend.options
         job_id = str(job.job_id())
         try:
+            in_process = self.backend.local or opts.estimator is not None
             result = wait_for(job, timeout=opts.timeout, poll_interval=opts.poll_interval,
-                              retries=opts.max_retries, backoff=opts.backoff)
+                              retries=opts.max_retries, backoff=opts.backoff, blocking=in_process)
             data = result[0].data
             evs = np.broadcast_to(np.asarray(data.evs, dtype=np.float64).reshape(n_out, -1), (n_out, n_evals))
             stds = np.broadcast_to(np.asarray(data.stds, dtype=np.float64).reshape(n_out, -1), (n_out, n_evals))

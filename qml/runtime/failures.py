@@ -69,7 +69,7 @@ def status_name(job) -> str:
 
 
 def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 3, backoff: float = 1.0,
-             sleep: Callable = time.sleep, clock: Callable = time.monotonic):
+             sleep: Callable = time.sleep, clock: Callable = time.monotonic, blocking: bool = False):
     """Poll ``job`` until it finishes and return its result.
 
     Args:
@@ -77,11 +77,15 @@ def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 
         timeout: seconds to wait in total.
         poll_interval: first polling interval; it doubles up to 10 s.
         retries, backoff: network-error retries for each poll.
+        blocking: the job runs in this process (local testing mode, an injected primitive): wait on
+            ``result()`` directly instead of polling.
 
     Raises:
         JobFailedError: the job failed, was cancelled, timed out or is unknown to the service.
     """
     job_id = _job_id(job)
+    if blocking:
+        return result_of(job)
     start = clock()
     interval = poll_interval
     while True:

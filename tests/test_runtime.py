@@ -301,3 +301,47 @@ def test_real_device_path_with_fake_service_passes_options(monkeypatch):
     assert opts["resilience_level"] == 1 and opts["dynamical_decoupling"]["enable"]
     assert opts["resilience"]["zne_mitigation"] and opts["default_shots"] == 300
     assert len(service.submitted) == 1 and len(service.submitted[0].pubs) == 1
+
+
+def test_estimate_reads_backend_of_a_layer_and_float32_inputs_keep_dtype():
+    import qml
+
+    layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2",
+                             shots=50, backend_options={"estimator": qiskit_primitives.StatevectorEstimator(),
+                                                        "store": False})
+    est = estimate(layer, batch_size=2, steps=3)
+    # 2 input angles + 2 weight angles differentiated: 2 * (1 + 2 * 4) circuits per step
+    assert (est.jobs, est.circuits_per_step, est.shots) == (3, 18, 3 * 18 * 50)
+    x = torch.rand(2, 2, dtype=torch.float32, requires_grad=True)
+    out = layer(x)
+    out.sum().backward()
+    assert out.dtype == torch.float32 and x.grad.dtype == torch.float32 and layer.weights.grad is not None
+    ref, rgx, _ = exact(layer.spec, x.double(), layer.weights)
+    np.testing.assert_allclose(out.detach().double(), ref, atol=1e-6)
+    np.testing.assert_allclose(x.grad.double(), rgx, atol=1e-6)
+
+
+def test_least_busy_and_saved_account(monkeypatch):
+    monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    monkeypatch.setattr(creds, "_saved_accounts", lambda: {
+        "default-ibm-quantum-platform": {"channel": "ibm_quantum_platform", "token": "saved-secret-tok"}})
+    found = creds.resolve_credentials()
+    assert found.saved_name == "default-ibm-quantum-platform" and "saved-secret-tok" not in repr(found)
+    calls = []
+    service = FakeRuntimeService()
+    real_least_busy = service.least_busy
+    monkeypatch.setattr(service, "least_busy", lambda **kw: calls.append(kw) or real_least_busy(**kw))
+    monkeypatch.setattr(creds, "connect", lambda c: service)
+    backend = ibm_backend("least_busy", n_qubits=2, shots=10, **{"poll_interval": 0.001})
+    assert backend.device.name == "fake_manila" and calls[0]["min_num_qubits"] == 2
+    assert "saved account" in repr(backend) and "saved-secret-tok" not in repr(backend)
+
+
+def test_max_jobs_is_shared_by_executors_of_one_backend():
+    spec = make_spec(n_qubits=2, embedding="angle", ansatz="hardware_efficient", layers=1)
+    x, w = batch(spec, 2)
+    backend = ibm_backend("FakeManilaV2", n_qubits=2, shots=10, max_jobs=1, store=False,
+                          estimator=qiskit_primitives.StatevectorEstimator())
+    run_executor(backend.make_executor(spec), x, w)
+    with pytest.raises(CostLimitError, match="max_jobs=1 \\(1 sent so far"):
+        run_executor(backend.make_executor(spec), x, w)

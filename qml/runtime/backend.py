@@ -28,6 +28,7 @@ from .store import DONE, FAILED, JobStore, default_path, fingerprint
 
 log = logging.getLogger("qml.runtime")
 COUNTERS = ("jobs", "pubs", "circuits", "shots", "jobs_reused")
+LOCAL_NO_EFFECT = ("resilience_level", "dynamical_decoupling", "twirling", "zne", "measure_mitigation")
 
 
 def fake_backend_names() -> tuple[str, ...]:
@@ -97,11 +98,17 @@ class IBMBackend:
         self.options = options
         self.local = options.local or device_name.startswith("Fake")
         self.credentials = None
+        #: jobs and shots sent by every executor of this backend (what max_jobs/max_shots limit)
+        self.usage = {"jobs": 0, "shots": 0}
         self._device = None
         self._service = options.service
         if self.local:
             self._device = local_device(device_name, n_qubits)
             self._check_width()
+            ignored = [k for k, v in options.public_dict().items()
+                       if k in LOCAL_NO_EFFECT and v not in (None, False)]
+            if ignored:
+                log.info("options %s have no effect in local testing mode (they apply on IBM hardware)", ignored)
         elif self._service is None:
             self.credentials = creds.resolve_credentials(options.instance)  # raises before any network call
         self._store = None
@@ -218,6 +225,8 @@ class RuntimeExecutor:
         self.job_ids.append(job_id)
         for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
             self._count(name, value)
+        backend.usage["jobs"] += 1
+        backend.usage["shots"] += shots
         log.info("submitted job %s to %s: 1 PUB, %d circuits, %d shots", job_id, backend.name, n_evals, shots)
         if store is not None:
             store.add(job_id=job_id, backend=backend.name, fingerprint=fp, pub_shapes=[[n_out, n_evals]],
@@ -237,7 +246,7 @@ class RuntimeExecutor:
             evs = np.broadcast_to(np.asarray(data.evs, dtype=np.float64).reshape(n_out, -1), (n_out, n_evals))
             stds = np.broadcast_to(np.asarray(data.stds, dtype=np.float64).reshape(n_out, -1), (n_out, n_evals))
         except JobFailedError as exc:
-            if store is not None and "still" not in str(exc):  # a timed-out job stays PENDING: fetch it later
+            if store is not None and not getattr(exc, "pending", False):  # timed out: stays PENDING
                 store.set_status(job_id, FAILED, str(exc))
             raise
         if not np.all(np.isfinite(evs)):
@@ -272,15 +281,15 @@ class RuntimeExecutor:
         return self._collect(job, store, n_out, n_evals)
 
     def _guard(self, shots: int) -> None:
-        opts = self.backend.options
-        if opts.max_jobs is not None and self.stats["jobs"] + 1 > opts.max_jobs:
+        opts, used = self.backend.options, self.backend.usage
+        if opts.max_jobs is not None and used["jobs"] + 1 > opts.max_jobs:
             raise CostLimitError(
-                f"sending another job would exceed max_jobs={opts.max_jobs} ({self.stats['jobs']} sent so far "
+                f"sending another job would exceed max_jobs={opts.max_jobs} ({used['jobs']} sent so far "
                 f"on {self.backend.name}). Raise max_jobs, train for fewer steps, or check the plan with "
                 "qml.runtime.estimate(...) first.")
-        if opts.max_shots is not None and self.stats["shots"] + shots > opts.max_shots:
+        if opts.max_shots is not None and used["shots"] + shots > opts.max_shots:
             raise CostLimitError(
-                f"the next job needs {shots} shots and would bring the total to {self.stats['shots'] + shots}, "
+                f"the next job needs {shots} shots and would bring the total to {used['shots'] + shots}, "
                 f"over max_shots={opts.max_shots}. Raise max_shots, lower shots/precision, use a smaller batch "
                 "or gradient='spsa', or check the plan with qml.runtime.estimate(...) first.")
 

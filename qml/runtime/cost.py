@@ -83,7 +83,8 @@ def find_spec(model_or_spec):
         "(qml.circuits.make_spec(...)), a QuantumLayer or a model containing one")
 
 
-def estimate(model_or_spec, backend=None, *, batch_size: int, steps: int, eval_batches: int = 0,
+def estimate(model_or_spec, backend=None, batch_size: int | None = None, steps: int | None = None, *,
+             eval_batches: int = 0,
              shots: int | None = None, precision: float | None = None, gradient: str | None = None,
              input_gradients: bool = True, max_jobs: int | None = None, max_shots: int | None = None
              ) -> CostEstimate:
@@ -92,7 +93,8 @@ def estimate(model_or_spec, backend=None, *, batch_size: int, steps: int, eval_b
     Args:
         model_or_spec: a CircuitSpec, QuantumLayer, or model holding one quantum layer.
         backend: an :class:`~qml.runtime.IBMBackend` (its shots, precision, gradient and cost limits
-            are used) or ``None``/a backend string (then pass ``shots``/``precision``; default 1024 shots).
+            are used; a QuantumLayer's is ``layer.backend``) or ``None``/a backend string (then pass
+            ``shots``/``precision``; default 1024 shots). Building no backend needs no credentials.
         batch_size: samples per optimizer step, B.
         steps: optimizer steps in the run (epochs x batches per epoch).
         eval_batches: forward-only batches (validation) over the run, ``batch_size`` each.
@@ -113,6 +115,8 @@ def estimate(model_or_spec, backend=None, *, batch_size: int, steps: int, eval_b
     if isinstance(eval_batches, bool) or not isinstance(eval_batches, int) or eval_batches < 0:
         raise ConfigurationError(f"eval_batches must be an integer >= 0, got {eval_batches!r}")
     spec = find_spec(model_or_spec)
+    if backend is None or isinstance(backend, str):
+        backend = _runtime_backend_of(model_or_spec)
     opts = getattr(backend, "options", None)
     if opts is not None:
         gradient = gradient or opts.gradient
@@ -136,3 +140,15 @@ def estimate(model_or_spec, backend=None, *, batch_size: int, steps: int, eval_b
     est = CostEstimate(jobs, jobs, circuits, total_shots, per_step, traced.angles.shape[1], n_grad,
                        jobs * JOB_OVERHEAD_S + total_shots * SHOT_TIME_S)
     return est.check(max_jobs=max_jobs, max_shots=max_shots)
+
+
+def _runtime_backend_of(model):
+    """The ``ibm:`` backend of a layer or of the first layer in a model that has one, else ``None``."""
+    from .options import RuntimeOptions
+
+    modules = model.modules() if isinstance(model, torch.nn.Module) else [model]
+    for module in modules:
+        backend = getattr(module, "backend", None)
+        if isinstance(getattr(backend, "options", None), RuntimeOptions):
+            return backend
+    return None

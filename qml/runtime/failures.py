@@ -106,10 +106,13 @@ def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 
         if status in FINAL_BAD:
             raise failed(job, status)
         if clock() - start > timeout:
-            raise JobFailedError(
+            exc = JobFailedError(
                 f"job {job_id} was still {status} after {timeout:.0f} s. It keeps running on the service "
-                f"and is recorded in the job store: fetch it later with `qml jobs fetch {job_id}`, or raise "
-                "the backend's timeout=...; no optimizer step was taken.", job_id)
+                f"and is recorded in the job store: fetch it later with `qml jobs fetch {job_id}`, rerun the "
+                "step (a resumed run picks the job up), or raise the backend's timeout=...; no optimizer "
+                "step was taken.", job_id)
+            exc.pending = True  # the job may still finish: keep it PENDING in the store
+            raise exc
         sleep(interval)
         interval = min(interval * 2, MAX_POLL_INTERVAL)
 

@@ -249,3 +249,37 @@ def test_token_never_written_logged_or_shown(monkeypatch, tmp_path, capsys, capl
     assert any(p.name == "jobs.sqlite" for p in files) and any("ckpt" in str(p) for p in files)
     for path in files:
         assert token.encode() not in path.read_bytes(), path
+
+
+def test_fit_resumed_after_a_lost_step_reuses_its_job_and_matches_uninterrupted_run(monkeypatch, tmp_path):
+    """Epoch 2's first job times out (as if the process were killed while waiting); fit(resume=True)
+    picks the job up from the store instead of resubmitting, and ends with the same weights as a run
+    that was never interrupted (the fake service's results are exact, hence deterministic)."""
+    import qml
+
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "token-for-test")
+    x = torch.rand(4, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    y = torch.rand(4, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+    def train(service, ckpt, resume=False):
+        monkeypatch.setattr(creds, "connect", lambda c: service)
+        torch.manual_seed(0)
+        layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
+                                 backend="ibm:ibm_brisbane", shots=100, seed=0,
+                                 backend_options=dict(FAST, timeout=0.05))
+        history = qml.fit(layer, (x, y), epochs=2, batch_size=2, progress=False, checkpoint_dir=ckpt,
+                          resume=resume, seed=3)
+        return layer, history
+
+    reference_layer, _ = train(FakeRuntimeService(), tmp_path / "ref")
+    first = FakeRuntimeService(failures=[None, None, "timeout"])
+    with pytest.raises(JobFailedError, match="still RUNNING"):
+        train(first, tmp_path / "run")
+    stuck = first.submitted[2]
+    stuck.kind = None  # it finished on the service after we stopped waiting
+    second = FakeRuntimeService()
+    second.jobs[stuck.job_id()] = stuck
+    layer, history = train(second, tmp_path / "run", resume=True)
+    assert second.submit_attempts == 1  # only epoch 2, step 1 was sent again
+    assert history.records[-1]["jobs_reused"] == 1 and history.records[-1]["jobs"] == 1
+    assert torch.allclose(layer.weights, reference_layer.weights, atol=1e-12)

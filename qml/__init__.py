@@ -28,7 +28,7 @@ _LAZY = {
     "plot": ("qml.plot", None),
     "runtime": ("qml.runtime", None),
     "train": ("qml.train", None),
-    "compress": ("qml.compress", "compress"),
+    "compress": ("qml.compression", "compress"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

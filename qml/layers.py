@@ -178,7 +178,9 @@ def circuit_resources(spec: CircuitSpec, weights) -> dict:
     """Count gates, two-qubit gates and depth of the circuit, templates expanded one level."""
     import pennylane as qp
 
-    tape = qp.tape.make_qscript(spec.qfunc)(torch.zeros(spec.n_inputs, dtype=torch.float64), weights)
+    # Generic non-zero inputs: data-dependent rotations count even where a zero input would drop them.
+    x = torch.linspace(0.3, 0.7, spec.n_inputs, dtype=torch.float64)
+    tape = qp.tape.make_qscript(spec.qfunc)(x, weights)
     [tape], _ = qp.transforms.decompose(tape, stopping_condition=lambda op: len(op.wires) <= 2 or not op.has_decomposition)
     ops = tape.operations
     return {

@@ -32,6 +32,8 @@ class CircuitSpec:
         circuit: optional user function ``circuit(inputs, weights)`` that applies gates and
             returns a list of ``qp.expval(...)``; must be a top-level function to pickle.
         weight_shape: shape of the trainable weight tensor.
+        drop_tol: when set (by :func:`qml.compress`), rotations whose angles are all within
+            ``drop_tol`` of 0 (mod 2 pi) are left out of the circuit.
     """
 
     n_qubits: int
@@ -42,6 +44,7 @@ class CircuitSpec:
     observables: tuple = field(default=())
     circuit: Callable | None = None
     weight_shape: tuple = ()
+    drop_tol: float | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -55,6 +58,13 @@ class CircuitSpec:
 
     def qfunc(self, inputs, weights):
         """Apply the circuit and return its measurements (a list of expectation values)."""
+        if self.drop_tol is not None:
+            from .compression import replay_without_identities
+
+            return replay_without_identities(self._build, inputs, weights, self.drop_tol)
+        return self._build(inputs, weights)
+
+    def _build(self, inputs, weights):
         if self.circuit is not None:
             out = self.circuit(inputs, weights)
             return list(out) if isinstance(out, (list, tuple)) else [out]

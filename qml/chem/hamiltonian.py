@@ -106,8 +106,40 @@ def active_integrals(molecule):
 
 
 def sparse_matrix(hamiltonian, n_qubits: int) -> sp.csr_matrix:
-    """The Hamiltonian as a ``(2**n, 2**n)`` complex CSR matrix in PennyLane's wire order."""
-    return sp.csr_matrix(hamiltonian.sparse_matrix(wire_order=range(n_qubits)))
+    """The Hamiltonian as a ``(2**n, 2**n)`` complex CSR matrix in PennyLane's wire order.
+
+    Built from the Pauli representation with bit operations: a Pauli word maps basis state ``k``
+    to ``k ^ xmask`` with phase ``i**n_Y * (-1)**popcount(k & zmask)`` (``xmask``: X/Y wires,
+    ``zmask``: Y/Z wires). Several times faster than ``hamiltonian.sparse_matrix()`` (which it
+    equals; tested) for the 10-12 qubit molecules of the catalog.
+    """
+    pauli = hamiltonian.pauli_rep
+    if pauli is None:  # pragma: no cover - qchem Hamiltonians always have a Pauli representation
+        return sp.csr_matrix(hamiltonian.sparse_matrix(wire_order=range(n_qubits)))
+    dim = 2**n_qubits
+    k = np.arange(dim, dtype=np.int64)
+    odd = np.zeros(dim, dtype=np.int64)  # odd[j] = popcount(j) % 2
+    for b in range(n_qubits):
+        odd ^= (k >> b) & 1
+    rows, cols, vals = [], [], []
+    for word, coeff in pauli.items():
+        xmask = zmask = n_y = 0
+        for wire, op in word.items():
+            bit = 1 << (n_qubits - 1 - int(wire))
+            if op in ("X", "Y"):
+                xmask |= bit
+            if op in ("Y", "Z"):
+                zmask |= bit
+            n_y += op == "Y"
+        parity = odd[k & zmask]
+        rows.append(k ^ xmask)
+        cols.append(k)
+        vals.append(complex(coeff) * (1j**n_y) * (1 - 2 * parity))
+    m = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(dim, dim))
+    m = m.tocsr()
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    return m
 
 
 def sector_indices(n_qubits: int, n_electrons: int, two_sz: int) -> np.ndarray:

@@ -345,3 +345,18 @@ def test_max_jobs_is_shared_by_executors_of_one_backend():
     run_executor(backend.make_executor(spec), x, w)
     with pytest.raises(CostLimitError, match="max_jobs=1 \\(1 sent so far"):
         run_executor(backend.make_executor(spec), x, w)
+
+
+def test_padded_amplitude_embedding_input_gradients_refused_clearly():
+    spec = make_spec(n_qubits=2, n_inputs=3, embedding="amplitude", ansatz="strongly_entangling", layers=1)
+    x, w = batch(spec, 2)
+    ex = ibm_backend("FakeManilaV2", n_qubits=2, store=False,
+                     estimator=qiskit_primitives.StatevectorEstimator()).make_executor(spec)
+    with pytest.raises(ConfigurationError, match="pads 3 features with zeros to 4"):
+        ex(x.requires_grad_(True), w)
+    w1 = w.clone().requires_grad_(True)
+    out = ex(x.detach(), w1)  # weight gradients only: fine
+    out.sum().backward()
+    ref, _, rgw = exact(spec, x, w)
+    np.testing.assert_allclose(out.detach(), ref, atol=1e-8)
+    np.testing.assert_allclose(w1.grad, rgw, atol=1e-8)

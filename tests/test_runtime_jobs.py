@@ -283,3 +283,35 @@ def test_fit_resumed_after_a_lost_step_reuses_its_job_and_matches_uninterrupted_
     assert second.submit_attempts == 1  # only epoch 2, step 1 was sent again
     assert history.records[-1]["jobs_reused"] == 1 and history.records[-1]["jobs"] == 1
     assert torch.allclose(layer.weights, reference_layer.weights, atol=1e-12)
+
+
+def test_only_transient_service_errors_are_retried():
+    from qiskit_ibm_runtime.api.exceptions import RequestsApiError
+
+    from qml.runtime.failures import with_retries
+
+    calls = []
+
+    def flaky(code):
+        def fn():
+            calls.append(code)
+            if len(calls) == 1:
+                raise RequestsApiError("HTTP error", status_code=code)
+            return "ok"
+        return fn
+
+    assert with_retries(flaky(503), what="submit", retries=2, backoff=0.001) == "ok" and len(calls) == 2
+    calls.clear()
+    with pytest.raises(RequestsApiError):  # 401: retrying cannot help
+        with_retries(flaky(401), what="submit", retries=2, backoff=0.001)
+    assert len(calls) == 1
+
+
+def test_qml_jobs_estimate_through_main_cli(capsys):
+    from qml.cli import main
+
+    assert main(["jobs", "estimate", "--qubits", "2", "--layers", "1", "--ansatz", "hardware_efficient",
+                 "--batch-size", "4", "--steps", "10", "--shots", "100"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("10 jobs, 10 PUBs, 360 circuits (36 per step), 36,000 shots")
+    assert main(["jobs", "list"]) == 0 and "no jobs in" in capsys.readouterr().out

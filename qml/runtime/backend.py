@@ -186,6 +186,7 @@ class RuntimeExecutor:
     def __call__(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         if inputs.ndim == 1:
             inputs = inputs.reshape(1, -1)
+        self._check_differentiable(inputs)
         traced = trace(self.spec, inputs, weights)
         grad_cols = traced.grad_cols if torch.is_grad_enabled() else []
         self.last = dict.fromkeys(COUNTERS, 0)
@@ -203,6 +204,16 @@ class RuntimeExecutor:
 
         out = PackedEstimate.apply(traced.angles, evaluate, grad_cols)
         return out.to(inputs.dtype)
+
+    def _check_differentiable(self, inputs: torch.Tensor) -> None:
+        spec = self.spec
+        if (spec.embedding == "amplitude" and spec.n_inputs < 2**spec.n_qubits and inputs.requires_grad
+                and torch.is_grad_enabled()):
+            raise ConfigurationError(
+                f"the amplitude embedding pads {spec.n_inputs} features with zeros to {2**spec.n_qubits} "
+                "amplitudes, and its gate decomposition (Mottonen state preparation) has no input derivative "
+                "at zero amplitudes, so ibm: backends cannot differentiate it with respect to the inputs. "
+                f"Use n_inputs={2**spec.n_qubits}, another embedding, or inputs that do not require grad.")
 
     # -- one job -------------------------------------------------------------------------
     def _run(self, compiled, values: np.ndarray, fp: str) -> np.ndarray:

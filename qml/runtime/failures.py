@@ -34,6 +34,17 @@ def network_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def is_retryable(exc: BaseException) -> bool:
+    """A network error: connection/timeout errors, or a service HTTP error that is transient
+    (``RequestsApiError`` with no status, 429 or 5xx). Client errors (401, 404, ...) are not retried."""
+    if isinstance(exc, network_errors()):
+        return True
+    if type(exc).__name__ == "RequestsApiError":
+        code = getattr(exc, "status_code", -1)
+        return code in (-1, None, 429) or (isinstance(code, int) and code >= 500)
+    return False
+
+
 def is_not_found(exc: BaseException) -> bool:
     """True for "this job id does not exist" errors of qiskit-ibm-runtime (or our fake service)."""
     return type(exc).__name__ in ("RuntimeJobNotFound", "JobNotFound") or isinstance(exc, LookupError)
@@ -45,11 +56,12 @@ def with_retries(fn: Callable, *, what: str, retries: int, backoff: float, sleep
     Raises:
         JobFailedError: still failing after the retries (the last error is chained, redacted).
     """
-    errors = network_errors()
     for attempt in range(retries + 1):
         try:
             return fn()
-        except errors as exc:
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
             if attempt == retries:
                 raise JobFailedError(
                     f"{what} failed after {retries + 1} attempts with a network error: {redact(str(exc))}. "

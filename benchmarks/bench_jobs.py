@@ -106,7 +106,8 @@ def bench_pennylane_remote(batch, shots):
         t0 = time.perf_counter()
         one_step(lambda inp: torch.stack(list(circuit(inp, w)), -1), [w], x, y)
     return dict(counts, seconds=time.perf_counter() - t0,
-                note="qp.device('qiskit.remote', backend=FakeManilaV2()), diff_method='parameter-shift', broadcast_expand")
+                note="qp.device('qiskit.remote', backend=FakeManilaV2()), diff_method='parameter-shift', "
+                     "broadcast_expand")
 
 
 def bench_qiskit_ml(batch, shots):
@@ -159,7 +160,8 @@ def main(argv=None) -> int:
     import qiskit
     import qiskit_ibm_runtime
 
-    versions = f"pennylane {pennylane.__version__}, qiskit {qiskit.__version__}, qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}"
+    versions = (f"pennylane {pennylane.__version__}, qiskit {qiskit.__version__}, "
+                f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}")
     try:
         import qiskit_machine_learning
 

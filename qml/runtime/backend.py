@@ -24,7 +24,7 @@ from .circuits import compile_circuit, trace
 from .failures import is_not_found, wait_for, with_retries
 from .options import DEFAULT_SHOTS, RuntimeOptions
 from .packing import PackedEstimate, plan
-from .store import DONE, FAILED, JobStore, default_path, fingerprint
+from .store import DONE, FAILED, JobStore, fingerprint
 
 log = logging.getLogger("qml.runtime")
 COUNTERS = ("jobs", "pubs", "circuits", "shots", "jobs_reused")

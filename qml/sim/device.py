@@ -8,8 +8,8 @@ import pennylane as qp
 import torch
 from pennylane.devices import Device, ExecutionConfig
 from pennylane.devices.modifiers import simulator_tracking, single_tape_support
-from pennylane.devices.preprocess import decompose, validate_device_wires, validate_measurements
-from pennylane.exceptions import DeviceError
+from pennylane.devices.preprocess import decompose, validate_measurements
+from pennylane.exceptions import DeviceError, WireError
 from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
 from pennylane.transforms.core import CompilePipeline, transform
 
@@ -127,7 +127,8 @@ class FastDevice(Device):
     def preprocess_transforms(self, execution_config: ExecutionConfig | None = None) -> CompilePipeline:
         program = CompilePipeline()
         program.add_transform(_no_shots)
-        program.add_transform(validate_device_wires, wires=self.wires, name=self.name)
+        # no validate_device_wires: computing tape.wires costs more than the simulation of a
+        # small circuit; the engine raises WireError on a wire the device does not have.
         program.add_transform(
             decompose, stopping_condition=_supported, skip_initial_state_prep=True, name=self.name
         )
@@ -156,10 +157,19 @@ class FastDevice(Device):
         batch = tape.batch_size
         n = len(self.wires)
         eng = Engine(n, self._pos, batch or 1, rdtype, cdtype, device)
-        for i, op in enumerate(tape.operations):
-            eng.apply_op(op, first=(i == 0))
-        psi = eng.finish()
-        results = Measurer(psi, n, self._pos, rdtype, cdtype).measure(tape.measurements)
+        try:
+            for i, op in enumerate(tape.operations):
+                eng.apply_op(op, first=(i == 0))
+            psi = eng.finish()
+            results = Measurer(psi, n, self._pos, rdtype, cdtype).measure(tape.measurements)
+        except KeyError as exc:
+            missing = [w for w in tape.wires if w not in self._pos]
+            if not missing:
+                raise
+            raise WireError(
+                f"the circuit uses wires {missing} that FastDevice(wires={list(self.wires)}) does not have; "
+                "create the device with all the wires the circuit uses"
+            ) from exc
         if batch is not None and psi.shape[1] != batch:  # no batched parameter reached the state
             results = [r.expand(batch, *r.shape[1:]) for r in results]
         if batch is None:

@@ -115,13 +115,10 @@ class Engine:
         data = self.real(op.data[0])
         flat = data.reshape(data.shape[0], -1) if op.batch_size is not None else data.reshape(-1)
         mats = {}
-        for kind in {g[0] for g in gl if g[0] in G.PARAM_1Q}:
-            ind = np.array([g[2] for g in gl if g[0] == kind])  # (Gk, nparams)
-            if kind != "Rot":
-                ind = ind[:, 0]
-            if ind.ndim == 1 and np.array_equal(ind, np.arange(flat.shape[-1])):
+        for kind, ind, how in _template_plan(gl, flat.shape[-1]):
+            if how == "flat":
                 p = flat
-            elif ind.ndim == 2 and np.array_equal(ind.ravel(), np.arange(flat.shape[-1])):
+            elif how == "unflatten":
                 p = flat.unflatten(-1, ind.shape)
             else:
                 p = flat[..., self.idx(ind)]
@@ -139,7 +136,7 @@ class Engine:
         if self.block_kind is not None and q in self.block_wires:
             self.close_block()
         old = self.pending.get(q)
-        self.pending[q] = m if old is None else torch.matmul(m, old)
+        self.pending[q] = m if old is None else matmul(m, old)
 
     def perm(self, name, q):
         if self.block_kind == "diag":
@@ -234,7 +231,8 @@ class Engine:
             vecs.append(v)
         psi = vecs[0]
         for v in vecs[1:]:
-            psi = (psi[:, None, :] * v[None, :, :]).reshape(-1, max(psi.shape[1], v.shape[1]))
+            a, b = psi.shape, v.shape
+            psi = (psi.reshape(a[0], 1, a[1]) * v.reshape(1, b[0], b[1])).reshape(-1, max(a[1], b[1]))
         self.psi = psi
 
     def close_block(self):
@@ -263,6 +261,32 @@ class Engine:
         if self.phase is not None:
             self.psi = self.psi * self.phase.reshape(1, -1)
         return self.psi
+
+
+_PLAN_CACHE: dict = {}
+
+
+def _template_plan(gl, size):
+    """For each rotation kind of a template gate list: ``(kind, indices, how to gather)``."""
+    hit = _PLAN_CACHE.get((id(gl), size))
+    if hit is not None and hit[0] is gl:
+        return hit[1]
+    plan = []
+    for kind in sorted({g[0] for g in gl if g[0] in G.PARAM_1Q}):
+        ind = np.array([g[2] for g in gl if g[0] == kind])  # (Gk, nparams)
+        if kind != "Rot":
+            ind = ind[:, 0]
+        if ind.ndim == 1 and np.array_equal(ind, np.arange(size)):
+            how = "flat"
+        elif ind.ndim == 2 and np.array_equal(ind.ravel(), np.arange(size)):
+            how = "unflatten"
+        else:
+            how = "index"
+        plan.append((kind, ind, how))
+    if len(_PLAN_CACHE) > 256:
+        _PLAN_CACHE.clear()
+    _PLAN_CACHE[(id(gl), size)] = (gl, plan)
+    return plan
 
 
 def _inverse(p: np.ndarray) -> np.ndarray:
@@ -318,8 +342,19 @@ def _cached_diag(key, f, dtype, device):
 def kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Kronecker product of matrices ``(..., p, p)`` and ``(..., q, q)`` (batch broadcast)."""
     p, q = a.shape[-1], b.shape[-1]
-    out = a[..., :, None, :, None] * b[..., None, :, None, :]
+    out = a.reshape(*a.shape[:-2], p, 1, p, 1) * b.reshape(*b.shape[:-2], 1, q, 1, q)
     return out.reshape(*out.shape[:-4], p * q, p * q)
+
+
+def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b`` for matrices ``(2, 2)`` or ``(B, 2, 2)`` with few autograd nodes (mm/bmm)."""
+    if a.ndim == 2 and b.ndim == 2:
+        return torch.mm(a, b)
+    if a.ndim == 2:
+        a = a.expand(b.shape[0], *a.shape)
+    elif b.ndim == 2:
+        b = b.expand(a.shape[0], *b.shape)
+    return torch.bmm(a, b)
 
 
 def apply_block(psi: torch.Tensor, u: torch.Tensor, start: int, m: int, n: int) -> torch.Tensor:

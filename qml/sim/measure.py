@@ -105,7 +105,7 @@ class Measurer:
     @property
     def probs(self):
         if self._probs is None:
-            self._probs = torch.view_as_real(self.psi).square().sum(-1)
+            self._probs = (self.psi.conj() * self.psi).real
         return self._probs
 
     def measure(self, mps) -> list:

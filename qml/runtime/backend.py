@@ -120,6 +120,9 @@ class IBMBackend:
     @property
     def service(self):
         if self._service is None and not self.local:
+            if self.credentials._token is None and self.credentials.saved_name is None:
+                # copied or unpickled: the token was dropped on purpose, read it again
+                self.credentials = creds.resolve_credentials(self.options.instance)
             self._service = creds.connect(self.credentials)
         return self._service
 

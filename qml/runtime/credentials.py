@@ -9,7 +9,6 @@ and :func:`redact` scrubs it from any text we log or raise.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from ..errors import CredentialsError
 
@@ -27,9 +26,11 @@ HOW_TO = (
 )
 
 
-@dataclass(frozen=True)
 class Credentials:
     """Where the service account comes from; the token itself never shows in ``repr``.
+
+    A plain class (not a dataclass) so that ``dataclasses.asdict``/``vars``-style dumps used for
+    logs and checkpoints cannot reach the token; pickling drops it too.
 
     Attributes:
         channel: ``"ibm_quantum_platform"`` (or ``"ibm_cloud"``).
@@ -37,14 +38,22 @@ class Credentials:
         saved_name: name of a saved account, or ``None`` when the token came from the environment.
     """
 
-    channel: str = DEFAULT_CHANNEL
-    instance: str | None = None
-    saved_name: str | None = None
-    _token: str | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("channel", "instance", "saved_name", "__token")
+
+    def __init__(self, channel: str = DEFAULT_CHANNEL, instance: str | None = None,
+                 saved_name: str | None = None, token: str | None = None):
+        self.channel = channel
+        self.instance = instance
+        self.saved_name = saved_name
+        self.__token = token
+
+    @property
+    def _token(self) -> str | None:
+        return self.__token
 
     @property
     def source(self) -> str:
-        return "environment (QISKIT_IBM_TOKEN)" if self._token else f"saved account {self.saved_name!r}"
+        return "environment (QISKIT_IBM_TOKEN)" if self.__token else f"saved account {self.saved_name!r}"
 
     def __repr__(self) -> str:
         return f"Credentials(channel={self.channel!r}, instance={self.instance!r}, source={self.source!r})"

@@ -121,6 +121,8 @@ class QuantumLayer(nn.Module):
         state = self.__dict__.copy()
         state["_executor"] = None
         state["_backend"] = None
+        # Live objects injected for testing (an estimator, a service) are not part of the model.
+        state["_backend_options"] = {k: v for k, v in self._backend_options.items() if k not in ("estimator", "service")}
         return state
 
     def __setstate__(self, state):

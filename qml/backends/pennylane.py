@@ -24,8 +24,13 @@ AER_BASIS = frozenset(
 def fake_device_names() -> tuple[str, ...]:
     """Names of the fake IBM devices (``FakeManilaV2``, ...) usable as ``aer:<name>``."""
     from qiskit_ibm_runtime import fake_provider
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
-    return tuple(sorted(n for n in dir(fake_provider) if n.startswith("Fake") and n.endswith("V2")))
+    return tuple(sorted(
+        n for n in dir(fake_provider)
+        if n.startswith("Fake") and isinstance(getattr(fake_provider, n), type)
+        and issubclass(getattr(fake_provider, n), FakeBackendV2)
+    ))
 
 
 def fake_device(name: str):

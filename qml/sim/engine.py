@@ -18,6 +18,7 @@ Everything is plain torch, so autograd gives backprop gradients for every parame
 
 from __future__ import annotations
 
+import functools
 import string
 
 import numpy as np
@@ -30,6 +31,7 @@ from . import gates as G
 CHUNK = 4
 
 _CONST_CACHE: dict = {}
+
 
 
 def const(arr: np.ndarray, dtype, device) -> torch.Tensor:
@@ -210,12 +212,14 @@ class Engine:
                 runs.append(cur)
                 cur = [q]
         runs.append(cur)
+        by_len: dict[int, list] = {}
         for run in runs:
-            mats = [self.pending.pop(q) for q in run]
-            u = mats[0]
-            for m in mats[1:]:
-                u = kron(u, m)
-            self.psi = apply_block(self.psi, u, run[0], len(run), self.n)
+            by_len.setdefault(len(run), []).append(run)
+        for m, rs in by_len.items():
+            mats = [self.pending.pop(q) for run in rs for q in run]
+            blocks = kron_runs(mats, len(rs), m) if m > 1 else mats
+            for run, u in zip(rs, blocks):
+                self.psi = apply_block(self.psi, u, run[0], m, self.n)
 
     def materialize(self):
         """Turn the product state (bits + pending single-qubit gates) into a dense state."""
@@ -223,14 +227,13 @@ class Engine:
         for q in range(self.n):
             b = self.bits[q]
             m = self.pending.pop(q, None)
-            if m is None:
-                v = self.c(_BASIS[b])[:, None]
-            else:
-                v = m[..., :, b]
-                v = v.T if v.ndim == 2 else v[:, None]
-            vecs.append(v)
-        psi = vecs[0]
-        for v in vecs[1:]:
+            vecs.append(self.c(_BASIS[b]) if m is None else m[..., :, b])
+        psi = None
+        for v in vecs:
+            v = v.T if v.ndim == 2 else v[:, None]
+            if psi is None:
+                psi = v
+                continue
             a, b = psi.shape, v.shape
             psi = (psi.reshape(a[0], 1, a[1]) * v.reshape(1, b[0], b[1])).reshape(-1, max(a[1], b[1]))
         self.psi = psi
@@ -339,11 +342,39 @@ def _cached_diag(key, f, dtype, device):
     return t
 
 
-def kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Kronecker product of matrices ``(..., p, p)`` and ``(..., q, q)`` (batch broadcast)."""
-    p, q = a.shape[-1], b.shape[-1]
-    out = a.reshape(*a.shape[:-2], p, 1, p, 1) * b.reshape(*b.shape[:-2], 1, q, 1, q)
-    return out.reshape(*out.shape[:-4], p * q, p * q)
+@functools.lru_cache(maxsize=16)
+def _kron_index(m: int) -> np.ndarray:
+    """``idx[k, I*D + J]`` = position ``2 i_k + j_k`` of factor ``k``'s entry in ``kron`` entry (I, J)."""
+    D = 2**m
+    I, J = np.divmod(np.arange(D * D), D)
+    return np.stack([((I >> (m - 1 - k)) & 1) * 2 + ((J >> (m - 1 - k)) & 1) for k in range(m)])
+
+
+def _prod(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """Product over ``dim`` as a chain of multiplications (torch.prod's complex backward is slow)."""
+    parts = x.unbind(dim)
+    out = parts[0]
+    for p in parts[1:]:
+        out = out * p
+    return out
+
+
+def kron_runs(mats, r: int, m: int):
+    """Kronecker products of ``r`` runs of ``m`` single-qubit matrices each (flat list ``mats``).
+
+    One stack, one gather and one product for all runs: entry ``(I, J)`` of a run's product is
+    ``prod_k mats_k[i_k, j_k]``.  Returns ``r`` matrices ``(D, D)`` or ``(B, D, D)``, ``D = 2**m``.
+    """
+    batch = max((x.shape[0] for x in mats if x.ndim == 3), default=None)
+    if batch is not None:
+        mats = [x if x.ndim == 3 else x.expand(batch, 2, 2) for x in mats]
+    st = torch.stack(mats, -3)  # (..., r*m, 2, 2)
+    st = st.reshape(*st.shape[:-3], r, m, 4)
+    idx = const(_kron_index(m), torch.long, st.device)
+    g = torch.gather(st, -1, idx.expand(*st.shape[:-1], idx.shape[-1]))  # (..., r, m, D*D)
+    D = 2**m
+    out = _prod(g, -2).reshape(*st.shape[:-3], r, D, D)
+    return out.unbind(-3)
 
 
 def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,7 @@
+"""``python -m qml.data list | build NAME | verify NAME`` (same as ``qml datasets ...``)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -236,3 +236,28 @@ def test_constructor_validation():
         FastDevice(wires=2, c_dtype=torch.float64)
     with pytest.raises(ValueError, match="at most 24"):
         FastDevice(wires=25)
+
+
+def test_unknown_wire_raises_wire_error():
+    def circuit():
+        qp.RX(0.1, wires=5)
+        return qp.expval(qp.PauliZ(5))
+
+    with pytest.raises(qp.exceptions.WireError, match=r"uses wires \[5\]"):
+        qp.QNode(circuit, FastDevice(wires=3))()
+
+
+def test_parameter_shift_gradients_match_backprop(rng):
+    def circuit(x, w):
+        qp.AngleEmbedding(x, wires=range(3))
+        qp.BasicEntanglerLayers(w, wires=range(3))
+        return qp.expval(qp.PauliZ(0) @ qp.PauliZ(2))
+
+    x = torch.randn(3, generator=rng, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2, 3, generator=rng, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for method in ("backprop", "parameter-shift"):
+        qnode = qp.QNode(circuit, FastDevice(wires=3), interface="torch", diff_method=method)
+        grads.append(torch.autograd.grad(qnode(x, w), (x, w)))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, atol=ATOL, rtol=0)

@@ -145,8 +145,9 @@ class FastDevice(Device):
         """Run one tape; return its result (a tuple when it has several measurements)."""
         if tape.shots:
             _no_shots(tape)
-        params = tape.get_parameters(trainable_only=False)
-        tensors = [p for p in params if isinstance(p, torch.Tensor)]
+        # parameters of the operations only: a Hamiltonian's data (hundreds of coefficients) is slow
+        # to collect and does not decide the dtype
+        tensors = [d for op in tape.operations for d in op.data if isinstance(d, torch.Tensor)]
         device = tensors[0].device if tensors else torch.device("cpu")
         floats = [p.dtype for p in tensors if p.is_floating_point()]
         if floats and all(d == torch.float32 for d in floats):

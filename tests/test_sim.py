@@ -261,3 +261,24 @@ def test_parameter_shift_gradients_match_backprop(rng):
         grads.append(torch.autograd.grad(qnode(x, w), (x, w)))
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b, atol=ATOL, rtol=0)
+
+
+def test_large_hamiltonian_path_builds_coefficients_on_the_fly(monkeypatch, rng):
+    """Hamiltonians over the memory budget recompute their coefficient vectors chunk by chunk."""
+    import qml.sim.measure as measure
+
+    monkeypatch.setattr(measure, "COEF_BUDGET", 4)
+    monkeypatch.setattr(measure, "_PAULI_CACHE", {})
+    H = qp.Hamiltonian(
+        [0.3, -0.2, 0.5, 0.1, 0.7],
+        [qp.PauliX(0) @ qp.PauliY(2), qp.PauliY(1), qp.PauliZ(0) @ qp.PauliX(1), qp.PauliY(0) @ qp.PauliY(2), qp.PauliZ(1)],
+    )
+
+    def circuit(w):
+        qp.StronglyEntanglingLayers(w, wires=range(3))
+        return qp.expval(H)
+
+    w = torch.randn(2, 3, 3, generator=rng, dtype=torch.float64)
+    ref, fast = _pair(circuit, 3)
+    _assert_same(ref, fast, w)
+    assert measure.pauli_tables(H, {0: 0, 1: 1, 2: 2}, 3).coef is None

@@ -21,33 +21,51 @@ from .engine import apply_matrix, const
 _PAULI_CACHE: dict = {}
 
 
+#: Largest number of cached off-diagonal coefficients per observable (complex entries);
+#: bigger Hamiltonians rebuild their coefficient vectors chunk by chunk at every evaluation.
+COEF_BUDGET = 2**23
+
+
 class PauliTables:
-    """Compiled Pauli sentence on ``n`` wires: ``diag`` (N,), ``masks`` (K,), ``coef`` (K, N)."""
+    """Compiled Pauli sentence on ``n`` wires.
+
+    Attributes:
+        diag: real vector ``(N,)``, the Z-only part.
+        masks: int64 ``(K,)``, the distinct X/Y flip patterns.
+        coef: complex ``(K, N)`` with ``C_m[i] = sum_w c_w phase_w(i)``, or ``None`` when it would
+            exceed :data:`COEF_BUDGET` (then :meth:`coef_chunk` computes it on the fly).
+    """
 
     def __init__(self, n, terms):
         N = 2**n
-        idx = np.arange(N)
+        self.n = n
+        self.bits = ((np.arange(N)[None, :] >> (n - 1 - np.arange(n))[:, None]) & 1).astype(np.int8)
         self.diag = np.zeros(N)
-        by_mask: dict[int, np.ndarray] = {}
+        by_mask: dict[int, list] = {}
         for word, c in terms:
-            mask, phase = 0, np.ones(N, dtype=complex)
+            mask = 0
             for q, p in word:
-                bit = (idx >> (n - 1 - q)) & 1
-                sign = 1 - 2 * bit
-                if p == "Z":
-                    phase = phase * sign
-                elif p == "Y":
-                    phase = phase * (1j * sign)
-                    mask |= 1 << (n - 1 - q)
-                else:
+                if p in "XY":
                     mask |= 1 << (n - 1 - q)
             if mask == 0:
-                self.diag += c * phase.real
+                self.diag += c * self._phase(word).real
             else:
-                by_mask[mask] = by_mask.get(mask, 0) + c * phase
+                by_mask.setdefault(mask, []).append((word, c))
         self.masks = np.array(sorted(by_mask), dtype=np.int64)
-        self.coef = np.stack([by_mask[m] for m in self.masks]) if by_mask else None
-        self.gather = (idx[None, :] ^ self.masks[:, None]).ravel() if by_mask else None
+        self.words = [by_mask[m] for m in self.masks]
+        self.coef = None
+        if len(self.masks) and len(self.masks) * N <= COEF_BUDGET:
+            self.coef = self.coef_chunk(0, len(self.masks))
+
+    def _phase(self, word) -> np.ndarray:
+        """``phase(i)`` with ``P|i> = phase(i) |i ^ mask>`` for one Pauli word."""
+        zy = [q for q, p in word if p in "YZ"]
+        ny = sum(1 for _, p in word if p == "Y")
+        parity = self.bits[zy].sum(0) & 1 if zy else np.zeros(self.bits.shape[1], dtype=np.int8)
+        return (1j**ny) * (1 - 2 * parity.astype(float))
+
+    def coef_chunk(self, start, stop) -> np.ndarray:
+        return np.stack([sum(c * self._phase(w) for w, c in self.words[k]) for k in range(start, stop)])
 
 
 def _terms(obs, pos):
@@ -119,7 +137,7 @@ class Measurer:
                     continue
                 diag_i.append(i)
                 diag_v.append(tab.diag)
-                if tab.coef is not None:
+                if len(tab.masks):
                     out[i] = self._offdiag(tab)
             elif isinstance(mp, VarianceMP):
                 out[i] = self._var(mp.obs)
@@ -137,11 +155,24 @@ class Measurer:
         return out
 
     def _offdiag(self, tab):
+        """``Re sum_m sum_i C_m[i] conj(psi[i ^ m]) psi[i]``, masks in chunks of bounded memory."""
         psi = self.psi
-        K, N = tab.coef.shape
-        g = psi.index_select(0, const(tab.gather, torch.long, self.device)).reshape(K, N, -1)
-        coef = const(tab.coef, self.cdtype, self.device)
-        return (g.conj() * (coef[:, :, None] * psi[None])).real.sum((0, 1))
+        N = psi.shape[0]
+        K = len(tab.masks)
+        step = max(1, min(K, 2**22 // N))
+        ar = torch.arange(N, device=self.device)
+        total = 0
+        for start in range(0, K, step):
+            stop = min(K, start + step)
+            masks = const(tab.masks, torch.long, self.device)[start:stop]
+            gather = torch.bitwise_xor(ar[None, :], masks[:, None]).reshape(-1)
+            g = psi.index_select(0, gather).reshape(stop - start, N, -1)
+            if tab.coef is not None:
+                coef = const(tab.coef, self.cdtype, self.device)[start:stop]
+            else:
+                coef = torch.as_tensor(tab.coef_chunk(start, stop), dtype=self.cdtype, device=self.device)
+            total = total + (g.conj() * (coef[:, :, None] * psi[None])).real.sum((0, 1))
+        return total
 
     def _matrix_expval(self, obs):
         mat = torch.as_tensor(qp.math.convert_like(qp.matrix(obs), torch.zeros(())), device=self.device)

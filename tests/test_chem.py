@@ -179,6 +179,18 @@ def test_uccsd_parameter_counts(h2, lih):
     assert make_ansatz(lih, "k_upccgsd", k=1).weight_shape == tuple(qp.kUpCCGSD.shape(k=1, n_wires=10, delta_sz=0))
 
 
+def test_uccsd_reps_extends_the_product(h4):
+    one, two = make_ansatz(h4, "uccsd"), make_ansatz(h4, "uccsd", reps=2)
+    assert two.n_params == 2 * one.n_params == 52
+    init = two.init_params(0)
+    assert np.all(init[:26] == 0) and 0 < np.abs(init[26:]).max() < 0.1
+    x = torch.tensor(np.random.default_rng(3).normal(0, 0.2, 26))
+    with float64():
+        e1 = energy_qnode(h4, one, "lightning.qubit")[0](x)
+        e2 = energy_qnode(h4, two, "lightning.qubit")[0](torch.cat([x, torch.zeros(26, dtype=torch.float64)]))
+    assert float(e2) == pytest.approx(float(e1), abs=1e-10)  # a zero second product is the identity
+
+
 @pytest.mark.parametrize("ansatz", ["uccsd", "k_upccgsd"])
 def test_zero_parameters_give_the_hf_energy(h4, ansatz):
     ans = make_ansatz(h4, ansatz)

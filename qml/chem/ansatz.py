@@ -2,8 +2,12 @@
 
 * ``uccsd``: particle- and Sz-conserving singles and doubles as Givens rotations
   (``qp.SingleExcitation`` / ``qp.DoubleExcitation``), doubles first; zero parameters give
-  the HF state. These gates have native adjoint/backprop rules and are several times faster
-  than the Trotterised ``qp.UCCSD`` template (see ``benchmarks/chem_vqe.py``).
+  the HF state. These gates have native adjoint/backprop rules and are 8x faster than the
+  Trotterised ``qp.UCCSD`` template for LiH (see ``benchmarks/chem_vqe.py``). Option ``reps``
+  repeats the product with fresh parameters: one product is the usual (single-reference) choice
+  and is chemically accurate near equilibrium, but e.g. stretched H4 (2.0 A) stays 3.8 mHa above
+  the exact energy at the best minimum found, while ``reps=2`` reaches it (1e-11 mHa).
+  Parameters may carry a leading batch dimension (``(..., n_params)``; used by ``PESModel``).
 * ``k_upccgsd``: PennyLane's ``qp.kUpCCGSD`` (k-fold unitary pair CC with generalised singles
   and paired doubles, Lee et al. 2019).
 * ``hardware_efficient``: :func:`qml.circuits.hardware_efficient` (RY + CZ ladder layers) after
@@ -13,8 +17,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
 import pennylane as qp
 
@@ -23,12 +25,12 @@ from ..errors import ConfigurationError, one_of
 
 #: Chemistry ansatz names -> one-line descriptions.
 CHEM_ANSATZES = {
-    "uccsd": "singles + doubles Givens rotations from the HF state (particle and Sz conserving)",
+    "uccsd": "singles + doubles Givens rotations from the HF state (option reps, default 1)",
     "k_upccgsd": "k-UpCCGSD: k layers of generalised singles and paired doubles (option k, default 2)",
     "hardware_efficient": "HF state, then layers of RY + CZ ladder (option layers, default 2)",
 }
 
-_OPTIONS = {"uccsd": set(), "k_upccgsd": {"k"}, "hardware_efficient": {"layers"}}
+_OPTIONS = {"uccsd": {"reps"}, "k_upccgsd": {"k"}, "hardware_efficient": {"layers"}}
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,12 @@ class ChemAnsatz:
         hf = np.array(self.hf_state)
         if self.name == "uccsd":
             qp.BasisState(hf, wires=wires)
-            nd = len(self.doubles)
-            for i, w in enumerate(self.doubles):
-                qp.DoubleExcitation(params[..., i], wires=w)
-            for i, w in enumerate(self.singles):
-                qp.SingleExcitation(params[..., nd + i], wires=w)
+            nd, n = len(self.doubles), len(self.doubles) + len(self.singles)
+            for rep in range(self.options.get("reps", 1)):
+                for i, w in enumerate(self.doubles):
+                    qp.DoubleExcitation(params[..., rep * n + i], wires=w)
+                for i, w in enumerate(self.singles):
+                    qp.SingleExcitation(params[..., rep * n + nd + i], wires=w)
         elif self.name == "k_upccgsd":
             qp.kUpCCGSD(params, wires=wires, k=self.options["k"], delta_sz=0, init_state=hf)
         else:
@@ -75,11 +78,20 @@ class ChemAnsatz:
             _hea(params, wires)
 
     def init_params(self, seed: int | None = 0) -> np.ndarray:
-        """Starting parameters: zeros (the HF state) for ``uccsd``/``k_upccgsd``; for
-        ``hardware_efficient`` small random angles (N(0, 0.05^2), seeded) to break symmetry."""
+        """Starting parameters of shape :attr:`weight_shape`, seeded.
+
+        Zeros (the HF state) for ``uccsd``/``k_upccgsd``, except that ``uccsd`` repetitions after
+        the first get N(0, 0.01^2) angles so they do not move in lock-step with the first; for
+        ``hardware_efficient`` N(0, 0.05^2) angles to break symmetry.
+        """
+        rng = np.random.default_rng(seed)
         if self.name == "hardware_efficient":
-            return np.random.default_rng(seed).normal(0.0, 0.05, self.weight_shape)
-        return np.zeros(self.weight_shape)
+            return rng.normal(0.0, 0.05, self.weight_shape)
+        x = np.zeros(self.weight_shape)
+        n = len(self.singles) + len(self.doubles)
+        if self.name == "uccsd" and x.size > n:
+            x[n:] = rng.normal(0.0, 0.01, x.size - n)
+        return x
 
     def __repr__(self) -> str:
         opts = "".join(f", {k}={v}" for k, v in self.options.items())
@@ -92,7 +104,8 @@ def make_ansatz(molecule, name: str = "uccsd", **options) -> ChemAnsatz:
     Args:
         molecule: a :class:`qml.chem.Molecule`.
         name: ``"uccsd"``, ``"k_upccgsd"`` or ``"hardware_efficient"``.
-        **options: ``k`` (k_upccgsd, default 2) or ``layers`` (hardware_efficient, default 2).
+        **options: ``reps`` (uccsd, default 1), ``k`` (k_upccgsd, default 2) or ``layers``
+            (hardware_efficient, default 2).
 
     Returns:
         ChemAnsatz: callable ``ansatz(params)`` that emits the circuit's gates.
@@ -112,13 +125,15 @@ def make_ansatz(molecule, name: str = "uccsd", **options) -> ChemAnsatz:
     hf = tuple(int(b) for b in molecule.hf_state())
     if name == "uccsd":
         singles, doubles = qp.qchem.excitations(ne, n, delta_sz=0)
-        shape = (len(singles) + len(doubles),)
+        reps = _positive("reps", options.get("reps", 1))
+        shape = (reps * (len(singles) + len(doubles)),)
         if shape[0] == 0:
             raise ConfigurationError(
                 f"{molecule!r} has no excitations inside its active space (uccsd would have no parameters); "
                 "use a larger active space"
             )
-        return ChemAnsatz(name, n, hf, shape, tuple(tuple(s) for s in singles), tuple(tuple(d) for d in doubles))
+        return ChemAnsatz(name, n, hf, shape, tuple(tuple(s) for s in singles), tuple(tuple(d) for d in doubles),
+                          options={"reps": reps} if reps > 1 else {})
     if name == "k_upccgsd":
         k = _positive("k", options.get("k", 2))
         shape = tuple(qp.kUpCCGSD.shape(k=k, n_wires=n, delta_sz=0))
@@ -132,5 +147,3 @@ def _positive(name: str, value) -> int:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
-
-AnsatzFn = Callable[[object], None]

@@ -86,6 +86,8 @@ class Molecule:
                     "check the units and that no atom is duplicated"
                 )
         self.symbols = symbols
+        coords = coords.copy()
+        coords.setflags(write=False)  # cached Hamiltonians depend on it: make a new Molecule instead
         self.coordinates = coords
         self.charge = _int("charge", charge)
         self.multiplicity = _int("multiplicity", multiplicity)

@@ -187,9 +187,6 @@ class Engine:
             for w, b in zip(op.wires, vals):
                 self.bits[self.pos[w]] = int(b)
             return
-        data = op.data[0]
-        if isinstance(data, torch.Tensor) and data.dtype in (torch.float32, torch.float64, torch.complex64, torch.complex128):
-            data = data.to(device=self.device)
         vec = op.state_vector(wire_order=qp.wires.Wires(list(self.pos)))
         vec = torch.as_tensor(vec, device=self.device).to(self.cdtype)
         vec = vec.reshape(-1, 2**self.n) if op.batch_size is not None else vec.reshape(1, -1)

@@ -91,6 +91,15 @@ def test_coordinates_are_angstrom_and_bohr_for_pennylane(h2):
     assert np.allclose(h2.to_pennylane().coordinates, h2.coordinates_bohr)
 
 
+def test_molecule_round_trips_through_a_dict(lih):
+    d = json.loads(json.dumps(lih.to_dict()))
+    again = Molecule(**d)
+    assert again == lih and hash(again) == hash(lih)
+    assert again != Molecule.from_name("LiH", 1.7)
+    with pytest.raises(ValueError):
+        lih.coordinates[0, 0] = 1.0  # read-only: cached Hamiltonians depend on it
+
+
 # ------------------------------------------------------------------ Hamiltonians and exact energies
 def test_h2_matches_literature_fci(h2):
     assert h2.exact_energy() == pytest.approx(-1.13728, abs=1e-5)

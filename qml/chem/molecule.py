@@ -297,6 +297,12 @@ class Molecule:
         return qp.qchem.Molecule(list(self.symbols), self.coordinates_bohr, charge=self.charge,
                                  mult=self.multiplicity, basis_name=self.basis, unit="bohr")
 
+    def to_dict(self) -> dict:
+        """JSON-serialisable description (Angstrom) from which ``Molecule(**d)`` rebuilds an equal molecule."""
+        return {"symbols": list(self.symbols), "coordinates": self.coordinates.tolist(), "charge": self.charge,
+                "multiplicity": self.multiplicity, "basis": self.basis, "active_electrons": self.active_electrons,
+                "active_orbitals": self.active_orbitals, "name": self.name}
+
     # ---------------------------------------------------------------- dunder
     def __repr__(self) -> str:
         label = f"{self.name!r}, r={self.r}" if self.name else f"symbols={list(self.symbols)}"

@@ -61,11 +61,24 @@ def _molecule_meta(spec: registry.DatasetSpec) -> dict:
     }
 
 
+def describe(spec: registry.DatasetSpec) -> str:
+    """The sidecar's one-line description: for a PES, with the catalog's scan range and active space."""
+    if "sampling" in spec.extra:
+        return spec.description
+    from ..chem import catalog
+
+    entry = catalog.get(spec.extra["molecule"])
+    space = ("full space" if entry.active_electrons is None
+             else f"({entry.active_electrons}e, {entry.active_orbitals}o) active space")
+    return (f"{entry.name} PES, r = {entry.scan_range[0]}..{entry.scan_range[1]} A ({entry.description}): "
+            f"HF, CCSD, FCI, exact {space} energies")
+
+
 def sidecar(spec: registry.DatasetSpec, n: int) -> dict:
     """The sidecar fields of ``spec`` built with ``n`` rows (without ``n_rows``/``sha256``)."""
     meta = {
         "name": spec.name,
-        "description": spec.description,
+        "description": describe(spec),
         "basis": "sto-3g",
         **_molecule_meta(spec),
         "units": {c: registry.UNITS[c] for c in spec.columns},
@@ -176,7 +189,7 @@ class VerifyReport:
         path: the file checked.
         rows: the row indices regenerated.
         max_abs_dev: largest ``|regenerated - shipped|`` per column (inputs and energies).
-        worst: ``(row, column)`` of the largest energy deviation.
+        worst: ``(row, column)`` of the largest energy deviation (None if all are exactly zero).
         tol: tolerance (Hartree for energies; inputs must match to 1e-12).
     """
 
@@ -239,7 +252,7 @@ def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = 
     expected_inputs = spec.make_inputs(len(values))
     report = VerifyReport(spec.name, files.paths(spec.name, root)[0], index,
                           {c: 0.0 for c in columns}, energies=spec.energies, tol=tol)
-    worst = -1.0
+    worst = 0.0  # report.worst stays None when every row matches exactly
     for i in _progress(index, len(index), f"verify {spec.name}", progress):
         stored = values[i]
         fresh = spec.row(stored[: len(spec.inputs)])

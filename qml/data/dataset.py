@@ -187,5 +187,19 @@ class DatasetCatalog(dict):
 
 
 def list_datasets() -> DatasetCatalog:
-    """The shipped data sets: a dict ``{name: one-line description}`` that prints as a table."""
-    return DatasetCatalog((name, spec.description) for name, spec in registry.SPECS.items())
+    """The shipped data sets: a dict ``{name: one-line description}`` that prints as a table.
+
+    Descriptions come from the sidecars (they name the scan range and active space); a data set
+    whose sidecar is missing or unreadable keeps its short built-in description.
+    """
+    try:
+        root = files.data_dir()
+    except DataError:
+        root = None
+    out = DatasetCatalog()
+    for name, spec in registry.SPECS.items():
+        try:
+            out[name] = files.read_meta(name, root)["description"] if root is not None else spec.description
+        except DataError:
+            out[name] = spec.description
+    return out

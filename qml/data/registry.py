@@ -52,7 +52,8 @@ class DatasetSpec:
 
     Attributes:
         name: file stem, e.g. ``"lih_pes"``.
-        description: one line.
+        description: one line (the sidecar's description adds the catalog's scan range and
+            active space; see :func:`qml.data.builder.describe`).
         inputs: column names of the geometry parameters (the default features).
         energies: column names of the energies (Hartree).
         n_rows: number of rows shipped (and built by default).
@@ -103,15 +104,10 @@ def _pes_spec(name: str, molecule: str) -> DatasetSpec:
 
         return reference_energies(Molecule.from_name(molecule, float(x[0])))
 
-    from ..chem import catalog
-
-    entry = catalog.get(molecule)
-    space = ("full space" if entry.active_electrons is None
-             else f"({entry.active_electrons}e, {entry.active_orbitals}o) active space")
     return DatasetSpec(
         name=name,
-        description=f"{molecule} PES, r = {entry.scan_range[0]}..{entry.scan_range[1]} A ({entry.description}): "
-                    f"HF, CCSD, FCI, exact {space} energies",
+        description=f"{molecule} potential-energy curve over the catalog scan range: HF, CCSD, FCI, "
+                    "exact active-space energies",
         inputs=("r",),
         energies=("e_hf", "e_ccsd", "e_fci", "e_cas"),
         n_rows=PES_POINTS,

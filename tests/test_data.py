@@ -296,6 +296,21 @@ def test_malformed_file_raises_data_error_naming_file_row_column_and_fix(case, t
         qml.data.verify("h2_pes", rows="0:1", root=tmp_path, progress=False)
 
 
+def test_build_outside_a_checkout_needs_out_dir(monkeypatch):
+    monkeypatch.setattr(files, "source_dir", lambda: None)
+    with pytest.raises(ConfigurationError, match="pass out_dir"):
+        qml.data.build("h2_pes", rows=2, progress=False)
+
+
+def test_error_in_an_installed_copy_says_reinstall(tmp_path, monkeypatch):
+    csv, meta_path = _copy("h2_pes", tmp_path)
+    _set_field(csv, 3, 1, "oops")
+    monkeypatch.setattr(files, "installed_dir", lambda: tmp_path)
+    monkeypatch.setattr(files, "source_dir", lambda: None)
+    with pytest.raises(DataError, match=r"data row 2 \(line 4\), column 'e_hf'.*pip install --force-reinstall"):
+        qml.load_dataset("h2_pes")
+
+
 def test_missing_root_directory_raises(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         qml.load_dataset("h2_pes", root=tmp_path / "nowhere")

@@ -34,6 +34,9 @@ REQUIRED_KEYS = ("name", "description", "file", "sha256", "n_rows", "columns", "
 
 def fix_hint(name: str, root: Path | None = None) -> str:
     """How to regenerate data set ``name`` (shown in every DataError)."""
+    if root is not None and _same(root, installed_dir()) and not _same(root, source_dir()):
+        return (f"reinstall the package (`pip install --force-reinstall --no-deps qml-hybrid`), or build "
+                f"a copy with `qml datasets build {name} --out DIR` and load it with root=DIR")
     out = "" if root is None or _same(root, source_dir()) else f" --out {root}"
     return (f"regenerate it with `qml datasets build {name}{out}` "
             f"(or `python -m qml.data build {name}{out}`), or restore the shipped file")

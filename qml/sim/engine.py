@@ -310,7 +310,7 @@ class _PermuteRows(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, p, inv):
         ctx.save_for_backward(p, inv)
-        return x.index_select(0, p)
+        return take_rows(x, p)
 
     @staticmethod
     def backward(ctx, g):
@@ -321,8 +321,16 @@ class _PermuteRows(torch.autograd.Function):
 def permute_rows(x: torch.Tensor, p: torch.Tensor, inv: torch.Tensor | None) -> torch.Tensor:
     """Rows of ``x`` permuted by ``p`` (a permutation); differentiable when ``inv`` is given."""
     if inv is None or not (torch.is_grad_enabled() and x.requires_grad):
-        return x.index_select(0, p)
+        return take_rows(x, p)
     return _PermuteRows.apply(x, p, inv)
+
+
+def take_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``x.index_select(0, idx)``; complex tensors go through their real view (several times
+    faster on CPU: index_select has no vectorized complex128 kernel)."""
+    if x.is_complex():
+        return torch.view_as_complex(torch.view_as_real(x).index_select(0, idx))
+    return x.index_select(0, idx)
 
 
 _BASIS = (np.array([1, 0], dtype=complex), np.array([0, 1], dtype=complex))

@@ -16,7 +16,7 @@ import pennylane as qp
 import torch
 from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
 
-from .engine import apply_matrix, const
+from .engine import apply_matrix, const, take_rows
 
 _PAULI_CACHE: dict = {}
 
@@ -166,7 +166,7 @@ class Measurer:
             stop = min(K, start + step)
             masks = const(tab.masks, torch.long, self.device)[start:stop]
             gather = torch.bitwise_xor(ar[None, :], masks[:, None]).reshape(-1)
-            g = psi.index_select(0, gather).reshape(stop - start, N, -1)
+            g = take_rows(psi, gather).reshape(stop - start, N, -1)
             if tab.coef is not None:
                 coef = const(tab.coef, self.cdtype, self.device)[start:stop]
             else:

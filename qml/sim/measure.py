@@ -149,7 +149,12 @@ class Measurer:
                 raise qp.exceptions.DeviceError(f"FastDevice does not support {type(mp).__name__}")
         if diag_i:
             dmat = _stack_const(diag_v, self.rdtype, self.device)  # (m, N)
-            vals = dmat @ self.probs  # (m, B')
+            if self._probs is not None:
+                vals = dmat @ self._probs  # (m, B')
+            else:  # d . |psi|^2 without forming |psi|^2: one square of the real view, one matmul
+                N, Bp = self.psi.shape
+                sq = torch.view_as_real(self.psi).square().reshape(N, 2 * Bp)
+                vals = (dmat @ sq).reshape(-1, Bp, 2).sum(-1)
             for j, i in enumerate(diag_i):
                 out[i] = vals[j] if out[i] is None else vals[j] + out[i]
         return out

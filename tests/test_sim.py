@@ -236,6 +236,8 @@ def test_constructor_validation():
         FastDevice(wires=2, c_dtype=torch.float64)
     with pytest.raises(ValueError, match="at most 24"):
         FastDevice(wires=25)
+    with pytest.raises(ValueError, match="does not sample"):
+        FastDevice(wires=2, shots=1000)
 
 
 def test_unknown_wire_raises_wire_error():

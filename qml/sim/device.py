@@ -68,9 +68,10 @@ class FastDevice(Device):
         c_dtype: complex dtype of the state when parameters are float64 (``torch.complex128``
             or ``torch.complex64``).  Float32 parameters always run in ``complex64``.
         seed: accepted for interface compatibility; the device is exact and never samples.
+        shots: must be ``None``; finite shots raise (here and on tapes with shots).
 
     Raises:
-        ValueError: ``wires`` missing or wider than 24 wires, or an unknown ``c_dtype``.
+        ValueError: ``wires`` missing or wider than 24 wires, an unknown ``c_dtype``, or shots.
 
     Example::
 
@@ -85,7 +86,12 @@ class FastDevice(Device):
     name = "qml.fast"
     MAX_WIRES = 24
 
-    def __init__(self, wires=None, *, c_dtype=torch.complex128, seed=None):
+    def __init__(self, wires=None, *, c_dtype=torch.complex128, seed=None, shots=None):
+        if shots is not None:
+            raise ValueError(
+                f"FastDevice is exact and does not sample (got shots={shots!r}); drop shots, or use "
+                "default.qubit / lightning.qubit for sampled results"
+            )
         if wires is None:
             raise ValueError("FastDevice needs wires, e.g. FastDevice(wires=4)")
         if c_dtype not in _C_DTYPES:

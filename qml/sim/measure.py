@@ -16,7 +16,7 @@ import pennylane as qp
 import torch
 from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
 
-from .engine import apply_matrix, const, take_rows
+from .kernels import apply_matrix, const, take_rows
 
 _PAULI_CACHE: dict = {}
 

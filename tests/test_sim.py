@@ -270,7 +270,7 @@ def test_large_hamiltonian_path_builds_coefficients_on_the_fly(monkeypatch, rng)
     import qml.sim.measure as measure
 
     monkeypatch.setattr(measure, "COEF_BUDGET", 4)
-    monkeypatch.setattr(measure, "_PAULI_CACHE", {})
+    monkeypatch.setattr(measure, "_PAULI_CACHE", measure.Cache())
     H = qp.Hamiltonian(
         [0.3, -0.2, 0.5, 0.1, 0.7],
         [qp.PauliX(0) @ qp.PauliY(2), qp.PauliY(1), qp.PauliZ(0) @ qp.PauliX(1), qp.PauliY(0) @ qp.PauliY(2), qp.PauliZ(1)],

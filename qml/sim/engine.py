@@ -23,7 +23,17 @@ import pennylane as qp
 import torch
 
 from . import gates as G
-from .kernels import apply_block, apply_matrix, const, inverse_permutation, kron_runs, matmul, permute_rows
+from .cache import Cache
+from .kernels import (
+    apply_block,
+    apply_matrix,
+    const,
+    inverse_permutation,
+    kron_runs,
+    matmul,
+    permute_rows,
+    take_rows,
+)
 
 #: Largest run of neighbouring wires whose pending 1-qubit gates are applied as one matrix.
 CHUNK = 4
@@ -141,14 +151,15 @@ class Engine:
     def givens(self, name, q, theta):
         self.flush()
         self.close_block()
-        perm, mask, sign = G.givens_table(self.n, name, q)
+        rows, partner, sign = G.givens_table(self.n, name, q)
         th = theta.reshape(1, -1)
         c, s = torch.cos(th / 2), torch.sin(th / 2)
-        d = 1 + (c - 1) * self.r(mask)[:, None]
-        o = s * self.r(sign)[:, None]
         psi = self.psi
-        p = self.idx(perm)  # an involution: its own inverse
-        self.psi = psi * d + permute_rows(psi, p, p) * o
+        if psi.shape[1] < th.shape[1]:
+            psi = psi.expand(psi.shape[0], th.shape[1])
+        rows_t = self.idx(rows)
+        new = take_rows(psi, rows_t) * c + take_rows(psi, self.idx(partner)) * (s * self.r(sign)[:, None])
+        self.psi = psi.index_copy(0, rows_t, new.to(psi.dtype))
 
     def matrix(self, op):
         """Any other gate: its matrix (one einsum on the wires it acts on)."""
@@ -272,16 +283,14 @@ def _template_plan(gl, size):
 
 
 _BASIS = (np.array([1, 0], dtype=complex), np.array([0, 1], dtype=complex))
-_DIAG_CACHE: dict = {}
+_DIAG_CACHE = Cache()
 
 
 def _cached_diag(key, f, dtype, device):
     k = (key, dtype, device)
     t = _DIAG_CACHE.get(k)
     if t is None:
-        if len(_DIAG_CACHE) > 256:
-            _DIAG_CACHE.clear()
-        t = _DIAG_CACHE[k] = torch.as_tensor(f, dtype=dtype, device=device)
+        t = _DIAG_CACHE.put(k, torch.as_tensor(f, dtype=dtype, device=device))
     return t
 
 

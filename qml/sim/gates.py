@@ -15,6 +15,8 @@ import numpy as np
 import pennylane as qp
 import torch
 
+from .cache import memoize
+
 #: Single-qubit parametric gates built natively (name -> number of parameters).
 PARAM_1Q = {"RX": 1, "RY": 1, "RZ": 1, "PhaseShift": 1, "Rot": 3}
 
@@ -81,7 +83,7 @@ def _bits(n: int, pos) -> np.ndarray:
     return (idx >> (n - 1 - pos)) & 1
 
 
-@functools.lru_cache(maxsize=256)
+@memoize
 def perm_table(n: int, gates: tuple) -> tuple[np.ndarray, np.ndarray | None]:
     """Signed permutation ``psi'[i] = s[i] psi[p[i]]`` of a run of :data:`PERM_GATES`.
 
@@ -124,7 +126,7 @@ def perm_table(n: int, gates: tuple) -> tuple[np.ndarray, np.ndarray | None]:
     return P, (None if np.all(S == 1) else S)
 
 
-@functools.lru_cache(maxsize=512)
+@memoize
 def diag_vector(n: int, name: str, pos: tuple) -> np.ndarray:
     """Real ``f`` with ``gate(theta) = diag(exp(i theta f))`` for :data:`DIAG_GATES`."""
     b = [_bits(n, q) for q in pos]
@@ -140,11 +142,15 @@ def diag_vector(n: int, name: str, pos: tuple) -> np.ndarray:
     raise KeyError(name)
 
 
-@functools.lru_cache(maxsize=512)
+@memoize
 def givens_table(n: int, name: str, pos: tuple):
-    """``(perm, mask, sign)`` of a Givens rotation between two patterns of ``pos``' bits.
+    """Rows ``rows``, partner rows ``partner`` and signs ``sign`` of a Givens rotation.
 
-    ``psi' = psi * (1 + (c - 1) mask) + psi[perm] * s * sign`` with ``c, s = cos, sin(theta/2)``.
+    ``rows`` lists the basis states whose bits on ``pos`` read pattern0, then pattern1;
+    ``partner[k]`` is ``rows[k]`` with those bits flipped to the other pattern, and ``sign`` is
+    -1 / +1 for the two halves, so that on these rows
+    ``psi'[rows] = c psi[rows] + s sign psi[partner]`` with ``c, s = cos, sin(theta/2)``
+    (every other amplitude is unchanged).  Tables are ``2 * 2**(n - len(pos))`` long.
     """
     p0, p1 = GIVENS[name]
     k = len(pos)
@@ -154,12 +160,11 @@ def givens_table(n: int, name: str, pos: tuple):
     flip = 0
     for q in pos:
         flip |= 1 << (n - 1 - q)
-    in0, in1 = sub == p0, sub == p1
-    idx = np.arange(2**n)
-    perm = np.where(in0 | in1, idx ^ flip, idx)
-    mask = (in0 | in1).astype(float)
-    sign = np.where(in0, -1.0, np.where(in1, 1.0, 0.0))
-    return perm, mask, sign
+    i0 = np.nonzero(sub == p0)[0]
+    i1 = np.nonzero(sub == p1)[0]
+    rows = np.concatenate([i0, i1])
+    sign = np.concatenate([-np.ones(len(i0)), np.ones(len(i1))])
+    return rows, rows ^ flip, sign
 
 
 @functools.lru_cache(maxsize=128)

@@ -12,8 +12,10 @@ import string
 import numpy as np
 import torch
 
-_CONST_CACHE: dict = {}
+from .cache import Cache, nbytes
 
+_CONST_CACHE = Cache()
+_INV_CACHE = Cache()
 
 
 def const(arr: np.ndarray, dtype, device) -> torch.Tensor:
@@ -23,9 +25,7 @@ def const(arr: np.ndarray, dtype, device) -> torch.Tensor:
     if hit is not None and hit[0] is arr:
         return hit[1]
     t = torch.as_tensor(arr, dtype=dtype, device=device)
-    if len(_CONST_CACHE) > 4096:
-        _CONST_CACHE.clear()
-    _CONST_CACHE[key] = (arr, t)
+    _CONST_CACHE.put(key, (arr, t), nbytes(t))
     return t
 
 
@@ -36,13 +36,8 @@ def inverse_permutation(p: np.ndarray) -> np.ndarray:
         return hit[1]
     inv = np.empty_like(p)
     inv[p] = np.arange(p.shape[0])
-    if len(_INV_CACHE) > 512:
-        _INV_CACHE.clear()
-    _INV_CACHE[id(p)] = (p, inv)
+    _INV_CACHE.put(id(p), (p, inv), inv.nbytes)
     return inv
-
-
-_INV_CACHE: dict = {}
 
 
 class _PermuteRows(torch.autograd.Function):

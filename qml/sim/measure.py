@@ -16,9 +16,10 @@ import pennylane as qp
 import torch
 from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
 
+from .cache import Cache, nbytes
 from .kernels import apply_matrix, const, take_rows
 
-_PAULI_CACHE: dict = {}
+_PAULI_CACHE = Cache()
 
 
 #: Largest number of cached off-diagonal coefficients per observable (complex entries);
@@ -56,6 +57,7 @@ class PauliTables:
         self.coef = None
         if len(self.masks) and len(self.masks) * N <= COEF_BUDGET:
             self.coef = self.coef_chunk(0, len(self.masks))
+        self.nbytes = self.bits.nbytes + self.diag.nbytes + (0 if self.coef is None else self.coef.nbytes)
 
     def _phase(self, word) -> np.ndarray:
         """``phase(i)`` with ``P|i> = phase(i) |i ^ mask>`` for one Pauli word."""
@@ -100,15 +102,13 @@ def pauli_tables(obs, pos, n) -> PauliTables | None:
         key = (terms, n)
     tab = _PAULI_CACHE.get(key)
     if tab is None:
-        if len(_PAULI_CACHE) > 512:
-            _PAULI_CACHE.clear()
         if key[0] == "Z":
             tab = PauliTables(n, [(((key[1], "Z"),), 1.0)])
         else:
             tab = PauliTables(n, key[0])
-        _PAULI_CACHE[key] = tab
+        _PAULI_CACHE.put(key, tab, tab.nbytes)
     if not isinstance(obs, qp.PauliZ):
-        _PAULI_CACHE[("id", id(obs), n)] = (obs, tab)
+        _PAULI_CACHE.put(("id", id(obs), n), (obs, tab), 0)
     return tab
 
 
@@ -214,7 +214,7 @@ class Measurer:
         return p.reshape(2 ** len(qs), -1).T
 
 
-_STACK_CACHE: dict = {}
+_STACK_CACHE = Cache()
 
 
 def _stack_const(vecs, dtype, device):
@@ -223,7 +223,5 @@ def _stack_const(vecs, dtype, device):
     if hit is not None and all(a is b for a, b in zip(hit[0], vecs)):
         return hit[1]
     t = torch.as_tensor(np.stack(vecs), dtype=dtype, device=device)
-    if len(_STACK_CACHE) > 256:
-        _STACK_CACHE.clear()
-    _STACK_CACHE[key] = (list(vecs), t)
+    _STACK_CACHE.put(key, (list(vecs), t), nbytes(t))
     return t

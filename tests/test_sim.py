@@ -119,6 +119,7 @@ def test_state_probs_and_wire_labels(rng):
         qp.StatePrep(x / torch.linalg.norm(x, dim=-1, keepdim=True), wires=wires)
         qp.CNOT(["c", "a"])
         qp.RY(0.3, wires="b")
+        qp.GlobalPhase(0.4)  # visible in the state
         return qp.state(), qp.probs(wires=["c", "a"]), qp.probs()
 
     x = torch.randn(2, 8, generator=rng, dtype=torch.float64).to(torch.complex128)

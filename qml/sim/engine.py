@@ -53,7 +53,7 @@ class Engine:
         self.rdtype, self.cdtype, self.device = rdtype, cdtype, device
         self.psi = None  # None: product state of ``bits`` with ``pending`` matrices applied
         self.bits = [0] * n
-        self.pending: dict[int, torch.Tensor] = {}
+        self.pending: dict[int, torch.Tensor] = {}  # position -> (2, 2) or (B, 2, 2) matrix
         self.block_kind = None  # "perm" | "diag" | None
         self.block: list = []
         self.block_wires: set = set()
@@ -78,9 +78,11 @@ class Engine:
     def apply_op(self, op, first: bool):
         name = op.name
         if name in G.PARAM_1Q:
-            p = self.real(op.data[0]) if name != "Rot" else torch.stack(torch.broadcast_tensors(*[self.real(d) for d in op.data]), -1)
-            m = G.matrices_1q(name, p.unsqueeze(-1) if name != "Rot" else p.unsqueeze(-2))
-            self.single(self.pos[op.wires[0]], m[..., 0, :, :])
+            if name == "Rot":
+                p = torch.stack(torch.broadcast_tensors(*[self.real(d) for d in op.data]), -1).unsqueeze(-2)
+            else:
+                p = self.real(op.data[0]).unsqueeze(-1)
+            self.single(self.pos[op.wires[0]], G.matrices_1q(name, p)[..., 0, :, :])
         elif name in G.CONST_1Q:
             if name != "Identity":
                 self.single(self.pos[op.wires[0]], self.c(G.CONST_1Q[name]))

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qml", description="Hybrid quantum-classical ML for molecular energies.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser("demo", help="train a small HybridModel on the H2 energy curve (local simulator)")
-    demo.add_argument("--epochs", type=int, default=60)
+    demo.add_argument("--epochs", type=int, default=200)
     demo.add_argument("--backend", default="auto")
     demo.add_argument("--out", default="qml-demo", help="folder for the plots (default: qml-demo)")
     demo.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,7 @@ import torch
 HARTREE_TO_MHA = 1000.0
 
 
-def run_demo(*, epochs: int = 60, backend: str = "auto", out_dir="qml-demo", seed: int = 0, progress: bool = True) -> dict:
+def run_demo(*, epochs: int = 200, backend: str = "auto", out_dir="qml-demo", seed: int = 0, progress: bool = True) -> dict:
     """Train ``HybridModel(1 -> 1, 3 qubits)`` on the shipped H2 PES (r -> exact energy).
 
     Writes ``prediction.png`` (prediction vs reference) and ``history.png`` into ``out_dir``.
@@ -24,9 +24,10 @@ def run_demo(*, epochs: int = 60, backend: str = "auto", out_dir="qml-demo", see
     train = qml.load_dataset("h2_pes", split="train")
     test = qml.load_dataset("h2_pes", split="test")
     torch.manual_seed(seed)
-    model = qml.HybridModel(1, 1, n_qubits=3, layers=2, hidden=8, backend=backend)
+    model = qml.HybridModel(1, 1, n_qubits=3, layers=2, hidden=16, backend=backend)
     model.set_normalization(train.features, train.targets)
-    history = qml.fit(model, train, val=test, epochs=epochs, lr=0.03, batch_size=8, seed=seed, progress=progress)
+    history = qml.fit(model, train, val=test, epochs=epochs, lr=0.02, batch_size=4, schedule="cosine", seed=seed,
+                      progress=progress)
     model.eval()
     with torch.no_grad():
         mae = {

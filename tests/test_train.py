@@ -39,15 +39,18 @@ def test_done_when_model_trains_with_fit():
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     x, y = _data()
     full = _model()
-    qml.fit(full, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, progress=False)
+    qml.fit(full, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, schedule="cosine", progress=False)
 
     part = _model()
-    qml.fit(part, (x, y), epochs=2, lr=0.05, batch_size=8, seed=3, checkpoint_dir=tmp_path, progress=False)
+    qml.fit(part, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, schedule="cosine", checkpoint_dir=tmp_path,
+            progress=False, early_stopping=1, min_delta=1e9)  # "interrupted" after epoch 2
     assert load_checkpoint(tmp_path)["epoch"] == 2
     resumed = _model(seed=99)  # a fresh process would start from other weights
-    history = qml.fit(resumed, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, checkpoint_dir=tmp_path,
-                      resume=True, progress=False)
+    history = qml.fit(resumed, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, schedule="cosine",
+                      checkpoint_dir=tmp_path, resume=True, progress=False)
     assert history.epochs == [1, 2, 3, 4]
+    lrs = [r["lr"] for r in history.records]
+    assert lrs[0] == 0.05 and all(a > b for a, b in zip(lrs, lrs[1:]))  # cosine decay, continued on resume
     for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
     saved = json.loads((tmp_path / "history.json").read_text())

@@ -43,6 +43,7 @@ def fit(
     batch_size: int = 32,
     loss="mse",
     optimizer="adam",
+    schedule: str | None = None,
     seed: int = 0,
     checkpoint_dir=None,
     resume: bool = False,
@@ -68,6 +69,8 @@ def fit(
         batch_size: samples per optimizer step.
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or a function ``loss(pred, target)``.
         optimizer: ``"adam"``, ``"adamw"``, ``"sgd"`` or a function ``params -> Optimizer``.
+        schedule: ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
+            ``epochs``, stepped once per epoch).
         seed: seeds the shuffling of every epoch (``seed + epoch``) and torch's RNG.
         checkpoint_dir: folder for ``checkpoint.pt`` and ``history.json``, rewritten atomically
             after every epoch.
@@ -106,9 +109,12 @@ def fit(
     train_set = prep(train, "train")
     val_set = prep(val, "val") if val is not None else None
     opt = _optimizer(optimizer, model.parameters(), lr)
+    if schedule not in (None, "cosine"):
+        raise one_of("schedule", schedule, ["cosine"])
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
 
     config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": str(optimizer), "loss": str(loss),
-              "n_train": len(train_set)}
+              "n_train": len(train_set), "schedule": schedule}
     history = History(config=config)
     start = 1
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -118,6 +124,8 @@ def fit(
             _check_same_config(state["config"], config, ckpt_dir)
             model.load_state_dict(state["model_state"])
             opt.load_state_dict(state["optimizer_state"])
+            if sched is not None:
+                sched.load_state_dict(state["extra"]["scheduler"])
             history = History.from_dict(state["history"])
             set_rng_state(state["rng"])
             run_id = run_id or state["extra"].get("run_id")
@@ -162,6 +170,8 @@ def fit(
                   "lr": opt.param_groups[0]["lr"], **counters}
         if val_set is not None:
             record["val_loss"] = evaluate(model, val_set, loss_fn, batch_size=max(batch_size, 256), variational=variational)
+        if sched is not None:
+            sched.step()
         record["time"] = time.perf_counter() - t0
         history.append(record)
         score = record["val_loss"] if record["val_loss"] is not None else record["train_loss"]
@@ -173,7 +183,7 @@ def fit(
         history.stopped_early = stop
         if ckpt_dir is not None:
             save_checkpoint(ckpt_dir, model=model, optimizer=opt, epoch=epoch, history=history, config=config,
-                            extra={"run_id": run_id})
+                            extra={"run_id": run_id, "scheduler": sched.state_dict() if sched else None})
         if hasattr(bar, "set_postfix"):
             post = {"loss": f"{record['train_loss']:.3g}"}
             if record["val_loss"] is not None:
@@ -241,7 +251,7 @@ def _check_int(name, value, minimum):
 
 
 def _check_same_config(saved: dict, now: dict, where) -> None:
-    diff = {k: (saved.get(k), now[k]) for k in ("lr", "batch_size", "seed", "optimizer", "loss", "n_train")
+    diff = {k: (saved.get(k), now[k]) for k in ("lr", "batch_size", "seed", "optimizer", "loss", "n_train", "schedule")
             if saved.get(k) != now[k]}
     if diff:
         detail = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())

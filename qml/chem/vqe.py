@@ -36,6 +36,9 @@ SLOW_FACTOR = 20
 LBFGS_GTOL = 1e-5
 LBFGS_RESTARTS = 10
 
+#: Energy evaluations the strong-Wolfe line search may spend per L-BFGS step.
+LBFGS_MAX_LS = 25
+
 #: optimizer -> (default steps, default lr, consecutive small changes needed to stop)
 OPTIMIZERS = {"lbfgs": (100, 1.0, 1), "adam": (500, 0.05, 5), "sgd": (500, 0.2, 5)}
 
@@ -220,8 +223,12 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
 
     params = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     if optimizer == "lbfgs":
-        opt = torch.optim.LBFGS([params], lr=lr, max_iter=1, line_search_fn="strong_wolfe",
-                                tolerance_grad=1e-10, tolerance_change=1e-12, history_size=50)
+        # One L-BFGS iteration per step. max_eval must be set explicitly: torch derives it from
+        # max_iter (int(1.25 * 1) = 1) and gives the line search max_eval - 1 = 0 evaluations, which
+        # silently turns strong Wolfe into "take the full step or stay put".
+        opt = torch.optim.LBFGS([params], lr=lr, max_iter=1, max_eval=LBFGS_MAX_LS + 1,
+                                line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-12,
+                                history_size=50)
     elif optimizer == "adam":
         opt = torch.optim.Adam([params], lr=lr)
     else:

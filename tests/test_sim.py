@@ -211,6 +211,9 @@ def test_numpy_parameters_give_numpy_results():
 
     out = qp.QNode(circuit, FastDevice(wires=1))(np.array(0.5))
     assert isinstance(out, np.ndarray) and abs(float(out) - np.cos(0.5)) < ATOL
+    # the torch interface gets torch tensors even without torch parameters, as from default.qubit
+    out = qp.QNode(circuit, FastDevice(wires=1), interface="torch")(0.5)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float64
 
 
 def test_best_resolves_to_backprop():

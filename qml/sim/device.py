@@ -145,10 +145,15 @@ class FastDevice(Device):
 
     # ---- execution -------------------------------------------------------------------
     def execute(self, circuits, execution_config: ExecutionConfig | None = None):
-        return tuple(self.simulate(tape) for tape in circuits)
+        interface = getattr(getattr(execution_config, "interface", None), "value", None)
+        return tuple(self.simulate(tape, torch_out=interface == "torch") for tape in circuits)
 
-    def simulate(self, tape):
-        """Run one tape; return its result (a tuple when it has several measurements)."""
+    def simulate(self, tape, torch_out: bool = False):
+        """Run one tape; return its result (a tuple when it has several measurements).
+
+        Results are torch tensors when the tape has torch parameters or ``torch_out`` is set
+        (the torch interface), numpy arrays otherwise.
+        """
         if tape.shots:
             _no_shots(tape)
         # parameters of the operations only: a Hamiltonian's data (hundreds of coefficients) is slow
@@ -181,6 +186,6 @@ class FastDevice(Device):
             results = [r.expand(batch, *r.shape[1:]) for r in results]
         if batch is None:
             results = [r[0] if r.ndim == 1 else r.reshape(r.shape[1:]) for r in results]
-        if not tensors:
+        if not tensors and not torch_out:
             results = [r.detach().cpu().numpy() for r in results]
         return tuple(results) if len(results) > 1 else results[0]

@@ -16,7 +16,7 @@ TEST = [0.6, 0.8, 1.05, 1.35, 1.7, 2.1]  # inside the training range, never trai
 @pytest.fixture(scope="module")
 def trained_h2():
     torch.manual_seed(0)
-    model = qml.PESModel("H2", backend="fast")
+    model = qml.PESModel("H2")  # auto: uccsd is simulated inside its particle-number/Sz sector
     history = qml.fit(model, TRAIN, epochs=120, lr=0.02, batch_size=len(TRAIN), progress=False)
     return model, history
 
@@ -39,7 +39,7 @@ def test_variational_bound(trained_h2):
     r = np.linspace(0.45, 2.4, 9)
     assert np.all(model.energy(r) >= model.exact_energy(r) - 1e-9)
     # An untrained model is Hartree-Fock at every geometry (encoder output starts at zero).
-    fresh = qml.PESModel("H2", backend="fast")
+    fresh = qml.PESModel("H2")
     assert np.allclose(fresh.energy(r), fresh.hf_energy(r), atol=1e-10)
 
 
@@ -55,12 +55,38 @@ def test_batch_equals_per_sample(trained_h2):
     assert model.params(r).shape == (4, model.ansatz.n_params)
 
 
-def test_default_qubit_agrees_with_fast(trained_h2):
+@pytest.mark.parametrize("backend", ["fast", "default.qubit"])
+def test_sector_simulation_agrees_with_state_vector_devices(trained_h2, backend):
     model, _ = trained_h2
-    other = qml.PESModel("H2", backend="default.qubit")
+    assert model.chosen_backend == "sector"
+    other = qml.PESModel("H2", backend=backend)
     other.load_state_dict(model.state_dict())
     r = [0.6, 1.3]
-    assert np.allclose(other.energy(r), model.energy(r), atol=1e-10)
+    assert np.allclose(other.energy(r), model.energy(r), atol=1e-10, rtol=0)
+    assert torch.allclose(other.state(r), model.state(r), atol=1e-10)
+
+
+def test_sector_circuit_equals_pennylane_state_for_lih():
+    # LiH (2e, 5o): 10 qubits, 25 sector amplitudes; random angles, against default.qubit's full state.
+    import pennylane as qp
+
+    from qml.chem import Molecule, make_ansatz
+    from qml.chem.hamiltonian import sector_indices
+    from qml.models.sector import SectorCircuit
+
+    mol = Molecule.from_name("LiH", 1.6)
+    ansatz = make_ansatz(mol, "uccsd", reps=2)
+    circuit = SectorCircuit(ansatz, ansatz.n_params, mol.n_qubits,
+                            sector_indices(mol.n_qubits, mol.n_electrons, mol.two_sz))
+    params = 0.4 * torch.randn(3, ansatz.n_params, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    @qp.qnode(qp.device("default.qubit", wires=mol.n_qubits), interface="torch")
+    def state(p):
+        ansatz(p)
+        return qp.state()
+
+    assert circuit.dim == 25
+    assert torch.allclose(circuit.full_state(circuit(params)), state(params), atol=1e-12)
 
 
 def test_save_and_load_reproduce_energies(trained_h2):
@@ -71,7 +97,7 @@ def test_save_and_load_reproduce_energies(trained_h2):
     buf.seek(0)
     loaded = torch.load(buf, weights_only=False)
     assert np.array_equal(loaded.energy(r), model.energy(r))
-    fresh = qml.PESModel("H2", backend="fast")
+    fresh = qml.PESModel("H2")
     fresh.load_state_dict(model.state_dict())
     assert np.array_equal(fresh.energy(r), model.energy(r))
 
@@ -90,3 +116,5 @@ def test_bad_input():
         model.energy([0.7, float("nan")])
     with pytest.raises(ConfigurationError, match="differentiable state"):
         qml.PESModel("H2", backend="lightning.qubit")
+    with pytest.raises(ConfigurationError, match="particle-conserving"):
+        qml.PESModel("H2", ansatz="hardware_efficient", backend="sector")

@@ -1,5 +1,7 @@
 """Trainable models: HybridModel (classical -> quantum -> classical) and PESModel."""
 
+from .baseline import MLPRegressor as MLPRegressor
+from .baseline import matching_hidden as matching_hidden
 from .hybrid import HybridModel as HybridModel
 
 

@@ -8,11 +8,12 @@ import torch
 from torch import nn
 
 from ..circuits.embeddings import EMBEDDINGS
-from ..errors import ConfigurationError, DataError, one_of
+from ..errors import ConfigurationError, one_of
 from ..layers import QuantumLayer, check_inputs
+from .normalized import Normalized
 
 
-class HybridModel(nn.Module):
+class HybridModel(Normalized, nn.Module):
     """A plain ``nn.Module``: ``pre -> QuantumLayer -> post``, trainable by any PyTorch loop.
 
     The pre-network maps ``in_features`` to the embedding's inputs (bounded by ``tanh``
@@ -73,29 +74,8 @@ class HybridModel(nn.Module):
         self.input_scale = math.pi if embedding != "amplitude" else 1.0
         self.pre = _mlp(in_features, hidden, q_in, final_tanh=True)
         self.post = _mlp(self.quantum.n_outputs, hidden, out_features, final_tanh=False)
-        self.register_buffer("x_mean", torch.zeros(in_features))
-        self.register_buffer("x_std", torch.ones(in_features))
-        self.register_buffer("y_mean", torch.zeros(out_features))
-        self.register_buffer("y_std", torch.ones(out_features))
+        self._init_normalization(in_features, out_features)
         self.to(dtype)
-
-    def set_normalization(self, x, y) -> "HybridModel":
-        """Standardise inputs and targets with the mean and std of training data ``x``, ``y``.
-
-        Afterwards ``model(x)`` takes raw features and returns predictions in the units of ``y``.
-        Returns the model itself.
-        """
-        x = torch.as_tensor(x, dtype=self.x_mean.dtype).reshape(-1, self.in_features)
-        y = torch.as_tensor(y, dtype=self.y_mean.dtype).reshape(-1, self.out_features)
-        if len(x) != len(y):
-            raise DataError(f"x and y have different lengths: {len(x)} and {len(y)}")
-        if len(x) < 2:
-            raise DataError("set_normalization needs at least 2 samples to estimate a spread")
-        self.x_mean.copy_(x.mean(0))
-        self.x_std.copy_(x.std(0).clamp_min(1e-12))
-        self.y_mean.copy_(y.mean(0))
-        self.y_std.copy_(y.std(0).clamp_min(1e-12))
-        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``x`` of shape ``(B, in_features)`` (or ``(in_features,)``) to ``(B, out_features)``."""

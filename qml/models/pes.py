@@ -6,11 +6,15 @@ chemistry ansatz, the circuit prepares ``|psi(r)>``, and the output is
 ``E(r) = <psi(r)|H(r)|psi(r)>`` with the Hamiltonian of that geometry. Training minimises the
 mean energy over training geometries: it is variational and needs no reference energies.
 
-A batch of geometries is one broadcast state preparation (PennyLane QNode returning the state on
-the ``fast`` or ``default.qubit`` simulator) followed by per-sample expectation values: for the
-particle-conserving ansatzes the state lives in the molecule's particle-number/Sz sector, so each
-energy is a small dense quadratic form ``psi_s^T H_s psi_s`` over that sector (25 amplitudes for
-LiH (2e, 5o), 225 for BeH2 or H2O in 12 qubits) instead of a 2**n sparse product.
+A batch of geometries is one broadcast state preparation followed by per-sample expectation
+values. For ``uccsd`` (Givens rotations from the HF state) the state never leaves the molecule's
+particle-number/Sz sector: ``backend="auto"`` then simulates the ansatz inside that sector
+(:class:`qml.models.sector.SectorCircuit`, read from the PennyLane circuit; 25 amplitudes for LiH
+(2e, 5o), 225 for BeH2 or H2O in 12 qubits, instead of 4096) and each energy is a small dense
+quadratic form ``psi_s^T H_s psi_s``. Measured on BeH2 (12 qubits, 184 parameters, batch 3):
+0.13 s per forward+backward in the sector against 8-22 s on the ``fast`` state-vector device and
+about 4 s on ``default.qubit``; the states agree to 2e-16. ``backend="fast"`` or
+``"default.qubit"`` run the same circuit as a PennyLane QNode returning the full state.
 """
 
 from __future__ import annotations
@@ -35,19 +39,21 @@ class PESModel(nn.Module):
             ``qml.chem.CHEM_ANSATZES``; the ansatz must accept a batch of parameters).
         encoder: hidden widths of the encoder MLP, default ``(32, 32)``; its last layer starts at
             zero, so the untrained model is the Hartree-Fock state at every geometry.
-        backend: ``"auto"`` (time ``fast`` against ``default.qubit`` on the first batch),
-            ``"fast"`` or ``"default.qubit"``: simulators that return a differentiable state.
+        backend: ``"auto"`` (the sector simulation for ``uccsd``; otherwise ``fast`` and
+            ``default.qubit`` timed on the first batch), ``"sector"``, ``"fast"`` or
+            ``"default.qubit"``: simulators that return a differentiable state.
         r_range: ``(r_min, r_max)`` used to scale ``r`` for the encoder (default: the catalog's
             scan range).
         **molecule_options: passed to ``qml.chem.Molecule.from_name`` (``basis``,
             ``active_electrons``, ``active_orbitals``).
+        ansatz_options: options of the ansatz, e.g. ``{"reps": 2}`` for uccsd.
 
     Raises:
         ConfigurationError: unknown molecule, ansatz or backend; bad encoder widths.
     """
 
     def __init__(self, molecule: str, *, ansatz: str = "uccsd", encoder=(32, 32), backend: str = "auto",
-                 r_range=None, **molecule_options):
+                 r_range=None, ansatz_options: dict | None = None, **molecule_options):
         super().__init__()
         from ..chem import Molecule, catalog, make_ansatz
 
@@ -56,16 +62,19 @@ class PESModel(nn.Module):
         self.molecule_options = dict(molecule_options)
         reference = Molecule.from_name(molecule, self.entry.r_eq, **self.molecule_options)
         self.ansatz_name = ansatz
-        self.ansatz = make_ansatz(reference, ansatz)
+        self.ansatz_options = dict(ansatz_options or {})
+        self.ansatz = make_ansatz(reference, ansatz, **self.ansatz_options)
         self.n_qubits = reference.n_qubits
         self.n_electrons = reference.n_electrons
         self.two_sz = reference.two_sz
-        if backend not in ("auto", "fast", "default.qubit"):
+        if backend not in ("auto", "sector", "fast", "default.qubit"):
             raise ConfigurationError(
                 f"PESModel needs a simulator that returns a differentiable state: backend must be "
-                f"'auto', 'fast' or 'default.qubit', got {backend!r}; hardware evaluation of a trained "
-                "model goes through qml.runtime"
+                f"'auto', 'sector', 'fast' or 'default.qubit', got {backend!r}; hardware evaluation of a "
+                "trained model goes through qml.runtime"
             )
+        if backend == "sector" and ansatz not in SECTOR_ANSATZES:
+            raise ConfigurationError(f"backend 'sector' needs a particle-conserving ansatz {SECTOR_ANSATZES}, got {ansatz!r}")
         self.backend_name = backend
         lo, hi = r_range if r_range is not None else self.entry.scan_range
         if not hi > lo:
@@ -152,7 +161,25 @@ class PESModel(nn.Module):
         x = ((r.to(self.r_center.dtype) - self.r_center) / self.r_scale)[:, None]
         return self.encoder(x)
 
+    def _sector_circuit(self):
+        if "sector_circuit" not in self._cache:
+            from .sector import SectorCircuit
+
+            self._cache["sector_circuit"] = SectorCircuit(self.ansatz, self.ansatz.n_params, self.n_qubits,
+                                                          self._sector().numpy())
+        return self._cache["sector_circuit"]
+
+    def _uses_sector(self) -> bool:
+        return self.backend_name == "sector" or (self.backend_name == "auto" and self.ansatz_name in SECTOR_ANSATZES)
+
+    def _sector_amplitudes(self, params: torch.Tensor) -> torch.Tensor:
+        self.chosen_backend = "sector"
+        return self._sector_circuit()(params)
+
     def _state_fn(self, params: torch.Tensor) -> torch.Tensor:
+        if self._uses_sector():
+            circuit = self._sector_circuit()
+            return circuit.full_state(self._sector_amplitudes(params))
         if self._qnode is None:
             name = self.backend_name
             if name == "auto":
@@ -201,10 +228,14 @@ class PESModel(nn.Module):
     def energies(self, r) -> torch.Tensor:
         """Differentiable energies ``<psi(r)|H(r)|psi(r)>`` (Hartree) for geometries ``r``, shape ``(B,)``."""
         r = self.check_r(r) if not isinstance(r, torch.Tensor) else r
+        hams = [self._hamiltonian(v) for v in r.tolist()]
+        if self._uses_sector():
+            psi = self._sector_amplitudes(self.params(r))  # real (B, d)
+            blocks = torch.stack([h[1] for h in hams])
+            return torch.einsum("bi,bij,bj->b", psi, blocks, psi)
         states = self._state_fn(self.params(r))
         if states.ndim == 1:
             states = states[None]
-        hams = [self._hamiltonian(v) for v in r.tolist()]
         if hams[0][0] == "sector":
             psi = states[:, self._sector()]
             blocks = torch.stack([h[1] for h in hams])  # (B, d, d), real symmetric

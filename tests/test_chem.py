@@ -1,9 +1,8 @@
 """Tests of qml.chem: catalog, Hamiltonians and exact energies against PySCF, ansatzes, VQE, scans, PES plots.
 
-Reference energies: PySCF CASCI/FCI computed in the test itself (independent of PennyLane), and
-the literature STO-3G FCI energy of H2 at 0.74 A, -1.13728 Ha (e.g. O'Malley et al., PRX 6, 031007
-(2016); PennyLane's qchem tutorials quote -1.136189 at 0.7414 with a different basis convention is
-NOT used here).
+Reference energies: PySCF HF/CASCI/FCI/CCSD computed in the tests themselves (independent of
+PennyLane: PySCF integrals and its own CI solver), and the literature STO-3G FCI energy of H2 at
+0.74 A, -1.13728 Ha.
 """
 
 from __future__ import annotations

@@ -288,3 +288,29 @@ def test_large_hamiltonian_path_builds_coefficients_on_the_fly(monkeypatch, rng)
     ref, fast = _pair(circuit, 3)
     _assert_same(ref, fast, w)
     assert measure.pauli_tables(H, {0: 0, 1: 1, 2: 2}, 3).coef is None
+
+
+def test_every_tensor_follows_the_parameters_device():
+    """Constants (tables, gate matrices, Hamiltonian coefficients) are created on the device of
+    the parameters.  Checked with torch's data-less 'meta' device, which fails on any tensor
+    that is copied through the CPU or left there: a stand-in for CUDA on CPU-only machines."""
+    n, meta = 4, torch.device("meta")
+    x = torch.empty(3, n, dtype=torch.float64, device=meta)
+    w = torch.empty(2, n, 3, dtype=torch.float64, device=meta)
+    ops = [
+        qp.AngleEmbedding(x, wires=range(n)),
+        qp.StronglyEntanglingLayers(w, wires=range(n)),
+        qp.IsingZZ(x[:, 0], wires=[0, 2]),
+        qp.SingleExcitation(w[0, 0, 0], wires=[1, 2]),
+        qp.DoubleExcitation(w[0, 0, 1], wires=[0, 1, 2, 3]),
+        qp.CRX(w[0, 1, 1], wires=[3, 0]),
+        qp.Toffoli([0, 1, 2]),
+        qp.RY(0.3, wires=1),
+    ]
+    H = qp.Hamiltonian([0.3, 0.5], [qp.PauliX(0) @ qp.PauliY(2), qp.PauliZ(1)])
+    mps = [qp.expval(H), qp.expval(qp.PauliZ(0)), qp.probs(wires=[1, 0]), qp.state(),
+           qp.expval(qp.Hermitian(np.eye(2), wires=0)), qp.var(qp.PauliX(1))]
+    res = FastDevice(wires=n).execute(qp.tape.QuantumScript(ops, mps))
+    assert [(r.device.type, tuple(r.shape)) for r in res] == [
+        ("meta", (3,)), ("meta", (3,)), ("meta", (3, 4)), ("meta", (3, 16)), ("meta", (3,)), ("meta", (3,))
+    ]

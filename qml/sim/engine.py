@@ -31,6 +31,7 @@ from .kernels import (
     inverse_permutation,
     kron_runs,
     matmul,
+    op_matrix,
     permute_rows,
     take_rows,
 )
@@ -167,8 +168,7 @@ class Engine:
         """Any other gate: its matrix (one einsum on the wires it acts on)."""
         if len(op.wires) > 3:
             raise qp.exceptions.DeviceError(f"FastDevice cannot apply {op.name} on {len(op.wires)} wires")
-        mat = qp.math.convert_like(qp.matrix(op), torch.zeros(()))
-        mat = torch.as_tensor(mat, device=self.device).to(self.cdtype)
+        mat = op_matrix(op, self.cdtype, self.device)
         self.flush()
         self.close_block()
         self.psi = apply_matrix(self.psi, mat, [self.pos[w] for w in op.wires], self.n)

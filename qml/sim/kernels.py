@@ -29,6 +29,17 @@ def const(arr: np.ndarray, dtype, device) -> torch.Tensor:
     return t
 
 
+def op_matrix(op, dtype, device) -> torch.Tensor:
+    """``qp.matrix(op)`` as a torch tensor of ``dtype`` on ``device`` (a torch matrix, e.g. one
+    built from CUDA parameters, is never copied through the CPU)."""
+    import pennylane as qp  # local: kernels stay importable without PennyLane
+
+    mat = qp.matrix(op)
+    if not isinstance(mat, torch.Tensor):
+        mat = torch.as_tensor(np.asarray(mat))
+    return mat.to(device=device, dtype=dtype)
+
+
 def inverse_permutation(p: np.ndarray) -> np.ndarray:
     """Inverse of the permutation ``p`` (cached by identity of ``p``)."""
     hit = _INV_CACHE.get(id(p))

@@ -17,7 +17,7 @@ import torch
 from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
 
 from .cache import Cache, nbytes
-from .kernels import apply_matrix, const, take_rows
+from .kernels import apply_matrix, const, op_matrix, take_rows
 
 _PAULI_CACHE = Cache()
 
@@ -180,8 +180,8 @@ class Measurer:
         return total
 
     def _matrix_expval(self, obs):
-        mat = torch.as_tensor(qp.math.convert_like(qp.matrix(obs), torch.zeros(())), device=self.device)
-        phi = apply_matrix(self.psi, mat.to(self.cdtype), [self.pos[w] for w in obs.wires], self.n)
+        mat = op_matrix(obs, self.cdtype, self.device)
+        phi = apply_matrix(self.psi, mat, [self.pos[w] for w in obs.wires], self.n)
         return (self.psi.conj() * phi).real.sum(0)
 
     def _var(self, obs):
@@ -192,8 +192,7 @@ class Measurer:
             ev2 = self.measure([qp.expval(sq.operation(wire_order=obs.wires))])[0]
             ev = self.measure([qp.expval(obs)])[0]
             return ev2 - ev**2
-        mat = torch.as_tensor(qp.math.convert_like(qp.matrix(obs), torch.zeros(())), device=self.device)
-        mat = mat.to(self.cdtype)
+        mat = op_matrix(obs, self.cdtype, self.device)
         qs = [self.pos[w] for w in obs.wires]
         phi = apply_matrix(self.psi, mat, qs, self.n)
         ev = (self.psi.conj() * phi).real.sum(0)

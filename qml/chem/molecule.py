@@ -60,7 +60,9 @@ class Molecule:
                  active_orbitals: int | None = None, name: str | None = None,
                  max_qubits: int = MAX_QUBITS):
         if isinstance(symbols, str):
-            raise ConfigurationError(f"symbols must be a list of element symbols such as ['H', 'H'], got the string {symbols!r}")
+            raise ConfigurationError(
+                f"symbols must be a list of element symbols such as ['H', 'H'], got the string {symbols!r}"
+            )
         symbols = tuple(symbols)
         unknown = [s for s in symbols if s not in ATOMIC_NUMBERS]
         if not symbols or unknown:
@@ -149,7 +151,8 @@ class Molecule:
         if ae is not None:
             if not 1 <= ae <= self.total_electrons:
                 raise ConfigurationError(
-                    f"active_electrons must be between 1 and the {self.total_electrons} electrons of the molecule, got {ae}"
+                    f"active_electrons must be between 1 and the {self.total_electrons} electrons of the "
+                    f"molecule, got {ae}"
                 )
             if (self.total_electrons - ae) % 2:
                 raise ConfigurationError(
@@ -308,7 +311,8 @@ class Molecule:
         label = f"{self.name!r}, r={self.r}" if self.name else f"symbols={list(self.symbols)}"
         space = (f"active=({self.n_electrons}e, {self.n_orbitals}o)"
                  if self.active_electrons is not None or self.active_orbitals is not None else "full space")
-        extra = "" if self.charge == 0 and self.multiplicity == 1 else f", charge={self.charge}, multiplicity={self.multiplicity}"
+        extra = ("" if self.charge == 0 and self.multiplicity == 1
+                 else f", charge={self.charge}, multiplicity={self.multiplicity}")
         return f"Molecule({label}, basis={self.basis!r}{extra}, {space}, {self.n_qubits} qubits)"
 
     def _key(self):

@@ -2,7 +2,7 @@
 
 The QNode is ``qp.QNode(cost, backend.device(n), interface="torch", diff_method=backend.diff_method)``
 with ``backend = qml.backends.resolve(name, n_qubits=n)``. ``backend="auto"`` times one
-energy + gradient evaluation on each of :data:`CANDIDATES` (via :func:`qml.backends.auto.fastest`)
+energy + gradient evaluation on each of :func:`candidates` (via :func:`qml.backends.auto.fastest`)
 and keeps the fastest, cached per (qubits, ansatz, parameter count) for the process.
 """
 
@@ -26,7 +26,7 @@ from .molecule import Molecule
 #: Chemical accuracy, 1 kcal/mol in milli-Hartree.
 CHEMICAL_ACCURACY_MHA = 1.6
 
-#: Simulators ``backend="auto"`` measures.
+#: Simulators ``backend="auto"`` always measures; :func:`candidates` adds ``"fast"`` (qml.sim) when present.
 CANDIDATES = ("lightning.qubit", "default.qubit")
 
 #: ``auto`` skips the timed run of a candidate whose warm-up was this many times slower than the best.
@@ -135,11 +135,21 @@ def energy_qnode(molecule: Molecule, ansatz: ChemAnsatz, backend):
     return qnode, backend
 
 
-def choose_backend(molecule: Molecule, ansatz: ChemAnsatz, candidates=CANDIDATES) -> tuple[str, dict]:
+def candidates() -> tuple[str, ...]:
+    """Simulators ``auto`` times for VQE: :data:`CANDIDATES` plus ``"fast"`` when ``qml.sim`` is importable.
+
+    lightning.qubit goes first, so slower candidates can be skipped after their warm-up run.
+    """
+    extra = tuple(c for c in _auto.available_candidates() if c not in CANDIDATES)
+    return CANDIDATES[:1] + extra + CANDIDATES[1:]
+
+
+def choose_backend(molecule: Molecule, ansatz: ChemAnsatz, candidates=None) -> tuple[str, dict]:
     """Time one energy + gradient evaluation per candidate and return ``(fastest, {name: s})``.
 
     Cached per ``(n_qubits, ansatz name, n_params)``; a cached decision returns empty timings.
     """
+    candidates = globals()["candidates"]() if candidates is None else tuple(candidates)
     key = ("chem.vqe", molecule.n_qubits, ansatz.name, ansatz.n_params, tuple(candidates))
     cached = _auto.cached_decision(key)
     if cached is not None:
@@ -174,7 +184,7 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
     Args:
         molecule: a :class:`qml.chem.Molecule` (e.g. ``Molecule.from_name("LiH", 1.6)``).
         ansatz: ``"uccsd"``, ``"k_upccgsd"``, ``"hardware_efficient"`` or a :class:`ChemAnsatz`.
-        backend: ``"auto"`` (measure and keep the fastest of :data:`CANDIDATES`) or a name accepted
+        backend: ``"auto"`` (measure and keep the fastest of :func:`candidates`) or a name accepted
             by :func:`qml.backends.resolve`, e.g. ``"lightning.qubit"``.
         optimizer: ``"lbfgs"`` (default: strong-Wolfe line search, usually the fastest route to
             chemical accuracy), ``"adam"`` or ``"sgd"``.

@@ -8,7 +8,7 @@ Run:  python benchmarks/chem_vqe.py [--points 6] [--molecules H2 LiH BeH2 H2O H4
    warm starts. Reports wall time per scan, per-point mean, evaluations and the max
    |VQE - exact| (mHa).
 2. One LiH (2e, 5o; 10 qubits) energy + gradient evaluation of the UCCSD circuit at random
-   parameters: lightning.qubit adjoint vs default.qubit backprop; and the same on lightning
+   parameters: lightning.qubit adjoint vs default.qubit backprop vs qml.sim ``fast`` backprop; and on lightning
    with PennyLane's Trotterised ``qp.UCCSD`` template instead of the Givens rotations.
    Median of ``--timing-reps`` timed runs after one warm-up, interleaved.
 
@@ -54,6 +54,7 @@ def lih_step_timings(reps: int) -> dict[str, float]:
     peers = {
         "lightning.qubit adjoint (Givens UCCSD)": energy_qnode(mol, ans, "lightning.qubit")[0],
         "default.qubit backprop (Givens UCCSD)": energy_qnode(mol, ans, "default.qubit")[0],
+        "fast (qml.sim) backprop (Givens UCCSD)": energy_qnode(mol, ans, "fast")[0],
         "lightning.qubit adjoint (qp.UCCSD template)": qp.QNode(
             template, qp.device("lightning.qubit", wires=mol.n_qubits), interface="torch", diff_method="adjoint"
         ),
@@ -99,7 +100,7 @@ def run_scans(molecules, points: int, reps: int = 1) -> list[dict]:
 def write(rows, step, values, args):
     RESULTS.mkdir(exist_ok=True)
     meta = {
-        "command": "python benchmarks/chem_vqe.py " + " ".join(sys.argv[1:]),
+        "command": getattr(args, "scan_command", None) or "python benchmarks/chem_vqe.py " + " ".join(sys.argv[1:]),
         "machine": f"{platform.machine()}, Python {platform.python_version()}, torch threads {torch.get_num_threads()}",
         "versions": {"pennylane": qp.__version__, "torch": torch.__version__},
     }
@@ -136,11 +137,19 @@ def main(argv=None):
     parser.add_argument("--timing-reps", type=int, default=3)
     parser.add_argument("--uccsd-reps", type=int, nargs="+", default=[1])
     parser.add_argument("--skip-step", action="store_true", help="skip the LiH step comparison")
+    parser.add_argument("--step-only", action="store_true",
+                        help="only redo the LiH step comparison; keep the scans of the existing results")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     step, values = ({}, {}) if args.skip_step else lih_step_timings(args.timing_reps)
     for k, v in step.items():
         print(f"LiH step  {k:45s} {v:.4f} s", flush=True)
+    if args.step_only:
+        old = json.loads((RESULTS / "chem_vqe.json").read_text())
+        rows = old["scans"]
+        args.scan_command = old["meta"]["command"] + "` (scans); step: `" + " ".join(["python", *sys.argv])
+        write(rows, step, values, args)
+        return
     write([], step, values, args)  # partial results early
     rows = []
     for reps in args.uccsd_reps:

@@ -316,6 +316,12 @@ def test_pes_plot(h2_scan):
     assert ax_err.get_yscale() == "log"
     assert any(np.allclose(ln.get_ydata(), 1.6) for ln in ax_err.get_lines())
     assert len(pes(h2_scan.to_dict()).axes) == 2
+    from qml.plot.pes import pes_errors
+
+    (ax,) = pes_errors(h2_scan).axes
+    assert np.allclose(ax.get_lines()[0].get_xdata(), h2_scan.column("r"))
+    with pytest.raises(ConfigurationError, match="takes the result of qml.chem.scan"):
+        pes([1, 2, 3])
 
 
 # ------------------------------------------------------------------ bad input

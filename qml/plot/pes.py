@@ -1,6 +1,9 @@
-"""Potential-energy-surface plots: HF / VQE / exact curves with a chemical-accuracy band and errors.
+"""Potential-energy-surface plots of ``qml.chem.scan`` results: HF / VQE / exact curves with a
+chemical-accuracy band, and the VQE error in mHa.
 
-Every function returns the matplotlib ``Figure``; none calls ``plt.show()``.
+Every function returns the matplotlib ``Figure``; none calls ``plt.show()``. matplotlib is imported
+inside the functions, so importing this module is cheap. (Trained ``PESModel`` curves:
+``qml.plot.pes_model``.)
 """
 
 from __future__ import annotations
@@ -98,40 +101,3 @@ def _error_panel(ax, r, err_mha):
     ax.set_ylabel("error (mHa)")
     ax.set_xlabel("r (Å)")
     ax.legend(loc="best", fontsize="small")
-
-
-def pes_model(model, r_values, ax=None, *, reference=None, name: str | None = None):
-    """Curve of a trained PES model (anything with ``energy(r) -> float``) against reference points.
-
-    Args:
-        model: object with ``energy(r)`` returning Hartree (e.g. ``qml.PESModel``).
-        r_values: 1-D array of ``r`` (Angstrom) where the model is evaluated.
-        ax: optional Axes.
-        reference: optional ``(r_ref, e_ref)`` arrays (e.g. exact energies) drawn as points with the
-            chemical-accuracy band.
-        name: title.
-
-    Returns:
-        matplotlib.figure.Figure
-
-    Raises:
-        ConfigurationError: ``model`` has no ``energy`` method.
-    """
-    if not callable(getattr(model, "energy", None)):
-        raise ConfigurationError(f"pes_model needs a model with an energy(r) method, got {type(model).__name__}")
-    r = np.asarray(r_values, dtype=float).ravel()
-    e = np.array([float(model.energy(float(x))) for x in r])
-    fig, ax = _figure(ax)
-    if reference is not None:
-        r_ref, e_ref = (np.asarray(a, dtype=float).ravel() for a in reference)
-        band = CHEMICAL_ACCURACY_MHA / 1000.0
-        order = np.argsort(r_ref)
-        ax.fill_between(r_ref[order], e_ref[order] - band, e_ref[order] + band, color="tab:green", alpha=0.25,
-                        label=f"reference ± {CHEMICAL_ACCURACY_MHA} mHa")
-        ax.plot(r_ref, e_ref, "ko", ms=4, label="reference")
-    ax.plot(r, e, "-", color="tab:blue", label="model")
-    ax.set_xlabel("r (Å)")
-    ax.set_ylabel("energy (Ha)")
-    ax.set_title(name or getattr(model, "name", "") or "")
-    ax.legend(loc="best", fontsize="small")
-    return fig

@@ -250,6 +250,21 @@ def test_vqe_h2_adam(h2):
     assert res.energy == pytest.approx(h2.exact_energy(), abs=1e-4)
 
 
+def test_vqe_other_ansatzes_on_h2(h2):
+    k = qml.chem.vqe(h2, ansatz="k_upccgsd", k=1, backend="lightning.qubit", progress=False)
+    assert k.chemical_accuracy and k.n_params == make_ansatz(h2, "k_upccgsd", k=1).n_params
+    global_min = np.linalg.eigvalsh(h2.sparse_hamiltonian().toarray()).min()
+    # RY + CZ layers: the HF state is a stationary point and 2 layers cannot reach the correlated state
+    # (the minimum found is the HF energy); 3 layers from a broad random start do.
+    two = qml.chem.vqe(h2, ansatz="hardware_efficient", layers=2, backend="lightning.qubit", progress=False)
+    assert two.params.shape == (2, 4) and two.energy <= two.history[0]
+    assert two.energy == pytest.approx(h2.hf_energy(), abs=1e-5)
+    init = np.random.default_rng(0).normal(0.0, 1.0, (3, 4))
+    three = qml.chem.vqe(h2, ansatz="hardware_efficient", layers=3, init=init, backend="lightning.qubit",
+                         progress=False)
+    assert three.chemical_accuracy and three.energy >= global_min - 1e-9
+
+
 def test_vqe_auto_picks_the_measured_fastest(h2):
     from qml.backends import auto
 

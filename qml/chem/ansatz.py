@@ -11,7 +11,9 @@
 * ``k_upccgsd``: PennyLane's ``qp.kUpCCGSD`` (k-fold unitary pair CC with generalised singles
   and paired doubles, Lee et al. 2019).
 * ``hardware_efficient``: :func:`qml.circuits.hardware_efficient` (RY + CZ ladder layers) after
-  HF state preparation; not particle-conserving.
+  HF state preparation; not particle-conserving. The HF state is a stationary point of it, and
+  for H2 two layers cannot leave the HF energy while three from a broad random ``init`` reach
+  the exact energy: it is a baseline, not the ansatz to use for chemistry.
 """
 
 from __future__ import annotations

@@ -20,10 +20,11 @@ LiH       Li-H = r               (2, 5) 10q  Li 1s frozen (orbital energy -2.35 
                                              1.6 A, 0.3 mHa at 3.0 A.  (2, 3) would be 19 mHa off
                                              at 1.6 A, so smaller is not physical.
 BeH2      H-Be-H linear,         (4, 6) 12q  Be 1s frozen (-4.5 Ha), all valence orbitals kept. The
-          Be-H = r                           pi_u pair is the LUMO at 1.33 A but sinks below sigma*
-                                             when stretched, so any smaller space (e.g. (4, 4)) splits
-                                             the pair somewhere on the curve (and is 6-80 mHa off).
-                                             Error 0.3 mHa.
+          Be-H = r                           degenerate pi_u pair is the LUMO at 1.33 A, but a sigma*
+                                             orbital drops below it when stretched (3.0 A), so (4, 4)
+                                             would hold the (useless) pi pair near equilibrium and split
+                                             it when stretched; it is 29 mHa (1.33 A) to 83 mHa (3.0 A)
+                                             off. (4, 6) error: 0.3 mHa.
 H2O       O-H = r (both),        (8, 6) 12q  O 1s frozen (-20.2 Ha), full valence space. (4, 4) misses
           H-O-H = 104.5 deg                  the 1b2 bonding/2b2 antibonding pair and is 42 mHa off at
                                              0.96 A; (8, 6) is 0.08 mHa off.

@@ -85,7 +85,9 @@ def test_mitigation_options_translate_to_valid_runtime_options():
     assert est.resilience.zne_mitigation and list(est.resilience.zne.noise_factors) == [1.0, 3.0, 5.0]
     assert est.resilience.zne.extrapolator == "exponential" and est.resilience.measure_mitigation
     # local testing mode: only shots/precision and the simulator seed (the rest has no effect there)
-    assert opts.estimator_options(shots=None, seed=3, local=True) == {"simulator": {"seed_simulator": 3}}
+    # Shifted by one: the local service drops seed_simulator=0 (it tests the seed's truthiness).
+    assert opts.estimator_options(shots=None, seed=3, local=True) == {"simulator": {"seed_simulator": 4}}
+    assert opts.estimator_options(shots=None, seed=0, local=True) == {"simulator": {"seed_simulator": 1}}
 
 
 def test_missing_token_raises_before_any_network_call(monkeypatch):
@@ -360,3 +362,16 @@ def test_padded_amplitude_embedding_input_gradients_refused_clearly():
     ref, _, rgw = exact(spec, x, w)
     np.testing.assert_allclose(out.detach(), ref, atol=1e-8)
     np.testing.assert_allclose(w1.grad, rgw, atol=1e-8)
+
+
+def test_fake_device_runs_are_reproducible_with_seed_zero():
+    import qml
+
+    x = torch.tensor([[0.1, 0.2], [0.5, 0.7]], dtype=torch.float64)
+    outs = []
+    for _ in range(2):
+        layer = qml.QuantumLayer(2, layers=1, backend="ibm:FakeManilaV2", shots=256, seed=0)
+        with torch.no_grad():
+            layer.weights.fill_(0.3)
+        outs.append(layer(x).detach())
+    assert torch.equal(outs[0], outs[1])

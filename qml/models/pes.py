@@ -213,8 +213,9 @@ class PESModel(nn.Module):
             if name not in qnodes:
                 dev = resolve(name, n_qubits=self.n_qubits).device(self.n_qubits)
                 qnodes[name] = qp.QNode(circuit, dev, interface="torch", diff_method="backprop")
-            p = params.detach().clone().requires_grad_(True)
-            qnodes[name](p).abs().sum().backward()
+            with torch.enable_grad():  # time what training does, even when called under no_grad
+                p = params.detach().clone().requires_grad_(True)
+                qnodes[name](p).abs().sum().backward()
 
         candidates = ("fast", "default.qubit")
         name, self.backend_timings = fastest(candidates, trial)

@@ -9,13 +9,6 @@ from __future__ import annotations
 from .basic import circuit as circuit
 from .basic import history as history
 from .basic import predictions as predictions
+from .pes import pes as pes
+from .pes import pes_errors as pes_errors
 from .pes_model import pes_model as pes_model
-
-
-def __getattr__(name):
-    # Chemistry plots live beside the chemistry they draw; import them on first use.
-    if name in ("pes", "pes_errors"):
-        from . import pes as _pes
-
-        return getattr(_pes, name)
-    raise AttributeError(f"module 'qml.plot' has no attribute {name!r}")

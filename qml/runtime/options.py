@@ -174,7 +174,9 @@ class RuntimeOptions:
             opts["default_shots"] = int(shots)
         if local:
             if seed is not None:
-                opts["simulator"] = {"seed_simulator": int(seed)}
+                # qiskit-ibm-runtime's local service reads the seed with `if seed := ...`, so a seed of 0
+                # is silently dropped (unseeded, irreproducible runs); shift every seed by one.
+                opts["simulator"] = {"seed_simulator": int(seed) + 1}
             return opts
         if seed is not None:
             opts["seed_estimator"] = int(seed)

@@ -231,7 +231,8 @@ def w1_cases(args) -> list:
                       lambda p: _w1_runner(p, "torchlayer:default.qubit")),
             Contender("tl_lightning", "PennyLane TorchLayer lightning.qubit (adjoint)", "peer",
                       lambda p: _w1_runner(p, "torchlayer:lightning.qubit"), TOL_F32,
-                      "float32 precision: PennyLane's torch interface casts lightning's results to torch's default dtype"),
+                      "tolerance 1e-5: PennyLane's torch interface may pass lightning.qubit's results through torch's "
+                      "default dtype (float32); the measured difference is in the gradient column"),
         ]
         cases.append(Case(
             f"W1_n{n}", "W1", f"W1 hybrid training step, {n} qubits",
@@ -244,12 +245,12 @@ def w1_cases(args) -> list:
         Contender("tl_default", "PennyLane TorchLayer default.qubit (backprop)", "reference",
                   lambda p: _w1_runner(p, "torchlayer:default.qubit")),
         Contender("qiskit_ml", "Qiskit ML TorchConnector(EstimatorQNN), StatevectorEstimator", "peer",
-                  lambda p: _w1_runner(p, "qiskit"), TOL_F32, "float32: TorchConnector returns float32 tensors"),
+                  lambda p: _w1_runner(p, "qiskit"), TOL_F32, "tolerance 1e-5: TorchConnector returns float32 tensors"),
     ]
     cases.append(Case(
         f"W1q_n{n}", "W1", f"W1 at the reduced size for Qiskit ML, {n} qubits",
-        f"{n} qubits, {layers} StronglyEntanglingLayers, batch {batch} (reduced: TorchConnector takes ~5 s per step "
-        "at 4 qubits and did not finish 8 qubits in 14 minutes)",
+        f"{n} qubits, {layers} StronglyEntanglingLayers, batch {batch}, float64 except TorchConnector (float32); the "
+        "size is reduced because TorchConnector did not finish one 8-qubit step in 14 minutes in an earlier trial",
         (lambda: _w1_problem(n, layers, batch, args.device)), cs, "tl_default",
         [("qml_fast", "qiskit_ml"), ("qml_fast", "tl_default")]))
     return cases
@@ -320,7 +321,8 @@ def w2_cases(args) -> list:
         Contender("qml_auto", "qml auto (as qml.chem.vqe picks)", "qml", lambda p: _w2_runner(p, "qml:auto")),
         Contender("qml_fast", "qml fast (FastDevice backprop)", "qml", lambda p: _w2_runner(p, "qml:fast")),
         Contender("pl_lightning", "PennyLane lightning.qubit (adjoint)", "peer", lambda p: _w2_runner(p, "pl:lightning.qubit"),
-                  TOL_F32, "float32 precision: plain torch QNode on lightning.qubit (default dtype float32)"),
+                  TOL_F32, "tolerance 1e-5: a plain torch QNode on lightning.qubit returns float32-precision "
+                  "values (torch's default dtype); the measured difference is in the gradient column"),
         Contender("pl_default", "PennyLane default.qubit (backprop)", "reference", lambda p: _w2_runner(p, "pl:default.qubit")),
     ]
     size = "H2 0.74 A, 4 qubits" if args.quick else "LiH 1.6 A, 2 electrons in 5 orbitals, 10 qubits"
@@ -625,7 +627,8 @@ def markdown(result: dict) -> str:
             notes = [] if r["status"] == "ok" else [r["status"]]
             info = r.get("info") or {}
             if "auto_chose" in info:
-                notes.append(f"auto chose `{info['auto_chose']}`")
+                notes.append(f"auto chose `{info['auto_chose']}` (its first call times every candidate: "
+                             "the peak memory includes theirs)")
             if info.get("chosen_backend"):
                 notes.append(f"ran on `{info['chosen_backend']}`")
             if r.get("tol_note") != "float64":
@@ -639,8 +642,8 @@ def markdown(result: dict) -> str:
                 lines.append(f"| `{q['qml']}` / `{q['peer']}` | - | - | not timed |")
                 continue
             sp = f"{1 / q['cpu']:.1f}x" if q["cpu"] else "-"
-            cpu = "-" if q["cpu"] is None else f"{q['cpu']:.3f}"
-            lines.append(f"| `{q['qml']}` / `{q['peer']}` | {q['wall']:.3f} | {cpu} | {sp} |")
+            cpu = "-" if q["cpu"] is None else f"{q['cpu']:.3g}"
+            lines.append(f"| `{q['qml']}` / `{q['peer']}` | {q['wall']:.3g} | {cpu} | {sp} |")
         lines.append("")
     return "\n".join(lines)
 

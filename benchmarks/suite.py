@@ -595,6 +595,49 @@ def _ms(s):
     return "-" if s is None else (f"{s * 1e3:.1f}" if s < 10 else f"{s * 1e3:.0f}")
 
 
+def _short(case: dict) -> str:
+    first = case["size"].split(",")[0]
+    if case["id"].startswith("W1q"):
+        return f"W1 {first} (Qiskit ML size)"
+    if case["id"].startswith("W1"):
+        return f"W1 {first}"
+    return f"{case['workload']} {case['id'].split('_', 1)[1]}"
+
+
+def summary(result: dict) -> list:
+    """One table for all workloads: each contender's medians, and qml's speed-up over it (CPU time)."""
+    lines = ["## Summary", "",
+             "CPU-time medians per step (W1), per evaluation (W2), per epoch (W3); speed-up = contender / qml "
+             "(the case's first qml contender), from CPU time. Gradient check: max abs difference to the reference.", "",
+             "| workload | contender | gradient check | wall [ms] | CPU [ms] | peak mem [MiB] | qml speed-up |",
+             "|---|---|---|---:|---:|---:|---:|"]
+    for case in result["cases"]:
+        rows = {r["key"]: r for r in case["contenders"]}
+        main_qml = case["ratios"][0]["qml"] if case["ratios"] else None
+        base = rows.get(main_qml, {}).get("cpu_median_s")
+        for r in case["contenders"]:
+            g = r.get("grad_check")
+            gtxt = r["status"] if g is None else (("ok " if g["passed"] else "FAILED ") + (
+                f"{g['max_abs_err']:.0e}" if g.get("max_abs_err") is not None else g.get("note", "")))
+            label = r["label"]
+            info = r.get("info") or {}
+            if "auto_chose" in info:
+                label += f" (chose `{info['auto_chose']}`)"
+            elif info.get("chosen_backend") and "auto" in label:
+                label += f" (ran on `{info['chosen_backend']}`)"
+            cpu = r.get("cpu_median_s")
+            if r["role"] == "qml":
+                sp = "(qml)" if r["key"] == main_qml else "(qml, not compared)"
+            elif base and cpu:
+                sp = f"{cpu / base:.1f}x"
+            else:
+                sp = "-"
+            mem = r.get("peak_mem_mib")
+            lines.append(f"| {_short(case)} | {label} | {gtxt} | "
+                         f"{_ms(r.get('wall_median_s'))} | {_ms(cpu)} | {'-' if mem is None else f'{mem:.0f}'} | {sp} |")
+    return lines
+
+
 def markdown(result: dict) -> str:
     m, meta = result["machine"], result["meta"]
     v = m["versions"]
@@ -615,6 +658,7 @@ def markdown(result: dict) -> str:
         "(see notes). Peak memory: " + meta["memory_method"] + ".",
         "",
     ]
+    lines += summary(result) + [""]
     for case in result["cases"]:
         lines += [f"## {case['title']}", "", f"{case['size']}. Reference for gradients: `{case['reference']}`.", "",
                   "| contender | gradient check (max abs err / tol) | wall median [ms] | CPU median [ms] | peak memory [MiB] | notes |",

@@ -34,11 +34,12 @@ Timing: one untimed warm-up round, then --rounds rounds; each round runs every c
 process, in a fixed order; the tables give medians of wall-clock time and of process CPU time (the CPU time is
 steadier on a shared machine).  Ratios are qml / peer (below 1: qml is faster).
 
-Peak memory (--memory subprocess, the default): every contender is built and run for one warm-up step in a
-fresh Python process; after the imports and the shared preparation (Hamiltonians) the process resets its
-peak-RSS mark (/proc/self/clear_refs) and the table reports VmHWM - VmRSS(baseline) (falls back to
-ru_maxrss - baseline where clear_refs is missing).  --memory inprocess does the same in the benchmark process
-itself (cheaper, but the allocator may reuse memory freed by earlier contenders: a lower bound); --quick uses it.
+Peak memory (--memory subprocess, the default): every contender is built in a fresh Python process (after the
+imports, torch's own start-up and the problem's preparation); the process then resets its peak-RSS mark
+(/proc/self/clear_refs) and runs the contender's first step (its warm-up): the table reports VmHWM - VmRSS
+before the step (ru_maxrss - baseline where clear_refs is missing).  --memory inprocess does the same in the
+benchmark process itself (cheaper, but the allocator may reuse memory freed by earlier contenders: a lower
+bound); --quick uses it.
 """
 
 from __future__ import annotations
@@ -448,7 +449,8 @@ def probe_main(args) -> int:
     cont = next(c for c in case.contenders if c.key == args.probe[1])
     preload(qiskit=cont.key == "qiskit_ml")
     problem = case.prepare()
-    mib, how = measure_peak(lambda: cont.build(problem).step())
+    runner = cont.build(problem)  # built (devices, models, Hamiltonian caches) before the baseline
+    mib, how = measure_peak(runner.step)
     print("PROBE " + json.dumps({"peak_mib": mib, "how": how}))
     return 0
 
@@ -525,7 +527,9 @@ def run_case(case: Case, args, log) -> dict:
             mib, how = probe_subprocess(args, case, key)
             how = "fresh process: " + how
         else:
-            mib, how = measure_peak(lambda: c.build(problem).step())
+            fresh = c.build(problem)
+            mib, how = measure_peak(fresh.step)
+            del fresh
             how = "in-process: " + how
         rows[key]["peak_mem_mib"], rows[key]["mem_how"] = mib, how
         log(f"   memory     {key:<13s} {mib if mib is None else round(mib, 1)} MiB ({how})")
@@ -731,12 +735,14 @@ def main(argv=None) -> int:
     result = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": cmd.strip(),
                        "rounds": args.rounds, "quick": args.quick, "workloads": args.workloads,
                        "memory_method": {
-                           "subprocess": "each contender built and run for one step in a fresh Python process; "
-                                         "peak RSS above the RSS after imports and the shared preparation "
+                           "subprocess": "each contender is built in a fresh Python process (after the imports "
+                                         "and the problem's preparation) and runs its first step (the warm-up); "
+                                         "the figure is the peak RSS during that step above the RSS before it "
                                          "(VmHWM after resetting it through /proc/self/clear_refs)",
-                           "inprocess": "built and run for one step inside the benchmark process, peak RSS above "
-                                        "the RSS just before (VmHWM reset through /proc/self/clear_refs); a lower "
-                                        "bound, since memory freed by earlier contenders may be reused",
+                           "inprocess": "each contender is built again inside the benchmark process and runs its "
+                                        "first step; peak RSS during that step above the RSS before it (VmHWM reset "
+                                        "through /proc/self/clear_refs); a lower bound, since memory freed by "
+                                        "earlier contenders may be reused",
                            "off": "not measured"}[args.memory],
                        "tolerances": {"float64": TOL_F64, "float32": TOL_F32}},
               "machine": machine(args), "cases": []}

@@ -674,9 +674,12 @@ def markdown(result: dict) -> str:
                                            else g.get("note", "")))
             notes = [] if r["status"] == "ok" else [r["status"]]
             info = r.get("info") or {}
-            if "auto_chose" in info:
+            if "auto_chose" in info and case["workload"] == "W1":
                 notes.append(f"auto chose `{info['auto_chose']}` (its first call times every candidate: "
                              "the peak memory includes theirs)")
+            elif "auto_chose" in info:
+                notes.append(f"auto chose `{info['auto_chose']}` (qml.chem.vqe.choose_backend, timed when the "
+                             "contender is built: not in its peak memory)")
             if info.get("chosen_backend"):
                 notes.append(f"ran on `{info['chosen_backend']}`")
             if r.get("tol_note") != "float64":

@@ -722,11 +722,25 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # lightning's threads (read when it loads)
-    warnings.filterwarnings("ignore")
     import torch
 
+    # Called in-process (the smoke test), leave the caller's thread settings as they were.
+    old_threads, old_omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # lightning's threads (read when it loads)
     torch.set_num_threads(args.threads)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _main(args, argv)
+    finally:
+        torch.set_num_threads(old_threads)
+        if old_omp is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+
+
+def _main(args, argv) -> int:
+    import torch
+
     if args.device != "cpu" and not args.probe:
         if args.device.startswith("cuda") and not torch.cuda.is_available():
             raise SystemExit("--device cuda asked for, but torch sees no CUDA device")

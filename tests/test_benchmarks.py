@@ -43,9 +43,16 @@ def _has_qiskit_ml() -> bool:
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
+    from qml.backends import auto
+
     out = tmp_path_factory.mktemp("suite")
     suite = _load_suite()
-    assert suite.main(["--quick", "--rounds", "1", "--out", str(out)]) == 0
+    decisions = dict(auto._DECISIONS)  # the suite's "auto" contenders must not decide for later tests
+    try:
+        assert suite.main(["--quick", "--rounds", "1", "--out", str(out)]) == 0
+    finally:
+        auto._DECISIONS.clear()
+        auto._DECISIONS.update(decisions)
     return json.loads((out / "suite.json").read_text()), (out / "suite.md").read_text()
 
 
@@ -103,7 +110,14 @@ def test_suite_reports_a_missing_qiskit_machine_learning_instead_of_crashing(mon
         monkeypatch.setitem(sys.modules, name, None)  # importing it now raises ImportError
     args = suite.parse_args(["--quick", "--rounds", "1", "--memory", "off"])
     case = next(c for c in suite.w1_cases(args) if c.id.startswith("W1q"))
-    out = suite.run_case(case, args, log=lambda s: None)
+    from qml.backends import auto
+
+    decisions = dict(auto._DECISIONS)
+    try:
+        out = suite.run_case(case, args, log=lambda s: None)
+    finally:
+        auto._DECISIONS.clear()
+        auto._DECISIONS.update(decisions)
     rows = {r["key"]: r for r in out["contenders"]}
     assert rows["qiskit_ml"]["status"] == "not installed (qiskit_machine_learning)"
     assert "wall_s" not in rows["qiskit_ml"]

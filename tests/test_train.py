@@ -155,3 +155,15 @@ def test_normalization_returns_physical_units():
     assert (out - y.mean()).abs().max() < 10 * y.std()
     with pytest.raises(DataError, match="different lengths"):
         model.set_normalization(x, y[:3])
+
+
+def test_lbfgs_reaches_the_least_squares_solution():
+    # A linear model trained full-batch with L-BFGS must land on the closed-form least-squares fit.
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 3, generator=g, dtype=torch.float64)
+    y = x @ torch.tensor([[0.5], [-1.0], [2.0]], dtype=torch.float64) + 0.1 * torch.randn(40, 1, generator=g,
+                                                                                           dtype=torch.float64)
+    model = torch.nn.Linear(3, 1, bias=False).double()
+    qml.fit(model, (x, y), epochs=3, lr=1.0, batch_size=40, optimizer="lbfgs", progress=False)
+    exact = torch.linalg.lstsq(x, y).solution.T
+    assert torch.allclose(model.weight.detach(), exact, atol=1e-8)

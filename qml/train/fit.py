@@ -30,7 +30,12 @@ LOSSES: dict[str, Callable] = {
     "mae": nn.functional.l1_loss,
     "huber": nn.functional.huber_loss,
 }
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "lbfgs": None}
+
+
+class _NonFinite(Exception):
+    def __init__(self, value: float):
+        self.value = value
 
 
 def fit(
@@ -68,7 +73,10 @@ def fit(
         lr: learning rate.
         batch_size: samples per optimizer step.
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or a function ``loss(pred, target)``.
-        optimizer: ``"adam"``, ``"adamw"``, ``"sgd"`` or a function ``params -> Optimizer``.
+        optimizer: ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"`` (full-batch quasi-Newton with a
+            line search, 20 iterations per step: use it with ``batch_size`` >= the data and
+            ``lr=1``; it suits variational models such as ``PESModel``) or a function
+            ``params -> Optimizer``.
         schedule: ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
             ``epochs``, stepped once per epoch).
         seed: seeds the shuffling of every epoch (``seed + epoch``) and torch's RNG.
@@ -150,19 +158,30 @@ def fit(
         total, counters = 0.0, {}
         for step, idx in enumerate(order.split(batch_size)):
             with context.step(run_id, epoch, step) as ctx:
-                opt.zero_grad()
-                value = _batch_loss(model, train_set, idx, loss_fn, variational)
-                if not torch.isfinite(value):
+
+                def closure():
+                    opt.zero_grad()
+                    loss_value = _batch_loss(model, train_set, idx, loss_fn, variational)
+                    if not torch.isfinite(loss_value):
+                        raise _NonFinite(loss_value.item())
+                    loss_value.backward()
+                    return loss_value
+
+                try:
+                    if isinstance(opt, torch.optim.LBFGS):
+                        value = opt.step(closure)  # several evaluations, one line search
+                    else:
+                        value = closure()
+                        opt.step()
+                except _NonFinite as bad:
                     model.load_state_dict(good_state[0])
                     opt.load_state_dict(good_state[1])
                     where = f"the last good checkpoint in {ckpt_dir} is intact" if ckpt_dir else "no checkpoint was written"
                     raise NonFiniteLossError(
-                        f"loss became {value.item()} at epoch {epoch}, step {step}; the model was restored to "
+                        f"loss became {bad.value} at epoch {epoch}, step {step}; the model was restored to "
                         f"the start of epoch {epoch} and {where}. Lower lr (now {lr}), check the data for "
                         "outliers, or normalise targets (HybridModel.set_normalization)."
-                    )
-                value.backward()
-                opt.step()
+                    ) from None
             total += value.item() * len(idx)
             for k, v in ctx.counters.items():
                 counters[k] = counters.get(k, 0) + v
@@ -239,6 +258,12 @@ def _optimizer(optimizer, params, lr):
         return optimizer(params)
     if optimizer not in OPTIMIZERS:
         raise one_of("optimizer", optimizer, OPTIMIZERS)
+    if optimizer == "lbfgs":
+        # Full-batch quasi-Newton: up to 20 iterations per optimizer step with a strong-Wolfe line
+        # search (max_eval set explicitly: torch's default leaves the line search no evaluations
+        # when max_iter is small).
+        return torch.optim.LBFGS(params, lr=lr, max_iter=20, max_eval=40, history_size=50,
+                                 tolerance_grad=1e-10, tolerance_change=1e-14, line_search_fn="strong_wolfe")
     return OPTIMIZERS[optimizer](params, lr=lr)
 
 

@@ -30,15 +30,19 @@ import torch
 from qml.sim import FastDevice
 
 
+def _device(backend: str, n: int):
+    """The device and differentiation method each peer is measured with."""
+    if backend == "fast":
+        return FastDevice(wires=n), "backprop"
+    if backend == "default.qubit":
+        return qp.device("default.qubit", wires=n), "backprop"
+    return qp.device("lightning.qubit", wires=n), "adjoint"
+
+
 def w1_step_fn(backend: str, n: int, dtype=torch.float64, batch: int = 64, layers: int = 4):
     """Return ``(step, forward)`` for the W1 workload on ``backend``."""
     torch.manual_seed(0)
-    if backend == "fast":
-        dev, diff = FastDevice(wires=n), "backprop"
-    elif backend == "default.qubit":
-        dev, diff = qp.device("default.qubit", wires=n), "backprop"
-    else:
-        dev, diff = qp.device("lightning.qubit", wires=n), "adjoint"
+    dev, diff = _device(backend, n)
 
     def circuit(x, w):
         qp.AngleEmbedding(x, wires=range(n), rotation="Y")
@@ -83,12 +87,7 @@ def lih_problem():
 
 def w2_fn(backend: str, problem, dtype=torch.float64):
     H, n, hf, singles, doubles = problem
-    if backend == "fast":
-        dev, diff = FastDevice(wires=n), "backprop"
-    elif backend == "default.qubit":
-        dev, diff = qp.device("default.qubit", wires=n), "backprop"
-    else:
-        dev, diff = qp.device("lightning.qubit", wires=n), "adjoint"
+    dev, diff = _device(backend, n)
 
     def circuit(theta):
         qp.BasisState(hf, wires=range(n))

@@ -22,5 +22,6 @@ def test_readme_names_two_setup_commands():
 
 
 def test_no_pennylane_imported_as_qml():
-    offenders = [str(p) for p in (ROOT / "qml").rglob("*.py") if "import pennylane as qml" in p.read_text()]
+    wrong = "import pennylane as " + "qml"  # spelled in two parts so this file does not match itself
+    offenders = [str(p) for p in (ROOT / "qml").rglob("*.py") if wrong in p.read_text()]
     assert offenders == []

@@ -138,7 +138,8 @@ class QuantumLayer(nn.Module):
         return circuit_resources(self.spec, self.weights.detach())
 
     def draw(self, style: str = "text", inputs=None):
-        """Draw the circuit: a string (``style="text"``) or a matplotlib Figure (``style="mpl"``)."""
+        """Draw the circuit, templates expanded to gates: a string (``style="text"``) or a matplotlib
+        Figure (``style="mpl"``). Without ``inputs`` the data angles are placeholders (0.3 ... 0.7)."""
         return draw_spec(self.spec, self.weights.detach(), style=style, inputs=inputs)
 
     def extra_repr(self) -> str:
@@ -198,10 +199,11 @@ def draw_spec(spec: CircuitSpec, weights, *, style: str = "text", inputs=None):
 
     if style not in ("text", "mpl"):
         raise ValueError(f"style must be 'text' or 'mpl', got {style!r}")
-    x = torch.zeros(spec.n_inputs, dtype=torch.float64) if inputs is None else torch.as_tensor(inputs)
+    # Placeholder inputs when none are given: non-zero, so an amplitude embedding can normalise them.
+    x = torch.linspace(0.3, 0.7, spec.n_inputs, dtype=torch.float64) if inputs is None else torch.as_tensor(inputs)
     dev = qp.device("default.qubit", wires=spec.n_qubits)
     qnode = qp.QNode(spec.qfunc, dev)
     if style == "text":
-        return qp.draw(qnode, decimals=2, level="top")(x, weights)
-    fig, _ = qp.draw_mpl(qnode, decimals=2, level="top")(x, weights)
+        return qp.draw(qnode, decimals=2, level="device")(x, weights)
+    fig, _ = qp.draw_mpl(qnode, decimals=2, level="device")(x, weights)
     return fig

@@ -48,3 +48,20 @@ def one_of(kind: str, name: object, valid) -> ConfigurationError:
     """Return a ConfigurationError for an unknown ``name``, listing the ``valid`` choices."""
     choices = ", ".join(repr(v) for v in sorted(valid))
     return ConfigurationError(f"unknown {kind} {name!r}; valid choices are: {choices}")
+
+
+def check_int(name: str, value, minimum: int = 1) -> int:
+    """Return ``value`` as an int >= ``minimum``.
+
+    Raises:
+        TypeError: not an integer (bools are refused; numpy integers are accepted).
+        ConfigurationError: below ``minimum``.
+    """
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        kind = "a positive integer" if minimum >= 1 else "a non-negative integer" if minimum == 0 else "an integer"
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)

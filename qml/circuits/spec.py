@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pennylane as qp
 
-from ..errors import ConfigurationError, one_of
+from ..errors import ConfigurationError, check_int, one_of
 from .ansatzes import ANSATZES
 from .embeddings import EMBEDDINGS
 from .measurements import resolve_observables
@@ -111,8 +111,8 @@ def make_spec(
             without ``weight_shape``.
         TypeError: a non-integer size or a non-callable ``circuit``.
     """
-    n_qubits = _positive_int("n_qubits", n_qubits)
-    layers = _positive_int("layers", layers)
+    n_qubits = check_int("n_qubits", n_qubits)
+    layers = check_int("layers", layers)
     if circuit is not None:
         if not callable(circuit):
             raise TypeError(f"circuit must be a function circuit(inputs, weights), got {type(circuit).__name__}")
@@ -123,7 +123,7 @@ def make_spec(
         if n_inputs is None:
             raise ConfigurationError("a custom circuit needs n_inputs, the number of features per sample")
         shape = _shape(weight_shape)
-        spec = CircuitSpec(n_qubits, _positive_int("n_inputs", n_inputs), None, None, layers, (), circuit, shape)
+        spec = CircuitSpec(n_qubits, check_int("n_inputs", n_inputs), None, None, layers, (), circuit, shape)
         try:
             spec.tape()
         except Exception as exc:  # the user's function failed on zero inputs: say so, keep the cause
@@ -141,7 +141,7 @@ def make_spec(
     max_f = emb.n_features(n_qubits)
     if n_inputs is None:
         n_inputs = max_f
-    n_inputs = _positive_int("n_inputs", n_inputs)
+    n_inputs = check_int("n_inputs", n_inputs)
     if emb.exact_features and n_inputs != max_f:
         raise ConfigurationError(
             f"the {embedding!r} embedding takes exactly {max_f} features on {n_qubits} qubits, got {n_inputs}"
@@ -156,14 +156,6 @@ def make_spec(
         raise ConfigurationError(f"ansatz {ansatz!r} with {layers} layers needs weight_shape {shape}")
     obs = resolve_observables(observables, n_qubits)
     return CircuitSpec(n_qubits, n_inputs, embedding, ansatz, layers, obs, None, shape)
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ConfigurationError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _shape(weight_shape) -> tuple:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..circuits.embeddings import EMBEDDINGS
-from ..errors import ConfigurationError, one_of
+from ..errors import ConfigurationError, check_int, one_of
 from ..layers import QuantumLayer, check_inputs
 from .normalized import Normalized
 
@@ -57,9 +57,9 @@ class HybridModel(Normalized, nn.Module):
         **quantum_kwargs,
     ):
         super().__init__()
-        in_features = _size("in_features", in_features)
-        out_features = _size("out_features", out_features)
-        hidden = _size("hidden", hidden, allow_zero=True)
+        in_features = check_int("in_features", in_features)
+        out_features = check_int("out_features", out_features)
+        hidden = check_int("hidden", hidden, minimum=0)
         if embedding not in EMBEDDINGS:
             raise one_of("embedding", embedding, EMBEDDINGS)
         if dtype not in (torch.float32, torch.float64):
@@ -116,11 +116,3 @@ def _mlp(n_in: int, hidden: int, n_out: int, *, final_tanh: bool) -> nn.Sequenti
     if final_tanh:
         layers.append(nn.Tanh())
     return nn.Sequential(*layers)
-
-
-def _size(name: str, value, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < (0 if allow_zero else 1):
-        raise ConfigurationError(f"{name} must be >= {0 if allow_zero else 1}, got {value}")
-    return value

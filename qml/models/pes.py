@@ -118,7 +118,7 @@ class PESModel(nn.Module):
 
     def _hamiltonian(self, r: float):
         """Cached ``(kind, data)`` for geometry ``r``: the sector block (dense) or full sparse matrix."""
-        key = round(float(r), 10)
+        key = _key(r)
         if key not in self._cache:
             from ..chem import Molecule
 
@@ -146,7 +146,7 @@ class PESModel(nn.Module):
     def prepare(self, r, progress: bool = False) -> None:
         """Build and cache the Hamiltonians of geometries ``r`` (with a progress bar if asked)."""
         values = self.check_r(r).tolist()
-        todo = [v for v in values if round(v, 10) not in self._cache]
+        todo = [v for v in values if _key(v) not in self._cache]
         if progress and len(todo) > 1:
             from tqdm.auto import tqdm
 
@@ -185,21 +185,12 @@ class PESModel(nn.Module):
             if name == "auto":
                 name = self._pick_backend(params)
             self.chosen_backend = name
-            from ..backends import resolve
-
-            device = resolve(name, n_qubits=self.n_qubits).device(self.n_qubits)
-            ansatz = self.ansatz
-
-            def circuit(p):
-                ansatz(p)
-                return qp.state()
-
-            self._qnode = qp.QNode(circuit, device, interface="torch", diff_method="backprop")
+            self._qnode = self._state_qnode(name)
         return self._qnode(params)
 
-    def _pick_backend(self, params) -> str:
+    def _state_qnode(self, name: str):
+        """A QNode returning the ansatz state on backend ``name`` (``fast`` or ``default.qubit``)."""
         from ..backends import resolve
-        from ..backends.auto import fastest
 
         ansatz = self.ansatz
 
@@ -207,12 +198,17 @@ class PESModel(nn.Module):
             ansatz(p)
             return qp.state()
 
+        device = resolve(name, n_qubits=self.n_qubits).device(self.n_qubits)
+        return qp.QNode(circuit, device, interface="torch", diff_method="backprop")
+
+    def _pick_backend(self, params) -> str:
+        from ..backends.auto import fastest
+
         qnodes = {}
 
         def trial(name):
             if name not in qnodes:
-                dev = resolve(name, n_qubits=self.n_qubits).device(self.n_qubits)
-                qnodes[name] = qp.QNode(circuit, dev, interface="torch", diff_method="backprop")
+                qnodes[name] = self._state_qnode(name)
             with torch.enable_grad():  # time what training does, even when called under no_grad
                 p = params.detach().clone().requires_grad_(True)
                 qnodes[name](p).abs().sum().backward()
@@ -231,17 +227,13 @@ class PESModel(nn.Module):
         r = self.check_r(r) if not isinstance(r, torch.Tensor) else r
         hams = [self._hamiltonian(v) for v in r.tolist()]
         if self._uses_sector():
-            psi = self._sector_amplitudes(self.params(r))  # real (B, d)
-            blocks = torch.stack([h[1] for h in hams])
-            return torch.einsum("bi,bij,bj->b", psi, blocks, psi)
+            return _sector_energies([self._sector_amplitudes(self.params(r))], hams)  # real (B, d)
         states = self._state_fn(self.params(r))
         if states.ndim == 1:
             states = states[None]
         if hams[0][0] == "sector":
             psi = states[:, self._sector()]
-            blocks = torch.stack([h[1] for h in hams])  # (B, d, d), real symmetric
-            re, im = psi.real, psi.imag
-            return (torch.einsum("bi,bij,bj->b", re, blocks, re) + torch.einsum("bi,bij,bj->b", im, blocks, im))
+            return _sector_energies([psi.real, psi.imag], hams)
         out = []
         for psi, (_, h, _) in zip(states, hams):
             re, im = psi.real, psi.imag
@@ -260,15 +252,15 @@ class PESModel(nn.Module):
 
     def exact_energy(self, r):
         """Exact active-space energy (Hartree) at ``r``, from the same Hamiltonian (a float or an array)."""
-        scalar = np.ndim(r) == 0
-        e = np.array([self._hamiltonian(v)[2].exact_energy() for v in self.check_r(r).tolist()])
-        return float(e[0]) if scalar else e
+        return self._per_geometry(r, lambda mol: mol.exact_energy())
 
     def hf_energy(self, r):
         """Hartree-Fock energy (Hartree) at ``r`` (a float or an array)."""
-        scalar = np.ndim(r) == 0
-        e = np.array([self._hamiltonian(v)[2].hf_energy() for v in self.check_r(r).tolist()])
-        return float(e[0]) if scalar else e
+        return self._per_geometry(r, lambda mol: mol.hf_energy())
+
+    def _per_geometry(self, r, fn):
+        e = np.array([fn(self._hamiltonian(v)[2]) for v in self.check_r(r).tolist()])
+        return float(e[0]) if np.ndim(r) == 0 else e
 
     def errors_mha(self, r) -> np.ndarray:
         """``energy(r) - exact_energy(r)`` in mHa, shape ``(B,)`` (non-negative up to round-off)."""
@@ -306,6 +298,17 @@ class _Geometries:
 
     def batch(self, idx):
         return self.r[idx]
+
+
+def _sector_energies(parts, hams) -> torch.Tensor:
+    """``sum_p p_b^T H_b p_b`` over the real parts ``p`` (B, d) of the sector amplitudes: energies (B,)."""
+    blocks = torch.stack([h[1] for h in hams])  # (B, d, d), real symmetric
+    return sum(torch.einsum("bi,bij,bj->b", p, blocks, p) for p in parts)
+
+
+def _key(r) -> float:
+    """Cache key of a geometry: ``r`` rounded to 1e-10 Angstrom."""
+    return round(float(r), 10)
 
 
 def _encoder(widths: tuple, n_out: int) -> nn.Sequential:

@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..errors import ConfigurationError, NonFiniteLossError, one_of
+from ..errors import ConfigurationError, NonFiniteLossError, check_int, one_of
 from . import context
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_state
 from .data import as_pairs
@@ -102,10 +102,10 @@ def fit(
         NonFiniteLossError: the loss became NaN or inf; the model is restored to the start of that
             epoch and the last good checkpoint is left intact.
     """
-    epochs = _check_int("epochs", epochs, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     if early_stopping is not None:
-        early_stopping = _check_int("early_stopping", early_stopping, 1)
+        early_stopping = check_int("early_stopping", early_stopping, 1)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ConfigurationError(f"lr must be a positive number, got {lr!r}")
     if not isinstance(model, nn.Module):
@@ -265,14 +265,6 @@ def _optimizer(optimizer, params, lr):
         return torch.optim.LBFGS(params, lr=lr, max_iter=20, max_eval=40, history_size=50,
                                  tolerance_grad=1e-10, tolerance_change=1e-14, line_search_fn="strong_wolfe")
     return OPTIMIZERS[optimizer](params, lr=lr)
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _check_same_config(saved: dict, now: dict, where) -> None:

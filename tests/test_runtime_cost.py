@@ -117,3 +117,71 @@ def test_sampled_energies_scatter_as_predicted(h2):
     exact = float(np.real(np.vdot(psi, qml.chem.Molecule.from_name("H2", 0.74).sparse_hamiltonian() @ psi)))
     assert abs(evs.mean() - exact) < 4 * predicted / math.sqrt(repeats)
     assert plan.shots_for(predicted, state=psi) == pytest.approx(shots, abs=1)
+
+
+# -- run estimates: PESModel, vqe, scan ---------------------------------------------------------
+def test_estimate_pes_vqe_scan_counts():
+    from qml.runtime import estimate
+
+    # DoubleExcitation decomposes into 8 RY(theta/8) and each SingleExcitation into 2 RY(theta/2):
+    # H2 uccsd (1 double, 2 singles) has K = 8 + 2 * 2 = 12 differentiated angles -> 1 + 2K = 25 rows.
+    pes = qml.PESModel("H2")
+    r = [0.5, 0.7, 0.9, 1.2, 1.6, 2.0]
+    est = estimate(pes, geometries=r, epochs=10, shots=4000)
+    assert (est.kind, est.n_grad_angles, est.circuits_per_step) == ("pes", 12, 6 * 25)
+    assert (est.jobs, est.pubs, est.circuits, est.shots) == (10, 10, 10 * 6 * 25, 10 * 6 * 25 * 4000)
+    assert est.settings == 5 and est.executed_shots == 5 * est.shots
+    assert est.qpu_seconds == pytest.approx(10 * 2.0 + est.executed_shots * 250e-6)
+    two_steps = estimate(pes, geometries=r, epochs=1, batch_size=4, shots=4000)  # batches of 4 and 2
+    assert two_steps.jobs == 2
+    mol = qml.chem.Molecule.from_name("H2", 0.74)
+    vqe = estimate(mol, steps=50, precision=0.01)
+    assert (vqe.kind, vqe.jobs, vqe.circuits, vqe.shots) == ("vqe", 50, 50 * 25, 50 * 25 * 10000)
+    scan = estimate([qml.chem.Molecule.from_name("H2", d) for d in (0.6, 0.9, 1.2)], steps=20, shots=100,
+                    eval_batches=1)
+    assert (scan.kind, scan.jobs, scan.circuits) == ("scan", 3 * 21, 3 * 20 * 25 + 3)
+    with pytest.raises(CostLimitError, match=r"needs 10 jobs, over max_jobs=5; plan: 10 jobs"):
+        estimate(pes, geometries=r, epochs=10, shots=4000, max_jobs=5)
+    with pytest.raises(ConfigurationError, match="epochs= needs geometries="):
+        estimate(pes, epochs=3)
+
+
+# -- pre-flight in qml.fit -----------------------------------------------------------------------
+def hybrid_on_fake(**options):
+    return qml.HybridModel(2, 1, n_qubits=2, layers=1, hidden=0, ansatz="hardware_efficient",
+                           backend="ibm:FakeManilaV2", shots=64, seed=0,
+                           backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), **options})
+
+
+def data(n=8):
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(n, 2, generator=g, dtype=torch.float64), torch.rand(n, 1, generator=g, dtype=torch.float64)
+
+
+def test_fit_refuses_a_run_over_max_jobs_before_the_first_job():
+    from qml.runtime import JobStore
+
+    model = hybrid_on_fake(max_jobs=3)
+    with pytest.raises(CostLimitError, match=r"this run needs 4 jobs, over max_jobs=3; plan: 4 jobs, 4 PUBs"):
+        qml.fit(model, data(), epochs=2, batch_size=4, progress=False)
+    layer = model.quantum
+    assert layer.backend.usage == {"jobs": 0, "shots": 0}
+    assert layer._executor is None or layer._executor.stats["jobs"] == 0
+    assert JobStore().count() == 0
+
+
+def test_fit_refuses_over_max_shots_and_plan_matches_what_runs():
+    from qml.runtime import JobStore
+
+    model = hybrid_on_fake(max_jobs=4)
+    history = qml.fit(model, data(), val=data(4), epochs=1, batch_size=4, progress=False)
+    ex = model.quantum.executor()
+    rec = history.records[0]
+    assert rec["jobs"] == 2 and JobStore().count() == 3  # 2 training steps + 1 validation batch
+    (plan,) = history.config["cost_plan"]
+    assert plan.startswith("3 jobs, 3 PUBs")
+    assert f"{ex.stats['circuits']} circuits" in plan and f"{ex.stats['shots']:,} shots" in plan
+    limit = ex.stats["shots"] - 1
+    with pytest.raises(CostLimitError, match=f"max_shots={limit}"):
+        qml.fit(hybrid_on_fake(max_shots=limit), data(), val=data(4), epochs=1, batch_size=4, progress=False)
+    assert JobStore().count() == 3

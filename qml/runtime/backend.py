@@ -163,6 +163,17 @@ class IBMBackend:
             raise BackendError(f"the spec has {spec.n_qubits} qubits but the backend was built for {self.n_qubits}")
         return RuntimeExecutor(self, spec)
 
+    def cost_plan(self, module, calls):
+        """Pre-flight protocol of ``qml.fit``: the :class:`~qml.runtime.CostEstimate` of ``calls``
+        (``(batch_size, with_gradient, how_many)`` triples) made by ``module``.
+
+        Raises:
+            CostLimitError: the plan exceeds ``max_jobs``/``max_shots`` (nothing is sent).
+        """
+        from .cost import plan_calls
+
+        return plan_calls(self, module, calls)
+
     def __repr__(self):
         cost = f"precision={self.options.precision}" if self.shots is None else f"shots={self.shots}"
         where = "local" if self.local else (repr(self.credentials) if self.credentials else "service")

@@ -24,6 +24,7 @@ from . import context
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_state
 from .data import as_pairs
 from .history import History
+from .preflight import evals_per_step, preflight, train_calls
 
 LOSSES: dict[str, Callable] = {
     "mse": nn.functional.mse_loss,
@@ -146,6 +147,11 @@ def fit(
     if start == 1:
         torch.manual_seed(seed)
     run_id = run_id or uuid.uuid4().hex[:12]
+    calls = train_calls(len(train_set), batch_size, epochs - start + 1, evals_per_step=evals_per_step(opt),
+                        n_val=len(val_set) if val_set is not None else 0, val_batch_size=max(batch_size, 256))
+    plans = preflight(model, calls)  # hardware backends price the run; CostLimitError before any job
+    if plans:
+        history.config["cost_plan"] = [str(p) for p in plans]
 
     best, since_best = _best_so_far(history, min_delta)
     bar = _progress(range(start, epochs + 1), progress, total=epochs, initial=start - 1)

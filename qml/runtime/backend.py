@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..errors import BackendError, ConfigurationError, CostLimitError, JobFailedError
-from ..train import context
+from ..backends import context
 from . import credentials as creds
 from .circuits import compile_circuit, trace
 from .failures import is_not_found, wait_for, with_retries

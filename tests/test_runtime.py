@@ -74,20 +74,25 @@ def test_shots_and_precision_are_exclusive():
 
 
 def test_mitigation_options_translate_to_valid_runtime_options():
-    from qiskit_ibm_runtime.options import EstimatorOptions
+    """Options go to qiskit-ibm-runtime's client-side Estimator (0.50+), validated by its own model."""
+    from qiskit_ibm_runtime.options_models import EstimatorOptions
 
     opts = RuntimeOptions(resilience_level=2, dynamical_decoupling="XY4", twirling=True, zne=True,
                           zne_noise_factors=(1, 3, 5), zne_extrapolator="exponential", measure_mitigation=True)
     est = EstimatorOptions(**opts.estimator_options(shots=500, seed=3, local=False))
-    assert est.default_shots == 500 and est.resilience_level == 2 and est.seed_estimator == 3
+    assert est.default_shots == 500 and est.resilience_level == 2
     assert est.dynamical_decoupling.enable and est.dynamical_decoupling.sequence_type == "XY4"
     assert est.twirling.enable_gates and est.twirling.enable_measure
     assert est.resilience.zne_mitigation and list(est.resilience.zne.noise_factors) == [1.0, 3.0, 5.0]
     assert est.resilience.zne.extrapolator == "exponential" and est.resilience.measure_mitigation
-    # local testing mode: only shots/precision and the simulator seed (the rest has no effect there)
-    # Shifted by one: the local service drops seed_simulator=0 (it tests the seed's truthiness).
-    assert opts.estimator_options(shots=None, seed=3, local=True) == {"simulator": {"seed_simulator": 4}}
-    assert opts.estimator_options(shots=None, seed=0, local=True) == {"simulator": {"seed_simulator": 1}}
+    # local testing mode: the mitigation options apply there too (client-side); without any, level 0
+    # (raw device noise at simulator speed). Seeds shifted by one: the local service drops seed 0.
+    local = opts.estimator_options(shots=None, seed=3, local=True)
+    assert local["simulator"] == {"angle_decimals": 12, "seed_simulator": 4} and local["resilience_level"] == 2
+    assert EstimatorOptions(**local).resilience.zne_mitigation
+    assert RuntimeOptions().estimator_options(shots=100, seed=0, local=True) == {
+        "default_shots": 100, "simulator": {"angle_decimals": 12, "seed_simulator": 1}, "resilience_level": 0}
+    assert "resilience_level" not in RuntimeOptions().estimator_options(shots=100, seed=0, local=False)
 
 
 def test_missing_token_raises_before_any_network_call(monkeypatch):

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..backends.qiskit_circuits import trace
 from ..errors import ConfigurationError, CostLimitError
-from .circuits import trace
 from .measurement import measurement_plan
 from .options import DEFAULT_SHOTS
 
@@ -268,19 +268,15 @@ _ANGLES: dict = {}
 
 def ansatz_angles(ansatz) -> tuple[int, int]:
     """``(rotation angles, angles that depend on the parameters)`` of a chemistry ansatz decomposed to
-    the gate set of :mod:`qml.runtime.circuits` (each Givens rotation becomes several RY/RZ)."""
-    import pennylane as qp
-
-    from .circuits import GATE_SET, ROTATIONS
+    the gate set of the Qiskit backends (each Givens rotation becomes several RY/RZ), as the energy
+    evaluators trace it (:func:`qml.backends.qiskit_circuits.trace_ansatz`)."""
+    from ..backends.qiskit_circuits import trace_ansatz
 
     key = repr(ansatz)
     if key not in _ANGLES:
-        params = torch.zeros(ansatz.weight_shape, dtype=torch.float64, requires_grad=True)
-        tape = qp.tape.make_qscript(ansatz)(params)
-        (tape,), _ = qp.transforms.decompose(tape, gate_set=set(GATE_SET))
-        rots = [op for op in tape.operations if op.name in ROTATIONS]
-        grad = sum(1 for op in rots if isinstance(op.data[0], torch.Tensor) and op.data[0].requires_grad)
-        _ANGLES[key] = (len(rots), grad)
+        params = torch.zeros(1, ansatz.n_params, dtype=torch.float64, requires_grad=True)
+        traced = trace_ansatz(ansatz, params, ansatz.n_qubits)
+        _ANGLES[key] = (traced.angles.shape[1], len(traced.grad_cols))
     return _ANGLES[key]
 
 

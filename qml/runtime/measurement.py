@@ -19,8 +19,8 @@ and ``Var(X_g) <= L_g**2`` whatever the state. Groups are sampled independently,
   ``A_g = sum_{i in g} c_i P_i`` (:meth:`~MeasurementPlan.stderr_at`), e.g. at the
   Hartree-Fock state, which is close to the trained states of a chemistry ansatz.
 
-Wire convention (qml's, the one :func:`qml.runtime.circuits.pauli_op` and
-:func:`~qml.runtime.circuits.to_qiskit` share): PennyLane wire ``i`` is Qiskit qubit ``i``,
+Wire convention (qml's, the one :func:`qml.backends.qiskit_circuits.pauli_op` and
+:func:`~qml.backends.qiskit_circuits.to_qiskit` share): PennyLane wire ``i`` is Qiskit qubit ``i``,
 so the Pauli label of wire 0 is the *last* character of a Qiskit label, and a PennyLane
 state index (wire 0 most significant) is the bit-reversed Qiskit index.
 """
@@ -36,38 +36,35 @@ from ..errors import ConfigurationError, DataError
 
 
 def hamiltonian_op(hamiltonian, n_qubits: int | None = None):
-    """A PennyLane Hamiltonian as a Qiskit ``SparsePauliOp`` in qml's wire convention.
+    """A Hamiltonian as a Qiskit ``SparsePauliOp`` in qml's wire convention.
 
     Args:
         hamiltonian: a PennyLane operator with a Pauli representation (``Molecule.hamiltonian()``),
-            a ``SparsePauliOp`` (returned as is), or a Hamiltonian-bank entry (its ``operator``;
-            the result is kept in ``entry.cache["sparse_pauli_op"]``).
-        n_qubits: width (default: one more than the largest wire label).
+            a ``SparsePauliOp`` (returned as is), or a Hamiltonian-bank entry (its operator, cached
+            in the entry by :func:`qml.backends.qiskit_circuits.hamiltonian_op`).
+        n_qubits: width (default: the entry's, or one more than the largest wire label).
 
     Returns:
         ``SparsePauliOp`` on ``n_qubits`` qubits, wire ``i`` -> qubit ``i``, real coefficients.
 
     Raises:
         ConfigurationError: non-integer wire labels, a non-Hermitian operator, or no Pauli form.
+        TypeError: not a Hamiltonian.
     """
-    import pennylane as qp
     from qiskit.quantum_info import SparsePauliOp
 
-    from .circuits import pauli_op
+    from ..backends import qiskit_circuits
 
     if isinstance(hamiltonian, SparsePauliOp):
         return hamiltonian
-    cache = getattr(hamiltonian, "cache", None)
-    if isinstance(cache, dict) and hasattr(hamiltonian, "operator"):
-        if "sparse_pauli_op" not in cache:
-            n = n_qubits if n_qubits is not None else getattr(hamiltonian, "n_qubits", None)
-            cache["sparse_pauli_op"] = hamiltonian_op(hamiltonian.operator, n)
-        return cache["sparse_pauli_op"]
-    wires = list(hamiltonian.wires)
-    if not all(isinstance(w, (int, np.integer)) and w >= 0 for w in wires):
-        raise ConfigurationError(f"the Hamiltonian must act on integer wires 0..n-1, got wires {wires}")
-    n = n_qubits if n_qubits is not None else (max(wires) + 1 if wires else 1)
-    return pauli_op(qp.expval(hamiltonian), n, {i: i for i in range(n)})
+    if n_qubits is None:
+        n_qubits = getattr(hamiltonian, "n_qubits", None)
+    if n_qubits is None:
+        wires = list(getattr(hamiltonian, "wires", []))
+        if not all(isinstance(w, (int, np.integer)) and w >= 0 for w in wires):
+            raise ConfigurationError(f"the Hamiltonian must act on integer wires 0..n-1, got wires {wires}")
+        n_qubits = max(wires) + 1 if wires else 1
+    return qiskit_circuits.hamiltonian_op(hamiltonian, n_qubits)
 
 
 @dataclass(frozen=True)

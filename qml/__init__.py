@@ -15,6 +15,7 @@ _LAZY = {
     "HybridModel": ("qml.models.hybrid", "HybridModel"),
     "PESModel": ("qml.models.pes", "PESModel"),
     "fit": ("qml.train.fit", "fit"),
+    "sweep": ("qml.train.sweep", "sweep"),
     "History": ("qml.train.history", "History"),
     "load_dataset": ("qml.data", "load_dataset"),
     "list_datasets": ("qml.data", "list_datasets"),

@@ -229,6 +229,29 @@ def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
     return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
 
 
+def check(executor=None, workers=None) -> None:
+    """Validate ``executor=``/``workers=`` before expensive work, starting nothing.
+
+    Raises:
+        the errors of :func:`runner`.
+    """
+    if workers is not None:
+        check_int("workers", workers, 1)
+    if executor is None:
+        return
+    if isinstance(executor, str):
+        _import_distributed()
+        if workers is not None and executor != "dask":
+            raise ConfigurationError(f"workers={workers} cannot resize the Dask cluster at {executor!r}; "
+                                     "size it where it is started (or pass executor='dask', workers=N)")
+        return
+    if workers is not None:
+        raise ConfigurationError("pass either executor= or workers=, not both: an executor brings its own workers")
+    if not (_is_dask_client(executor) or isinstance(executor, cf.Executor)):
+        raise TypeError(f"executor must be None, a concurrent.futures.Executor, a dask.distributed.Client, 'dask' "
+                        f"or a Dask scheduler address; got {type(executor).__name__}")
+
+
 @dataclass
 class Runner:
     """How tasks are run: ``kind`` is ``"serial"``, ``"pool"`` (our local pool), ``"executor"`` or ``"dask"``."""
@@ -254,8 +277,8 @@ def runner(executor=None, workers=None):
         ConfigurationError: ``workers`` < 1, or ``workers`` with an executor that has its own.
         MissingDependencyError: a Dask executor was asked for and dask.distributed is not installed.
     """
-    if workers is not None:
-        workers = check_int("workers", workers, 1)
+    check(executor, workers)
+    workers = None if workers is None else int(workers)
     if executor is None:
         if workers is None:
             yield Runner("serial")
@@ -278,25 +301,13 @@ def runner(executor=None, workers=None):
                 client.close()
                 cluster.close()
             return
-        if workers is not None:
-            raise ConfigurationError(f"workers={workers} cannot resize the Dask cluster at {executor!r}; "
-                                     "size it where it is started (or pass executor='dask', workers=N)")
         client = distributed.Client(executor)
         try:
             yield Runner("dask", client)
         finally:
             client.close()
         return
-    if workers is not None:
-        raise ConfigurationError("pass either executor= or workers=, not both: an executor brings its own workers")
-    if _is_dask_client(executor):
-        yield Runner("dask", executor)
-        return
-    if isinstance(executor, cf.Executor):
-        yield Runner("executor", executor)
-        return
-    raise TypeError(f"executor must be None, a concurrent.futures.Executor, a dask.distributed.Client, 'dask' or a "
-                    f"Dask scheduler address; got {type(executor).__name__}")
+    yield Runner("dask" if _is_dask_client(executor) else "executor", executor)
 
 
 def _check_picklable(fn, name: str) -> None:
@@ -339,6 +350,7 @@ def map_tasks(fn: Callable, items: Iterable, *, executor=None, workers=None, cac
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     items = list(items)
+    check(executor, workers)
     if workers is not None and executor is None:
         _check_picklable(fn, "fn")
     store = as_cache(cache)

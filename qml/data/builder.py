@@ -158,8 +158,11 @@ def build(name: str, rows: int | None = None, out_dir=None, progress: bool = Tru
         MissingDependencyError: a Dask executor without dask installed.
         DataError: an SCF/CCSD calculation did not converge.
     """
+    from .. import parallel
+
     spec = registry.get(name)
     n = _check_count(rows, spec.n_rows)
+    parallel.check(executor, workers)
     if out_dir is None:
         out_dir = files.source_dir()
         if out_dir is None:
@@ -167,8 +170,6 @@ def build(name: str, rows: int | None = None, out_dir=None, progress: bool = Tru
                 "no source checkout with a datasets/ directory was found; pass out_dir=<directory> "
                 "(CLI: --out DIR) to choose where to write the data set"
             )
-    from .. import parallel
-
     meta = sidecar(spec, n)
     store = parallel.TaskCache(Path(out_dir) / f".{spec.name}.cache") if cache is True else parallel.as_cache(cache)
     table = _rows(spec, spec.make_inputs(n), meta, executor=executor, workers=workers, cache=store,
@@ -278,7 +279,10 @@ def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = 
         ConfigurationError: unknown name, bad ``rows``, ``executor`` or ``workers``.
         DataError: the file is malformed (see :func:`qml.data.files.read`).
     """
+    from .. import parallel
+
     spec = registry.get(name)
+    parallel.check(executor, workers)
     root = files.data_dir(root)
     meta, columns, values = files.read(spec.name, root)
     if columns != list(spec.columns):

@@ -124,3 +124,21 @@ def test_killed_pes_run_resumes_without_resubmitting_finished_jobs(monkeypatch, 
     assert history.records[-1]["jobs_reused"] == 1 and history.records[-1]["jobs"] == 1
     for p, q in zip(model.parameters(), reference.parameters()):
         assert torch.allclose(p, q, atol=1e-12)
+
+
+def test_cli_train_pes_on_a_fake_device_with_shots(tmp_path, capsys):
+    import json
+
+    import qml.cli
+
+    out = tmp_path / "run"
+    argv = ["train", "pes", "--molecule", "H2", "--train-r", "0.6,1.2", "--test-r", "0.9", "--epochs", "2",
+            "--backend", "ibm:FakeManilaV2", "--shots", "200", "--out", str(out), "--no-progress"]
+    assert qml.cli.main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["backend"], metrics["shots"], metrics["jobs"]) == ("ibm:FakeManilaV2", 200, 2)
+    assert 1e-3 < metrics["test_max_stderr_mha"] < 100  # 200 shots: tens of mHa
+    history = json.loads((out / "history.json").read_text())
+    assert [r["jobs"] for r in history["records"]] == [1, 1] and all(r["loss_stderr"] > 0 for r in history["records"])
+    training_jobs = [r for r in JobStore().list() if r.run_id is not None]
+    assert len(training_jobs) == 2 and all(r.pub_shapes == [[25, 2]] for r in training_jobs)

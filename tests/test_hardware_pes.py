@@ -81,6 +81,11 @@ def test_sampled_aer_energies_within_five_standard_errors():
     assert np.all(np.abs(e - exact) < 5 * s), (e - exact) / s
     e0, s0 = ref.energy(r, return_std=True)
     assert np.all(s0 == 0) and np.array_equal(e0, exact)
+    # error bars on the training / held-out points for the shot-based model only
+    for model, has_bars in ((aer, True), (ref, False)):
+        fig = qml.plot.pes_model(model, [0.7, 1.5], r_grid=np.linspace(0.5, 2.0, 4), r_test=[1.1])
+        bars = [c for c in fig.axes[0].containers if type(c).__name__ == "ErrorbarContainer"]
+        assert len(bars) == 2 and all(c.has_yerr == has_bars for c in bars)
 
 
 def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():

@@ -38,7 +38,8 @@ def test_fake_device_training_one_job_per_step_with_standard_errors():
     assert [rec["jobs"] for rec in history.records] == [2, 2]
     # 3 geometries x 25 parameter rows x 500 shots per step; the plan said so before the first job
     assert [rec["shots"] for rec in history.records] == [2 * 75 * 500] * 2
-    assert history.config["cost_plan"][0].startswith("4 jobs, 4 PUBs, 300 circuits (75 per step, 5 measurement")
+    assert history.config["cost_plan"][0].startswith(
+        "4 jobs, 4 PUBs, 300 circuits (75 per step), 150,000 shots (5 measurement settings each: 750,000 executed)")
     for rec in history.records:  # stderr of a mean of 3 energies at ~5-15 mHa each (500 shots)
         assert 1e-3 < rec["loss_stderr"] < 2e-2
     e, s = m.energy(1.05, return_std=True)
@@ -91,7 +92,8 @@ def test_sampled_aer_energies_within_five_standard_errors():
 def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():
     m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, seed=1, backend_options={"max_jobs": 3})
     with pytest.raises(CostLimitError, match=r"this run needs 4 jobs, over max_jobs=3; plan: 4 jobs, 4 PUBs, "
-                                             r"300 circuits \(75 per step, 5 measurement settings each\)"):
+                                             r"300 circuits \(75 per step\), 1,200,000 shots \(5 measurement settings each: "
+                                             r"6,000,000 executed\)"):
         qml.fit(m, R_TRAIN, epochs=2, batch_size=3, progress=False)
     assert JobStore().count() == 0 and m.backend.usage == {"jobs": 0, "shots": 0}
     small = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, backend_options={"max_shots": 10**6})

@@ -89,9 +89,10 @@ class CostEstimate:
         return asdict(self)
 
     def __str__(self):
-        settings = f", {self.settings} measurement settings each" if self.settings else ""
-        return (f"{self.jobs} jobs, {self.pubs} PUBs, {self.circuits} circuits ({self.circuits_per_step} per step"
-                f"{settings}), {self.shots:,} shots, ~{self.qpu_seconds / 60:.1f} QPU minutes (rough)")
+        settings = (f" ({self.settings} measurement settings each: {self.executed_shots:,} executed)"
+                    if self.settings and self.settings > 1 else "")
+        return (f"{self.jobs} jobs, {self.pubs} PUBs, {self.circuits} circuits ({self.circuits_per_step} per step), "
+                f"{self.shots:,} shots{settings}, ~{self.qpu_seconds / 60:.1f} QPU minutes (rough)")
 
 
 def find_spec(model_or_spec):

@@ -27,7 +27,7 @@ def add_subparser(sub) -> None:
                           "(default: 8 points over the catalog scan range)")
     pes.add_argument("--test-r", default=None, help="held-out geometries, same format (default: midpoints)")
     pes.add_argument("--ansatz", default="uccsd")
-    pes.add_argument("--backend", default="auto", help="any backend with energies, e.g. aer or ibm:FakeManilaV2")
+    pes.add_argument("--backend", default="auto", help="a backend string with the energy capability (see the README's Backends table)")
     pes.add_argument("--shots", type=int, default=None, help="shots per measurement setting (default: exact)")
     pes.add_argument("--epochs", type=int, default=200)
     pes.add_argument("--lr", type=float, default=1e-2)

@@ -252,4 +252,4 @@ def result_arrays(result, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
 def compile_for(backend, traced, device):
     """Compile ``traced`` for ``device`` (``None``: ideal simulator) with the backend's level and seed."""
     return compile_circuit(traced, device, optimization_level=getattr(backend, "optimization_level", 1),
-                           seed=backend.seed)
+                           seed=backend.seed, shift_rule=backend.gradient == "parameter-shift")

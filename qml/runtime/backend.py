@@ -24,7 +24,7 @@ from ..backends.estimator import (
     result_arrays,
 )
 from ..errors import BackendError, ConfigurationError, CostLimitError, JobFailedError
-from ..train import context
+from ..backends import context
 from . import credentials as creds
 from .failures import is_not_found, wait_for, with_retries
 from .options import DEFAULT_SHOTS, RuntimeOptions

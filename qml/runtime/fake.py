@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from ..backends.aer import fake_device
+from ..backends.aer import fake_device, fake_device_names  # noqa: F401 (re-exported)
 
 FAILURES = ("fail", "cancel", "timeout", "not_found", "network_submit", "network_poll")
 _IDS = itertools.count(1)

@@ -252,7 +252,7 @@ def test_errors_are_clear(h2):
         AerBackend("aer:FakeManilaV2", n_qubits=10)
     with pytest.raises(BackendError, match="unknown fake device 'FakeNope'"):
         AerBackend("aer:FakeNope", n_qubits=2)
-    with pytest.raises(ConfigurationError, match=r"unknown aer backend option\(s\) \['resilience_level'\]"):
+    with pytest.raises(BackendError, match=r"takes no option\(s\) \['resilience_level'\]; its options are"):
         AerBackend("aer", n_qubits=2, resilience_level=1)
     with pytest.raises(BackendError, match="shots must be None"):
         AerBackend("aer", n_qubits=2, shots=0)

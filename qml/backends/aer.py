@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from ..errors import BackendError, ConfigurationError, one_of
+from .base import Backend
 from .estimator import GRADIENTS, EstimatorPath, compile_for, result_arrays
 
 #: Widest circuit the ideal Aer simulator takes here (a statevector of 2**n amplitudes per binding).
@@ -155,7 +156,7 @@ class AerStatevectorEstimator:
         return matrix
 
 
-class AerBackend(EstimatorPath):
+class AerBackend(EstimatorPath, Backend):
     """Qiskit Aer as a qml backend (capabilities ``expval`` and ``energy``).
 
     Args:
@@ -174,24 +175,20 @@ class AerBackend(EstimatorPath):
 
     Raises:
         BackendError: not an ``aer`` name, an unknown fake device, a circuit wider than the simulator or
-            device, or bad shots.
-        ConfigurationError: an unknown or invalid option.
+            device, bad shots, or an unknown option.
+        ConfigurationError: an invalid option value.
     """
 
-    capabilities = frozenset({"expval", "energy"})
+    samples = True
+    accepts = OPTIONS
+    description = "Qiskit Aer through EstimatorV2 primitives: exact, sampled, or with a fake device's noise"
 
     def __init__(self, name: str = "aer", *, n_qubits: int, shots: int | None = None, seed: int | None = None,
                  **options):
         family, _, device_name = name.partition(":")
         if family != "aer":
             raise BackendError(f"AerBackend serves 'aer' and 'aer:<FakeDevice>', got {name!r}")
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConfigurationError(f"unknown aer backend option(s) {unknown}; valid options are: {', '.join(OPTIONS)}")
-        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
-            raise BackendError(f"shots must be None (exact) or a positive integer, got {shots!r}")
-        if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or n_qubits < 1:
-            raise BackendError(f"n_qubits must be a positive integer, got {n_qubits!r}")
+        Backend.__init__(self, name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
         self.optimization_level = options.get("optimization_level", 1)
         if isinstance(self.optimization_level, bool) or self.optimization_level not in (0, 1, 2, 3):
             raise ConfigurationError(f"optimization_level must be an integer from 0 to 3, got {self.optimization_level!r}")
@@ -202,17 +199,14 @@ class AerBackend(EstimatorPath):
         if isinstance(self.spsa_epsilon, bool) or not isinstance(self.spsa_epsilon, (int, float)) \
                 or not self.spsa_epsilon > 0:
             raise ConfigurationError(f"spsa_epsilon must be a positive number of radians, got {self.spsa_epsilon!r}")
-        self.name = name
-        self.n_qubits = int(n_qubits)
-        self.seed = seed
         self.device = fake_device(device_name) if device_name else None
         limit = self.device.num_qubits if self.device is not None else MAX_QUBITS
-        if n_qubits > limit:
+        if self.n_qubits > limit:
             where = f"the fake device {device_name} has" if self.device is not None else "aer simulates at most"
-            raise BackendError(f"the circuit needs {n_qubits} qubits but {where} {limit}; use fewer qubits "
+            raise BackendError(f"the circuit needs {self.n_qubits} qubits but {where} {limit}; use fewer qubits "
                                "(a smaller active space) or a larger device")
-        self.shots = None if shots is None and self.device is None else int(shots or DEFAULT_DEVICE_SHOTS)
-        self.exact = self.shots is None
+        if self.shots is None and self.device is not None:
+            self.shots = DEFAULT_DEVICE_SHOTS  # a noisy device samples
         self.calls = 0
         self._estimator = None
 

@@ -21,7 +21,7 @@ import hashlib
 import numpy as np
 import torch
 
-from ..errors import ConfigurationError, DataError
+from ..errors import BackendError, ConfigurationError, DataError
 from .base import EnergyEvaluator
 from .packing import PackedEstimate, plan, plan_broadcast
 from .qiskit_circuits import compile_circuit, hamiltonian_op, trace, trace_ansatz
@@ -79,8 +79,6 @@ class EstimatorPath:
         Raises:
             BackendError: the spec is wider than the backend was built for.
         """
-        from ..errors import BackendError
-
         if spec.n_qubits > self.n_qubits:
             raise BackendError(f"the spec has {spec.n_qubits} qubits but the backend was built for {self.n_qubits}")
         return ExpvalExecutor(self, spec)
@@ -91,8 +89,6 @@ class EstimatorPath:
         Raises:
             BackendError: ``n_qubits`` exceeds what the backend was built for.
         """
-        from ..errors import BackendError
-
         if n_qubits > self.n_qubits:
             raise BackendError(f"the ansatz needs {n_qubits} qubits but the backend was built for {self.n_qubits}")
         return PackedEnergyEvaluator(self, ansatz, n_qubits)

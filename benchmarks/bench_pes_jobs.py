@@ -235,7 +235,8 @@ def part_noise(model, shots, quick):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="all", choices=("all", "jobs", "accuracy", "noise"))
+    parser.add_argument("--part", default="all", choices=("all", "jobs", "accuracy", "noise", "accuracy+noise"),
+                        help="parts to run; results of other parts already in the .json are kept")
     parser.add_argument("--noise-shots", type=int, default=4000)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -243,11 +244,11 @@ def main(argv=None) -> int:
     result = {"jobs": None, "accuracy": None, "noise": None}
     if args.part in ("all", "jobs"):
         result["jobs"] = [(m, n, r) for m, n, r in part_jobs(args.quick)]
-    if args.part in ("all", "accuracy", "noise"):
+    if args.part in ("all", "accuracy", "noise", "accuracy+noise"):
         model = trained_h2(args.quick)
-        if args.part in ("all", "accuracy"):
+        if args.part in ("all", "accuracy", "accuracy+noise"):
             result["accuracy"] = part_accuracy(model, args.quick)
-        if args.part in ("all", "noise"):
+        if args.part in ("all", "noise", "accuracy+noise"):
             result["noise"] = part_noise(model, args.noise_shots, args.quick)
     load.append(os.getloadavg()[0])
     write(result, args, load)
@@ -268,12 +269,22 @@ def write(result, args, load):
     except ImportError:
         versions += ", qiskit-machine-learning not installed"
     suffix = "_quick" if args.quick else ""
+    saved = RESULTS / f"pes_jobs{suffix}.json"
+    if saved.exists():  # keep the parts measured by an earlier run
+        previous = json.loads(saved.read_text())
+        for key, value in previous.get("parts", {}).items():
+            if result.get(key) is None:
+                result[key] = value
+    commands = dict(json.loads(saved.read_text()).get("commands", {})) if saved.exists() else {}
     cmd = f"python benchmarks/bench_pes_jobs.py --part {args.part}" + (" --quick" if args.quick else "")
+    loadavg = f"load average {load[0]:.1f} at start, {load[-1]:.1f} at end"
+    for key in ("jobs", "accuracy", "noise"):
+        if args.part in ("all", key) or (args.part == "accuracy+noise" and key != "jobs"):
+            commands[key] = f"`{cmd}` ({loadavg})"
     lines = ["# PESModel on Qiskit Estimators: jobs per step, accuracy with shots, noise", "",
-             f"Command: `{cmd}`  ",
-             f"Machine: {platform.machine()}, Python {platform.python_version()}; {versions}; load average "
-             f"{load[0]:.1f} at start, {load[-1]:.1f} at end (2 cores shared by several engineers: loaded, "
-             "so wall times are indicative only)", ""]
+             "Commands: " + "; ".join(f"{k}: {v}" for k, v in commands.items()) + "  ",
+             f"Machine: {platform.machine()}, Python {platform.python_version()}; {versions}. 2 cores shared by "
+             "several engineers: loaded, so wall times are indicative only", ""]
     if result["jobs"]:
         lines += ["## Jobs per optimizer step (batch of 4 geometries)", "",
                   "Counted at the Estimator's `run`: jobs = calls, PUBs, bindings = PUB elements (parameter sets x "
@@ -317,8 +328,7 @@ def write(result, args, load):
     text = "\n".join(lines)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"pes_jobs{suffix}.md").write_text(text)
-    (RESULTS / f"pes_jobs{suffix}.json").write_text(json.dumps(
-        {k: v for k, v in result.items()}, indent=1, default=str))
+    saved.write_text(json.dumps({"parts": result, "commands": commands}, indent=1, default=str))
     print(text)
 
 

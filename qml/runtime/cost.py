@@ -129,8 +129,9 @@ def estimate(target, backend=None, batch_size: int | None = None, steps: int | N
       of ``batch_size`` geometries, each step one PUB with one Hamiltonian per geometry; pass the
       training ``geometries`` and ``epochs`` (then ``steps = epochs * ceil(len(geometries) / batch_size)``
       and ``batch_size`` defaults to all geometries, as ``qml.train pes`` does);
-    * a :class:`qml.chem.Molecule`: ``qml.chem.vqe`` with ``steps`` optimizer steps (one geometry per job);
-    * a list of Molecules: ``qml.chem.scan``, one VQE of ``steps`` steps per geometry.
+    * a :class:`qml.chem.Molecule`: ``qml.chem.vqe`` with ``steps`` energy-and-gradient evaluations, one job
+      each (one per optimizer step with ``optimizer="adam"``; L-BFGS may evaluate several times per step);
+    * a list of Molecules: ``qml.chem.scan``, one VQE of ``steps`` evaluations per geometry.
 
     For a trained model evaluated on many geometries (a scan with a model), pass ``eval_batches``.
 

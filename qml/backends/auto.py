@@ -7,7 +7,9 @@ sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 ro
 * each candidate runs once to warm up, then twice at ``SUB_BATCH // 4`` rows and twice at
   ``SUB_BATCH`` rows (best of each); a line ``t(B) = a + b B`` through the two sizes predicts its
   time on the real batch, so a per-sample simulator that wins on 8 rows is not chosen for 100,000;
-* candidates are tried in :data:`CANDIDATES` order; :data:`BUDGET_S` seconds after the first
+* candidates are tried in :data:`CANDIDATES` order; one that runs a circuit per row is skipped
+  without running when its lower bound (``Backend.min_seconds_per_row`` times the batch) already
+  exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
   :data:`SLOW_FACTOR` times slower than the best measured so far is not timed further;
 * the decision is kept in a bounded LRU cache (:data:`MAX_DECISIONS` entries) keyed by the
@@ -126,7 +128,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision:
+def decide(capability: str, candidates, trial, batch: int, key=None, floors=None) -> Decision:
     """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
 
     Args:
@@ -135,6 +137,8 @@ def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision
         trial: ``trial(name, rows)`` runs the workload of ``rows`` rows on ``name`` (builds lazily).
         batch: rows of the real batch.
         key: cache key; ``None`` disables the cache.
+        floors: ``{name: lower bound of seconds per row}``; a candidate whose bound times ``batch``
+            exceeds the best prediction so far is skipped without running.
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
@@ -154,6 +158,12 @@ def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision
             if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
                 timings[name] = math.inf
                 notes[name] = f"skipped: deciding budget of {BUDGET_S} s spent"
+                continue
+            floor = (floors or {}).get(name, 0.0) * batch
+            if predicted and floor > min(predicted.values()):
+                timings[name] = math.inf
+                notes[name] = (f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
+                               f"against {min(predicted.values()):.3g} s predicted for the best")
                 continue
             try:
                 warm = _timed(lambda: trial(name, m))
@@ -239,6 +249,10 @@ class AutoBackend(Backend):
 
         return resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
 
+    def floors(self, candidates) -> dict:
+        """``{name: min_seconds_per_row}`` of the candidates (their objects are cheap to build)."""
+        return {name: self.backend(name).min_seconds_per_row for name in candidates}
+
     def _record(self, decision: Decision, candidates) -> None:
         self.decision = self.decisions[decision.capability] = decision
         self.candidates = tuple(candidates)
@@ -303,7 +317,7 @@ class _AutoExecutor:
                 if training:
                     out.sum().backward()
 
-            decision = decide("expval", self.candidates, trial, int(inputs.shape[0]), key)
+            decision = decide("expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates))
             self.auto._record(decision, self.candidates)
             self._run = executors.get(decision.chosen) or self.auto.backend(decision.chosen).make_executor(self.spec)
         return self._run(inputs, weights)
@@ -338,7 +352,8 @@ class _AutoEnergy(EnergyEvaluator):
                 if training:
                     e.sum().backward()
 
-            decision = decide("energy", self.candidates, trial, int(params.shape[0]), key)
+            decision = decide("energy", self.candidates, trial, int(params.shape[0]), key,
+                              self.backend.floors(self.candidates))
             self.backend._record(decision, self.candidates)
             self.inner = evaluators.get(decision.chosen) or self.backend.backend(decision.chosen).energy_evaluator(
                 self.ansatz, self.n_qubits)
@@ -369,7 +384,7 @@ class _AutoState:
                 if training:
                     psi.abs().sum().backward()
 
-            decision = decide("state", self.candidates, trial, int(params.shape[0]), key)
+            decision = decide("state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates))
             self.auto._record(decision, self.candidates)
             self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(self.ansatz,
                                                                                               self.n_qubits)

@@ -86,7 +86,7 @@ def test_missing_capability_names_the_backends_that_have_it(h2_batch):
 
 
 def test_sector_refuses_ansatzes_that_leave_the_sector(h2_batch):
-    ansatz, entries, _ = h2_batch
+    _, entries, _ = h2_batch
     hea = make_ansatz(entries[0].molecule, "hardware_efficient")
     with pytest.raises(BackendError, match="particle-conserving ansatzes only.*'hardware_efficient'.*RY"):
         backends.resolve("sector", n_qubits=4).energy_evaluator(hea, 4)
@@ -181,7 +181,7 @@ class _Sleepy(Backend):
     capabilities = frozenset({"expval"})
     per_row = 0.0
     fixed = 0.0
-    rows_seen: list = []
+    rows_seen: tuple = ()  # each subclass has its own list
 
     def make_executor(self, spec):
         def run(inputs, weights):
@@ -210,7 +210,7 @@ def test_auto_times_a_capped_sub_batch_and_extrapolates(registry):
     d = layer.backend.decision
     # at 8 rows per_row is faster (16 ms vs 50 ms), at 1000 rows it would take 2 s: auto keeps "fixed"
     assert d.timings["per_row"] < d.timings["fixed"] and d.chosen == "fixed"
-    assert d.predicted["per_row"] > 1.0 > 0.2 > d.predicted["fixed"] and d.sub_batch == 8 and d.batch == 1000
+    assert d.predicted["per_row"] > 1.0 and d.predicted["fixed"] < 0.2 and d.sub_batch == 8 and d.batch == 1000
     assert max(PerRow.rows_seen) <= 8 and Fixed.rows_seen[-1] == 1000 and max(Fixed.rows_seen[:-1]) <= 8
     assert "auto chose 'fixed'" in repr(layer)
     # the same workload shape again: the cached decision, no timing

@@ -166,18 +166,18 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
                                f"against {min(predicted.values()):.3g} s predicted for the best")
                 continue
             try:
-                warm = _timed(lambda: trial(name, m))
+                warm = _timed(lambda name=name: trial(name, m))
                 best = min(predicted.values(), default=math.inf)
                 if warm > SLOW_FACTOR * best:
                     timings[name] = warm
                     notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
                     continue
-                t_m = min(_timed(lambda: trial(name, m)) for _ in range(REPEATS))
+                t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
                 timings[name] = t_m
                 if batch <= m or small == m:
                     predicted[name] = t_m * batch / m if batch > m else t_m
                 else:
-                    t_s = min(_timed(lambda: trial(name, small)) for _ in range(REPEATS))
+                    t_s = min(_timed(lambda name=name: trial(name, small)) for _ in range(REPEATS))
                     slope = max(0.0, (t_m - t_s) / (m - small))
                     predicted[name] = max(0.0, t_m - slope * m) + slope * batch
                 t_first = t_first or time.perf_counter()

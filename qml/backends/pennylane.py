@@ -165,8 +165,9 @@ class ExpvalEnergy(EnergyEvaluator):
     def evaluate(self, params, hamiltonians):
         be = self.backend
         if be.shots is None:
-            run = lambda p: torch.stack([torch.as_tensor(self._qnode(p[b], h.operator))  # noqa: E731
-                                         for b, h in enumerate(hamiltonians)])
+            def run(p):
+                return torch.stack([torch.as_tensor(self._qnode(p[b], h.operator)) for b, h in enumerate(hamiltonians)])
+
             self.last_stderr = None
             return _Float64.apply(run, params) if be.float64_scope else run(params)
         energies, stderr = [], []

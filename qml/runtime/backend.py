@@ -17,8 +17,8 @@ import warnings
 import numpy as np
 import torch
 
-from ..errors import BackendError, ConfigurationError, CostLimitError, JobFailedError
 from ..backends import context
+from ..errors import BackendError, ConfigurationError, CostLimitError, JobFailedError
 from . import credentials as creds
 from .circuits import compile_circuit, trace
 from .failures import is_not_found, wait_for, with_retries

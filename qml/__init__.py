@@ -15,6 +15,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "HybridModel": "qml.models.hybrid:HybridModel",
     "PESModel": "qml.models.pes:PESModel",
     "fit": "qml.train.fit:fit",
+    "sweep": "qml.train.sweep:sweep",
+    "parallel": "qml.parallel",
     "History": "qml.train.history:History",
     "load_dataset": "qml.data:load_dataset",
     "list_datasets": "qml.data:list_datasets",

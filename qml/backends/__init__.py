@@ -119,11 +119,6 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
     except ImportError as exc:
         raise BackendError(f"backend {backend!r} is not available here: {exc}; install its dependencies "
                            "(pip install qml-hybrid) or use another backend (see qml.backends.BACKENDS)") from exc
-    if family(backend) == "ibm" and "device_name" in cls.__init__.__code__.co_varnames:
-        # IBMBackend before it takes the registry's constructor (issue 10, engineer A1).
-        from ..runtime import ibm_backend
-
-        return ibm_backend(backend[4:], n_qubits=n_qubits, shots=shots, seed=seed, **options)
     return cls(backend, n_qubits=n_qubits, shots=shots, seed=seed, **options)
 
 
@@ -158,8 +153,8 @@ def describe() -> dict[str, dict]:
 
 
 __getattr__, __dir__, __all__ = attach(__name__, {
-    "fake_device": "qml.runtime.fake:fake_device",
-    "fake_device_names": "qml.runtime.fake:fake_device_names",
+    "fake_device": "qml.backends.aer:fake_device",
+    "fake_device_names": "qml.backends.aer:fake_device_names",
     "context": ".context",
 }, eager=("BACKENDS", "REGISTRY", "CAPABILITIES", "Backend", "EnergyEvaluator", "resolve", "register",
           "backend_class", "with_capability", "family", "check_shots", "describe", "require", "drawing_device"))

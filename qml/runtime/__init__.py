@@ -43,7 +43,8 @@ def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **opt
             ``dynamical_decoupling``, ``twirling``, ``zne``, ``gradient``, ``max_jobs``, ...).
 
     Returns:
-        An :class:`IBMBackend`; ``backend.make_executor(spec)`` gives the packed executor.
+        An :class:`IBMBackend`; ``backend.make_executor(spec)`` gives the packed executor and
+        ``backend.energy_evaluator(ansatz, n_qubits)`` the packed energy evaluator.
 
     Raises:
         ConfigurationError: an unknown or invalid option.
@@ -51,7 +52,5 @@ def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **opt
         BackendError: an unknown fake device or a circuit wider than the device.
     """
     from .backend import IBMBackend
-    from .options import RuntimeOptions
 
-    opts = RuntimeOptions.from_kwargs(**options)
-    return IBMBackend(device_name, n_qubits=n_qubits, shots=shots, seed=seed, options=opts)
+    return IBMBackend(f"ibm:{device_name}", n_qubits=n_qubits, shots=shots, seed=seed, **options)

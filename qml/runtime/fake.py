@@ -14,48 +14,13 @@ Each submitted job takes the next entry (``None`` means succeed).
 
 from __future__ import annotations
 
-import functools
 import itertools
-import warnings
 from collections import deque
 
-from ..errors import BackendError
+from ..backends.aer import fake_device, fake_device_names  # noqa: F401 (re-exported)
 
 FAILURES = ("fail", "cancel", "timeout", "not_found", "network_submit", "network_poll")
 _IDS = itertools.count(1)
-
-
-@functools.lru_cache(maxsize=1)
-def fake_device_names() -> tuple[str, ...]:
-    """Names of the fake IBM devices (``FakeManilaV2``, ...) of ``qiskit_ibm_runtime.fake_provider``."""
-    from qiskit_ibm_runtime import fake_provider
-    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
-
-    return tuple(sorted(
-        n for n in dir(fake_provider)
-        if n.startswith("Fake") and isinstance(getattr(fake_provider, n), type)
-        and issubclass(getattr(fake_provider, n), FakeBackendV2)
-    ))
-
-
-def fake_device(name: str):
-    """Instantiate the fake IBM device ``name`` from ``qiskit_ibm_runtime.fake_provider``.
-
-    Raises:
-        BackendError: ``name`` is not a fake device; the message lists some valid ones.
-    """
-    names = fake_device_names()
-    if name not in names:
-        sample = ", ".join(names[:8])
-        raise BackendError(
-            f"unknown fake device {name!r}; use one of qiskit_ibm_runtime.fake_provider's V2 devices, "
-            f"e.g. {sample} ... ({len(names)} in all; list them with qml.backends.fake_device_names())"
-        )
-    from qiskit_ibm_runtime import fake_provider
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return getattr(fake_provider, name)()
 
 
 class FakeRuntimeService:
@@ -90,8 +55,9 @@ class FakeRuntimeService:
         return job
 
     def estimator(self, *, backend, mode: str, options: dict):
-        """An Estimator for ``mode``; ``options`` are validated by qiskit-ibm-runtime's own model."""
-        from qiskit_ibm_runtime.options import EstimatorOptions
+        """An Estimator for ``mode``; ``options`` are validated by the model of qiskit-ibm-runtime's
+        client-side Estimator (``options_models.EstimatorOptions``), as the real one does."""
+        from qiskit_ibm_runtime.options_models import EstimatorOptions
 
         EstimatorOptions(**options)  # raises on a name or value the real service would reject
         self.options_seen.append(options)

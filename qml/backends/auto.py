@@ -5,8 +5,9 @@ function for an ansatz), ``auto`` times the local simulators that can serve it o
 sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 rows or 100,000:
 
 * each candidate runs once to warm up, then twice at ``SUB_BATCH // 4`` rows and twice at
-  ``SUB_BATCH`` rows (best of each); a line ``t(B) = a + b B`` through the two sizes predicts its
-  time on the real batch, so a per-sample simulator that wins on 8 rows is not chosen for 100,000;
+  ``SUB_BATCH`` rows (best of each); a line ``t(B) = a + b B`` through the two sizes (the slope
+  counted only beyond :data:`NOISE` relative timing noise) predicts its time on the real batch, so
+  a per-sample simulator that wins on 8 rows is not chosen for 100,000;
 * candidates are tried in :data:`CANDIDATES` order; one that runs a circuit per row is skipped
   without running when its lower bound (``Backend.min_seconds_per_row`` times the batch) already
   exceeds the best prediction; :data:`BUDGET_S` seconds after the first
@@ -44,6 +45,8 @@ REPEATS = 2
 BUDGET_S = 2.0
 #: A candidate whose warm-up is this many times slower than the best measured so far is not timed further.
 SLOW_FACTOR = 20.0
+#: Relative timing noise allowed for before a growth with the batch size counts (see :func:`decide`).
+NOISE = 0.25
 #: Decisions kept in the cache.
 MAX_DECISIONS = 128
 
@@ -178,7 +181,9 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
                     predicted[name] = t_m * batch / m if batch > m else t_m
                 else:
                     t_s = min(_timed(lambda name=name: trial(name, small)) for _ in range(REPEATS))
-                    slope = max(0.0, (t_m - t_s) / (m - small))
+                    # growth beyond timing noise only: a constant-cost backend measured 50 ms and 52 ms
+                    # must not be predicted to take seconds on 100,000 rows
+                    slope = max(0.0, (t_m - t_s * (1 + NOISE)) / (m - small))
                     predicted[name] = max(0.0, t_m - slope * m) + slope * batch
                 t_first = t_first or time.perf_counter()
             except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen

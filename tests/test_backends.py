@@ -194,13 +194,14 @@ class _Sleepy(Backend):
 
 class PerRow(_Sleepy):
     per_row, rows_seen = 0.002, []
+    min_seconds_per_row = 1e-6  # runs one circuit per row: its time scales with the rows
 
 
 class Fixed(_Sleepy):
     fixed, rows_seen = 0.05, []
 
 
-def test_auto_times_a_capped_sub_batch_and_extrapolates(registry):
+def test_auto_times_a_capped_sub_batch_and_scales_per_row_backends(registry):
     registry.register("per_row", PerRow)
     registry.register("fixed", Fixed)
     layer = qml.QuantumLayer(2, layers=1, backend=backends.resolve("auto", n_qubits=2,

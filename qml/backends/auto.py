@@ -4,12 +4,16 @@ On the first call of a request (an expval executor for a circuit, an energy eval
 function for an ansatz), ``auto`` times the local simulators that can serve it on a capped
 sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 rows or 100,000:
 
-* each candidate runs once to warm up, then twice at ``SUB_BATCH // 4`` rows and twice at
-  ``SUB_BATCH`` rows (best of each); a line ``t(B) = a + b B`` through the two sizes (the slope
-  counted only beyond :data:`NOISE` relative timing noise) predicts its time on the real batch, so
-  a per-sample simulator that wins on 8 rows is not chosen for 100,000;
+* each candidate runs once to warm up, then :data:`REPEATS` times on the sub-batch (the best
+  counts); its time on the real batch is predicted from how it runs a batch: a backend that runs
+  one circuit per row (``Backend.min_seconds_per_row > 0``, e.g. lightning.qubit's adjoint
+  method) scales with the rows, ``t * B / SUB_BATCH``; a broadcast simulator (one execution per
+  batch) is compared at the sub-batch size, where its cost is mostly fixed overhead. So a
+  per-sample simulator that wins on 8 rows is not chosen for 100,000. (A line fitted through
+  two small sizes was tried and dropped: on a loaded machine timing noise made it predict a
+  minute for a broadcast simulator that takes one second.)
 * candidates are tried in :data:`CANDIDATES` order; one that runs a circuit per row is skipped
-  without running when its lower bound (``Backend.min_seconds_per_row`` times the batch) already
+  without running when its lower bound (``min_seconds_per_row`` times the batch) already
   exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
   :data:`SLOW_FACTOR` times slower than the best measured so far is not timed further;
@@ -45,8 +49,6 @@ REPEATS = 2
 BUDGET_S = 2.0
 #: A candidate whose warm-up is this many times slower than the best measured so far is not timed further.
 SLOW_FACTOR = 20.0
-#: Relative timing noise allowed for before a growth with the batch size counts (see :func:`decide`).
-NOISE = 0.25
 #: Decisions kept in the cache.
 MAX_DECISIONS = 128
 
@@ -140,8 +142,9 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
         trial: ``trial(name, rows)`` runs the workload of ``rows`` rows on ``name`` (builds lazily).
         batch: rows of the real batch.
         key: cache key; ``None`` disables the cache.
-        floors: ``{name: lower bound of seconds per row}``; a candidate whose bound times ``batch``
-            exceeds the best prediction so far is skipped without running.
+        floors: ``{name: lower bound of seconds per row}``, positive for backends that run one
+            circuit per row (their time is predicted proportional to the rows); a candidate whose
+            bound times ``batch`` exceeds the best prediction so far is skipped without running.
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
@@ -150,7 +153,6 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
         return replace(hit, cached=True, decide_seconds=0.0, batch=batch)
     t_start = time.perf_counter()
     m = min(batch, SUB_BATCH)
-    small = max(1, m // 4)
     timings, predicted, notes = {}, {}, {}
     last_error = None
     if len(candidates) == 1:
@@ -177,14 +179,8 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
                     continue
                 t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
                 timings[name] = t_m
-                if batch <= m or small == m:
-                    predicted[name] = t_m * batch / m if batch > m else t_m
-                else:
-                    t_s = min(_timed(lambda name=name: trial(name, small)) for _ in range(REPEATS))
-                    # growth beyond timing noise only: a constant-cost backend measured 50 ms and 52 ms
-                    # must not be predicted to take seconds on 100,000 rows
-                    slope = max(0.0, (t_m - t_s * (1 + NOISE)) / (m - small))
-                    predicted[name] = max(0.0, t_m - slope * m) + slope * batch
+                per_row = (floors or {}).get(name, 0.0) > 0
+                predicted[name] = max(t_m * batch / m, floor) if per_row else t_m
                 t_first = t_first or time.perf_counter()
             except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
                 timings[name] = math.inf

@@ -75,7 +75,7 @@ def _executors(kinds, counts):
                 import distributed
 
                 cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None)
+                                                   dashboard_address=":0")
                 client = distributed.Client(cluster)
 
                 def close():

@@ -297,7 +297,7 @@ def runner(executor=None, workers=None):
         distributed = _import_distributed()
         if executor == "dask":
             cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                               processes=True, dashboard_address=None)
+                                               processes=True, dashboard_address=":0")
             client = distributed.Client(cluster)
             try:
                 yield Runner("dask", client, workers)

@@ -41,13 +41,13 @@ OUT = Path(__file__).parent / "results"
 
 # --------------------------------------------------------------------------- workloads (module level: picklable)
 def bank_task(job):
-    """One geometry of a Hamiltonian bank: ``job = (molecule name, r)`` -> sparse CSR Hamiltonian."""
-    from qml.chem import Molecule
+    """One geometry of a Hamiltonian bank (what ``HamiltonianBank.prepare`` does per point):
+    ``job = (molecule name, r)`` -> sparse CSR Hamiltonian."""
+    from qml.chem.bank import HamiltonianBank
+    from qml.chem.surface import surface
 
     name, r = job
-    mol = Molecule.from_name(name, r)
-    mol.hamiltonian()
-    return mol.sparse_hamiltonian()
+    return HamiltonianBank(surface(name))[r].sparse()
 
 
 def make_hybrid(layers):

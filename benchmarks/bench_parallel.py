@@ -127,7 +127,11 @@ def main(argv=None) -> int:
     p.add_argument("--executors", nargs="+", default=["pool", "dask"], choices=["pool", "dask"])
     p.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     p.add_argument("--out", default=str(OUT))
+    p.add_argument("--from-json", default=None, metavar="FILE", help="only rewrite the Markdown table of FILE")
     args = p.parse_args(argv)
+    if args.from_json:
+        print(regenerate(args.from_json))
+        return 0
     rows_n = args.rows or (6 if args.quick else 24)
     geoms = args.geometries or (6 if args.quick else 24)
     epochs = args.epochs or (3 if args.quick else 30)
@@ -190,12 +194,33 @@ def main(argv=None) -> int:
     return 0
 
 
+def _load_note(results, cpus) -> list[str]:
+    worst = max(max(r["load"]) for r in results)
+    if worst <= cpus:
+        return []
+    return [(f"**Caution: the load average reached {worst:.1f} on {cpus} CPUs** (other users' work). With "
+            "the machine oversubscribed, each process gets a time slice of a shared core, so these "
+            "speed-ups measure the scheduler's share more than the scaling of qml.parallel (a second worker "
+            "can even earn more than twice the CPU share); re-run on an idle machine for real numbers."), ""]
+
+
+def regenerate(path) -> str:
+    """Rewrite ``parallel.md`` from ``parallel.json`` (``--from-json``)."""
+    data = json.loads(Path(path).read_text())
+    info, a = data["info"], data["info"]["args"]
+    ns = argparse.Namespace(**a)
+    md = markdown(info, data["results"], a["rows"] or 24, a["geometries"] or 24, a["epochs"] or 30, ns)
+    Path(path).with_suffix(".md").write_text(md)
+    return md
+
+
 def markdown(info, results, rows_n, geoms, epochs, args) -> str:
     lines = [
         "# qml.parallel scaling (benchmarks/bench_parallel.py)",
         "",
         (f"{info['date']}, {info['cpus']} CPUs, Python {info['python']}. Command: "
-        f"`python benchmarks/bench_parallel.py{' --quick' if args.quick else ''}`."),
+        f"`python benchmarks/bench_parallel.py {info['command']}`. Versions: "
+        + ", ".join(f"{k} {v}" for k, v in info["versions"].items()) + "."),
         "",
         (f"Workloads: build of `{args.dataset}` ({rows_n} rows), Hamiltonians of {args.molecule} "
         f"({geoms} geometries, operator + sparse matrix), `qml.sweep` of 8 `HybridModel` fits "
@@ -204,6 +229,7 @@ def markdown(info, results, rows_n, geoms, epochs, args) -> str:
         "the serial one exactly. Load = 1-minute load average before -> after the timed run; this "
         "machine is shared, and a load above the CPU count depresses every parallel speed-up."),
         "",
+        *_load_note(results, info["cpus"]),
         "| workload | executor | workers | seconds | per second | speed-up | start-up s | load | identical |",
         "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]

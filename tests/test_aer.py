@@ -252,7 +252,7 @@ def test_errors_are_clear(h2):
         AerBackend("aer:FakeManilaV2", n_qubits=10)
     with pytest.raises(BackendError, match="unknown fake device 'FakeNope'"):
         AerBackend("aer:FakeNope", n_qubits=2)
-    with pytest.raises(ConfigurationError, match=r"unknown aer backend option\(s\) \['resilience_level'\]"):
+    with pytest.raises(BackendError, match=r"takes no option\(s\) \['resilience_level'\]; its options are"):
         AerBackend("aer", n_qubits=2, resilience_level=1)
     with pytest.raises(BackendError, match="shots must be None"):
         AerBackend("aer", n_qubits=2, shots=0)
@@ -295,3 +295,23 @@ def test_spsa_energy_gradient_on_one_angle_is_exact_up_to_epsilon_squared():
     np.testing.assert_allclose(energies.detach().numpy(), np.cos(theta.detach().numpy()[:, 0]), atol=TOL)
     np.testing.assert_allclose(theta.grad.numpy()[:, 0], -np.sin(theta.detach().numpy()[:, 0]), atol=1e-6)
     assert ev.last["circuits"] == 3 * 3  # unshifted, +eps*delta, -eps*delta for each of 3 samples
+
+
+def test_transpiled_angles_must_keep_the_shift_rule():
+    """The parameter-shift rows are exact only if every angle enters an RX/RY/RZ-like gate with
+    coefficient +-1; a transpiler output that breaks this is refused with what to do."""
+    from qiskit.circuit import Parameter, QuantumCircuit
+
+    from qml.backends.qiskit_circuits import check_shift_rule
+
+    a, b = Parameter("a"), Parameter("b")
+    merged = QuantumCircuit(1)
+    merged.rz(a + b + 1.0, 0)
+    merged.rz(-a, 0)
+    merged.u(b, a, 0.3, 0)
+    check_shift_rule(merged, "dev")  # merged rotations and U angles: fine
+    for bad in (2 * a, a * b):
+        qc = QuantumCircuit(1)
+        qc.rz(bad, 0)
+        with pytest.raises(BackendError, match=r"rz\(.*\), where the parameter-shift rule does not hold.*spsa"):
+            check_shift_rule(qc, "dev")

@@ -421,15 +421,21 @@ def test_ibm_energy_on_isa_layout_matches_exact(level):
 
 def test_ibm_energy_local_mode_one_job_with_standard_errors():
     """ibm:FakeManilaV2 in local testing mode (client-side Estimator, device noise, 2000 shots):
-    one job per call, standard errors per energy, energies near the exact ones (noise raises them)."""
+    one job per call in the job store, standard errors per energy, energies near the exact ones
+    (noise raises them)."""
+    from qml.runtime import JobStore
+
     mols, ansatz = _h2_energy_setup()
-    backend = ibm_backend("FakeManilaV2", n_qubits=4, shots=2000, seed=1, store=False)
+    backend = ibm_backend("FakeManilaV2", n_qubits=4, shots=2000, seed=1)
     ev = backend.energy_evaluator(ansatz, 4)
     params = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
     with context.step("run-e", 0, 0) as ctx:
         energies = ev(params, [mols[0].hamiltonian(), mols[2].hamiltonian()])
         energies.sum().backward()
     assert ctx.counters == {"jobs": 1, "pubs": 1, "circuits": 2 * 25, "shots": 2 * 25 * 2000}
+    (record,) = JobStore().list(run_id="run-e")
+    assert record.backend == "ibm:FakeManilaV2" and record.local and record.pub_shapes == [[25, 2]]
+    assert record.status == "DONE" and record.step == 0 and len(ev.job_ids) == 1
     assert ev.last_stderr.shape == (2,) and np.all((ev.last_stderr > 0) & (ev.last_stderr < 0.05))
     for b, mol in enumerate((mols[0], mols[2])):
         e, _ = _exact_h2(ansatz, mol, params[b])

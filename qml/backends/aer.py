@@ -1,6 +1,7 @@
 """``aer`` and ``aer:<FakeDevice>``: Qiskit Aer through Qiskit's EstimatorV2 primitives, one call per batch.
 
-* ``aer`` with ``shots=None``: exact expectation values (Aer's ``EstimatorV2``, statevector, precision 0).
+* ``aer`` with ``shots=None``: exact expectation values (:class:`AerStatevectorEstimator`: Aer's statevector
+  simulator with parameter arrays, ``<psi|H|psi>`` with sparse matrices).
 * ``aer`` with ``shots=N``: measured with N shots per circuit evaluation (Qiskit's ``BackendEstimatorV2``
   on an ``AerSimulator``: commuting Pauli terms grouped, one measured circuit per group), with standard
   errors from the samples.
@@ -22,6 +23,7 @@ import warnings
 import numpy as np
 
 from ..errors import BackendError, ConfigurationError, one_of
+from .base import Backend
 from .estimator import GRADIENTS, EstimatorPath, compile_for, result_arrays
 
 #: Widest circuit the ideal Aer simulator takes here (a statevector of 2**n amplitudes per binding).
@@ -74,7 +76,87 @@ def precision_for(shots: int) -> float:
     return float(p)
 
 
-class AerBackend(EstimatorPath):
+class AerStatevectorEstimator:
+    """An exact EstimatorV2 on Aer's statevector simulator: ``<psi|H|psi>`` with sparse matrices.
+
+    Aer's own ``EstimatorV2`` saves one expectation value per Pauli term per binding, which for a
+    molecular Hamiltonian (276 terms for LiH) costs about 5x the simulation itself; here each binding's
+    statevector is saved once (in chunks of at most 2**24 amplitudes) and every Hamiltonian becomes one
+    sparse matrix (cached), so ``E = psi^dagger (H psi)``. Same PUB semantics (broadcasting of parameter
+    values against observables), ``stds`` zero.
+    """
+
+    CHUNK_AMPLITUDES = 2**24
+    CACHE_SIZE = 64
+
+    def __init__(self):
+        from qiskit_aer import AerSimulator
+
+        self.simulator = AerSimulator(method="statevector")
+        self._matrices: dict = {}
+
+    def run(self, pubs, *, precision: float | None = None):
+        from qiskit.primitives.containers.estimator_pub import EstimatorPub
+        from qiskit.primitives.primitive_job import PrimitiveJob
+
+        coerced = [EstimatorPub.coerce(pub, 0.0) for pub in pubs]
+        job = PrimitiveJob(self._run, coerced)
+        job._submit()
+        return job
+
+    def _run(self, pubs):
+        from qiskit.primitives.containers import DataBin, PrimitiveResult, PubResult
+
+        results = []
+        for pub in pubs:
+            evs = self._evs(pub)
+            results.append(PubResult(DataBin(evs=evs, stds=np.zeros_like(evs), shape=evs.shape),
+                                     metadata={"target_precision": 0.0}))
+        return PrimitiveResult(results, metadata={"version": 2})
+
+    def _evs(self, pub) -> np.ndarray:
+        circuit = pub.circuit.copy()
+        circuit.save_statevector()
+        values = pub.parameter_values
+        flat = values.as_array(circuit.parameters).reshape(-1, circuit.num_parameters)
+        n_binds = flat.shape[0]
+        chunk = max(1, self.CHUNK_AMPLITUDES // 2**circuit.num_qubits)
+        shape = np.broadcast_shapes(values.shape, pub.observables.shape)
+        param_of = np.broadcast_to(np.arange(max(n_binds, 1)).reshape(values.shape), shape)
+        obs_of = np.broadcast_to(np.arange(pub.observables.size).reshape(pub.observables.shape), shape)
+        observables = pub.observables.ravel()
+        matrices = [self._matrix(observables[i], circuit.num_qubits) for i in range(observables.size)]
+        evs = np.zeros(shape)
+        for start in range(0, max(n_binds, 1), chunk):
+            stop = min(start + chunk, max(n_binds, 1))
+            if circuit.num_parameters:
+                binds = {p: flat[start:stop, i] for i, p in enumerate(circuit.parameters)}
+                result = self.simulator.run(circuit, parameter_binds=[binds]).result()
+            else:
+                result = self.simulator.run(circuit).result()
+            states = [np.asarray(result.data(i)["statevector"]) for i in range(stop - start)]
+            for index in np.ndindex(shape):
+                k = param_of[index]
+                if start <= k < stop:
+                    psi = states[k - start]
+                    evs[index] = np.real(np.vdot(psi, matrices[obs_of[index]] @ psi))
+        return evs
+
+    def _matrix(self, observable, n_qubits: int):
+        from qiskit.quantum_info import SparsePauliOp
+
+        items = tuple(sorted(observable.items()))
+        key = (n_qubits, items)
+        matrix = self._matrices.get(key)
+        if matrix is None:
+            if len(self._matrices) >= self.CACHE_SIZE:
+                self._matrices.pop(next(iter(self._matrices)))
+            op = SparsePauliOp.from_list(list(items) or [("I" * n_qubits, 0.0)], num_qubits=n_qubits)
+            matrix = self._matrices[key] = op.to_matrix(sparse=True)
+        return matrix
+
+
+class AerBackend(EstimatorPath, Backend):
     """Qiskit Aer as a qml backend (capabilities ``expval`` and ``energy``).
 
     Args:
@@ -93,24 +175,20 @@ class AerBackend(EstimatorPath):
 
     Raises:
         BackendError: not an ``aer`` name, an unknown fake device, a circuit wider than the simulator or
-            device, or bad shots.
-        ConfigurationError: an unknown or invalid option.
+            device, bad shots, or an unknown option.
+        ConfigurationError: an invalid option value.
     """
 
-    capabilities = frozenset({"expval", "energy"})
+    samples = True
+    accepts = OPTIONS
+    description = "Qiskit Aer through EstimatorV2 primitives: exact, sampled, or with a fake device's noise"
 
     def __init__(self, name: str = "aer", *, n_qubits: int, shots: int | None = None, seed: int | None = None,
                  **options):
         family, _, device_name = name.partition(":")
         if family != "aer":
             raise BackendError(f"AerBackend serves 'aer' and 'aer:<FakeDevice>', got {name!r}")
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConfigurationError(f"unknown aer backend option(s) {unknown}; valid options are: {', '.join(OPTIONS)}")
-        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
-            raise BackendError(f"shots must be None (exact) or a positive integer, got {shots!r}")
-        if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or n_qubits < 1:
-            raise BackendError(f"n_qubits must be a positive integer, got {n_qubits!r}")
+        Backend.__init__(self, name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
         self.optimization_level = options.get("optimization_level", 1)
         if isinstance(self.optimization_level, bool) or self.optimization_level not in (0, 1, 2, 3):
             raise ConfigurationError(f"optimization_level must be an integer from 0 to 3, got {self.optimization_level!r}")
@@ -121,17 +199,14 @@ class AerBackend(EstimatorPath):
         if isinstance(self.spsa_epsilon, bool) or not isinstance(self.spsa_epsilon, (int, float)) \
                 or not self.spsa_epsilon > 0:
             raise ConfigurationError(f"spsa_epsilon must be a positive number of radians, got {self.spsa_epsilon!r}")
-        self.name = name
-        self.n_qubits = int(n_qubits)
-        self.seed = seed
         self.device = fake_device(device_name) if device_name else None
         limit = self.device.num_qubits if self.device is not None else MAX_QUBITS
-        if n_qubits > limit:
+        if self.n_qubits > limit:
             where = f"the fake device {device_name} has" if self.device is not None else "aer simulates at most"
-            raise BackendError(f"the circuit needs {n_qubits} qubits but {where} {limit}; use fewer qubits "
+            raise BackendError(f"the circuit needs {self.n_qubits} qubits but {where} {limit}; use fewer qubits "
                                "(a smaller active space) or a larger device")
-        self.shots = None if shots is None and self.device is None else int(shots or DEFAULT_DEVICE_SHOTS)
-        self.exact = self.shots is None
+        if self.shots is None and self.device is not None:
+            self.shots = DEFAULT_DEVICE_SHOTS  # a noisy device samples
         self.calls = 0
         self._estimator = None
 
@@ -143,10 +218,7 @@ class AerBackend(EstimatorPath):
             from qiskit_aer import AerSimulator
 
             if self.exact:
-                from qiskit_aer.primitives import EstimatorV2
-
-                self._estimator = EstimatorV2(options={"default_precision": 0.0,
-                                                       "backend_options": {"method": "statevector"}})
+                self._estimator = AerStatevectorEstimator()
             else:
                 from qiskit.primitives import BackendEstimatorV2
 

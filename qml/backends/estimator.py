@@ -21,7 +21,8 @@ import hashlib
 import numpy as np
 import torch
 
-from ..errors import ConfigurationError, DataError
+from ..errors import BackendError, ConfigurationError, DataError
+from .base import EnergyEvaluator
 from .packing import PackedEstimate, plan, plan_broadcast
 from .qiskit_circuits import compile_circuit, hamiltonian_op, trace, trace_ansatz
 
@@ -43,11 +44,14 @@ def fingerprint(*parts) -> str:
 
 
 class EstimatorPath:
-    """Mixin of the Qiskit Estimator backends: ``make_executor`` and ``energy_evaluator`` on one PUB per call.
+    """Mixin of the Qiskit Estimator backends (with :class:`~qml.backends.base.Backend`):
+    ``make_executor`` and ``energy_evaluator`` on one PUB per call.
 
     A subclass sets ``name``, ``shots``, ``seed``, ``gradient`` (``"parameter-shift"``/``"spsa"``),
     ``spsa_epsilon``, and implements :meth:`compile` and :meth:`run_pub`.
     """
+
+    capabilities = frozenset({"expval", "energy"})
 
     gradient = "parameter-shift"
     spsa_epsilon = 0.1
@@ -75,23 +79,19 @@ class EstimatorPath:
         Raises:
             BackendError: the spec is wider than the backend was built for.
         """
-        from ..errors import BackendError
-
         if spec.n_qubits > self.n_qubits:
             raise BackendError(f"the spec has {spec.n_qubits} qubits but the backend was built for {self.n_qubits}")
         return ExpvalExecutor(self, spec)
 
-    def energy_evaluator(self, ansatz, n_qubits: int) -> "EnergyEvaluator":
+    def energy_evaluator(self, ansatz, n_qubits: int) -> "PackedEnergyEvaluator":
         """``ev(params (B, P), hamiltonians: B entries) -> Tensor (B,)``, one PUB per call.
 
         Raises:
             BackendError: ``n_qubits`` exceeds what the backend was built for.
         """
-        from ..errors import BackendError
-
         if n_qubits > self.n_qubits:
             raise BackendError(f"the ansatz needs {n_qubits} qubits but the backend was built for {self.n_qubits}")
-        return EnergyEvaluator(self, ansatz, n_qubits)
+        return PackedEnergyEvaluator(self, ansatz, n_qubits)
 
 
 class PackedRun:
@@ -173,7 +173,7 @@ class ExpvalExecutor(PackedRun):
         return f"{type(self).__name__}({self.backend!r}, stats={self.stats})"
 
 
-class EnergyEvaluator(PackedRun):
+class PackedEnergyEvaluator(PackedRun, EnergyEvaluator):
     """``ev(params (B, P), hamiltonians) -> energies (B,)``, differentiable in ``params``, one PUB per call.
 
     The ansatz is traced once per call (every rotation of its decomposition gets its own Qiskit
@@ -187,19 +187,20 @@ class EnergyEvaluator(PackedRun):
     """
 
     def __init__(self, backend, ansatz, n_qubits: int):
-        super().__init__(backend)
-        self.ansatz = ansatz
-        self.n_qubits = int(n_qubits)
+        EnergyEvaluator.__init__(self, backend, ansatz, int(n_qubits))
+        PackedRun.__init__(self, backend)
         self.n_params = int(getattr(ansatz, "n_params", 0)) or None
-        self.last_stderr: np.ndarray | None = None
 
     def __call__(self, params: torch.Tensor, hamiltonians) -> torch.Tensor:
         params = self._check_params(params)
-        B = params.shape[0]
-        hamiltonians = list(hamiltonians) if not isinstance(hamiltonians, (list, tuple)) else hamiltonians
-        if len(hamiltonians) != B:
-            raise DataError(f"energy evaluator got {B} parameter vectors but {len(hamiltonians)} Hamiltonians; "
-                            "give one Hamiltonian per sample")
+        hamiltonians = list(hamiltonians)
+        if len(hamiltonians) != params.shape[0]:
+            raise DataError(f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
+                            "pass one Hamiltonian per sample")
+        return self.evaluate(params, hamiltonians)
+
+    def evaluate(self, params: torch.Tensor, hamiltonians) -> torch.Tensor:
+        """Energies ``(B,)`` of a validated batch (see the class docstring)."""
         ops = [hamiltonian_op(h, self.n_qubits) for h in hamiltonians]
         traced = trace_ansatz(self.ansatz, params, self.n_qubits)
         grad_cols = traced.grad_cols if torch.is_grad_enabled() else []
@@ -238,7 +239,7 @@ class EnergyEvaluator(PackedRun):
         return params
 
     def __repr__(self):
-        return f"EnergyEvaluator({self.backend!r}, {self.ansatz!r}, stats={self.stats})"
+        return f"PackedEnergyEvaluator({self.backend!r}, {self.ansatz!r}, stats={self.stats})"
 
 
 def result_arrays(result, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -252,4 +253,4 @@ def result_arrays(result, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
 def compile_for(backend, traced, device):
     """Compile ``traced`` for ``device`` (``None``: ideal simulator) with the backend's level and seed."""
     return compile_circuit(traced, device, optimization_level=getattr(backend, "optimization_level", 1),
-                           seed=backend.seed)
+                           seed=backend.seed, shift_rule=backend.gradient == "parameter-shift")

@@ -280,7 +280,8 @@ _CACHE: dict[tuple, CompiledCircuit] = {}
 _LOCK = threading.Lock()
 
 
-def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 1, seed: int | None = None):
+def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 1, seed: int | None = None,
+                    shift_rule: bool = True):
     """Transpile once per (structure, device, level); later calls hit the cache.
 
     Args:
@@ -289,14 +290,16 @@ def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 
             simulator that runs the gate set as it is (no transpilation, no layout).
         optimization_level: preset pass-manager level 0-3.
         seed: transpiler seed (layout/routing are then reproducible).
+        shift_rule: check that every angle keeps a valid parameter-shift rule (:func:`check_shift_rule`).
 
     Raises:
-        BackendError: the circuit is wider than the device.
+        BackendError: the circuit is wider than the device, cannot be transpiled for it, or the
+            transpiled angles break the parameter-shift rule.
     """
     from qiskit.transpiler import generate_preset_pass_manager
 
     name = None if device is None else getattr(device, "name", type(device).__name__)
-    key = (traced.key, name, optimization_level, seed)
+    key = (traced.key, name, optimization_level, seed, shift_rule)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -323,6 +326,8 @@ def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 
             f"the circuit ({traced.n_qubits} qubits, {len(traced.ops)} gates) could not be transpiled for {name}: "
             f"{type(exc).__name__}: {str(exc)[:300]}; try another device or optimization_level"
         ) from None
+    if shift_rule:
+        check_shift_rule(isa, name)
     obs = tuple(o.apply_layout(isa.layout) for o in traced.observables)
     columns = np.array([p.index for p in isa.parameters], dtype=int)
     ops = isa.count_ops()
@@ -331,6 +336,37 @@ def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 
     with _LOCK:
         _CACHE[key] = compiled
     return compiled
+
+
+#: Gates whose angle enters as exp(-i angle G) with G of two eigenvalues 1/2 apart (up to a phase):
+#: the two-term shift rule (shift pi/2, factor 1/2) holds for them.
+SHIFT_RULE_GATES = frozenset({"rx", "ry", "rz", "p", "u", "u1", "u2", "u3", "rzz", "rxx", "ryy", "rzx", "cp"})
+
+
+def check_shift_rule(isa, device_name) -> None:
+    """Check that every angle column ``θ[k]`` of a transpiled circuit enters a gate of
+    :data:`SHIFT_RULE_GATES` with coefficient +-1 (merged rotations ``rz(θ[i] + θ[j] + c)`` are fine),
+    so that the parameter-shift rows of :mod:`qml.backends.packing` give exact derivatives.
+
+    Raises:
+        BackendError: the transpiler produced another dependence (say so, with what to do).
+    """
+    for instruction in isa.data:
+        for param in instruction.operation.params:
+            symbols = getattr(param, "parameters", ())
+            if not symbols:
+                continue
+            name = instruction.operation.name
+            bad = name not in SHIFT_RULE_GATES
+            for symbol in symbols:
+                if bad:
+                    break
+                slope = param.gradient(symbol)
+                bad = bool(getattr(slope, "parameters", ())) or abs(abs(complex(slope)) - 1.0) > 1e-12
+            if bad:
+                raise BackendError(
+                    f"transpiling for {device_name} turned the rotation angles into {name}({param}), where the "
+                    "parameter-shift rule does not hold; use optimization_level=1 or gradient='spsa'")
 
 
 def clear_cache() -> None:

@@ -18,12 +18,8 @@ import numpy as np
 
 from ..backends import context
 from ..backends.aer import fake_device, fake_device_names
-from ..backends.estimator import (
-    EstimatorPath,
-    ExpvalExecutor,
-    compile_for,
-    result_arrays,
-)
+from ..backends.base import Backend
+from ..backends.estimator import EstimatorPath, ExpvalExecutor, compile_for, result_arrays
 from ..errors import BackendError, ConfigurationError, CostLimitError, JobFailedError
 from . import credentials as creds
 from .failures import is_not_found, wait_for, with_retries
@@ -66,7 +62,7 @@ def local_device(name: str, n_qubits: int):
     )
 
 
-class IBMBackend(EstimatorPath):
+class IBMBackend(EstimatorPath, Backend):
     """An IBM Quantum device (or its fake twin in local testing mode) as a qml backend.
 
     Build it with ``qml.backends.resolve("ibm:<device>", ...)``, ``IBMBackend("ibm:<device>", n_qubits=...,
@@ -89,7 +85,8 @@ class IBMBackend(EstimatorPath):
     """
 
     exact = False
-    capabilities = frozenset({"expval", "energy"})
+    samples = True
+    description = "IBM Quantum hardware through Qiskit Runtime's client-side Estimator (fake devices: local mode)"
 
     def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None,
                  **kwargs):
@@ -104,11 +101,9 @@ class IBMBackend(EstimatorPath):
                                "or a fake device such as 'ibm:FakeManilaV2'")
         if shots is not None and options.precision is not None:
             raise ConfigurationError("give either shots or precision to an ibm backend, not both")
-        self.name = f"ibm:{device_name}"
+        Backend.__init__(self, f"ibm:{device_name}", n_qubits=n_qubits, shots=shots, seed=seed)
         self.device_name = device_name
-        self.n_qubits = n_qubits
-        self.shots = None if options.precision is not None else (shots or DEFAULT_SHOTS)
-        self.seed = seed
+        self.shots = None if options.precision is not None else (self.shots or DEFAULT_SHOTS)
         self.options = options
         self.local = options.local or device_name.startswith("Fake")
         self.gradient = options.gradient

@@ -19,8 +19,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..errors import ConfigurationError, NonFiniteLossError, check_int, one_of
 from ..backends import context
+from ..errors import ConfigurationError, NonFiniteLossError, check_int, one_of
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_state
 from .data import as_pairs
 from .history import History

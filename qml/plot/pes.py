@@ -73,7 +73,10 @@ def pes(scan, ax=None, *, title: str | None = None, yerr=None):
     if yerr is None and hasattr(scan, "columns") and "stderr" in scan.columns:
         yerr = scan.columns["stderr"]
     yerr = None if yerr is None or not np.any(yerr) else np.asarray(yerr, dtype=float)
-    ax_e.errorbar(r, c["vqe"], yerr=yerr, fmt="o", color="tab:blue", ms=5, capsize=3, label="VQE")
+    if yerr is None:
+        ax_e.plot(r, c["vqe"], "o", color="tab:blue", ms=5, label="VQE")
+    else:
+        ax_e.errorbar(r, c["vqe"], yerr=yerr, fmt="o", color="tab:blue", ms=5, capsize=3, label="VQE")
     ax_e.set_ylabel("energy (Ha)")
     ax_e.legend(loc="best", fontsize="small")
     name = getattr(scan, "name", None) or (scan.get("name") if isinstance(scan, dict) else None)

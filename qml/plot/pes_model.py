@@ -36,13 +36,12 @@ def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = N
     top.plot(r_grid, exact, "k-", lw=1.5, label="exact (active space)")
     top.plot(r_grid, pred, "--", color="C0", lw=1.5, label="PESModel")
     e_train, s_train = model.energy(r_train, return_std=True)
-    top.errorbar(r_train, e_train, yerr=s_train if stderr and s_train.any() else None, fmt="o", color="C1",
-                 capsize=3, label="training geometries")
+    _points(top, r_train, e_train, s_train if stderr else None, "o", color="C1", label="training geometries")
     if r_test is not None:
         r_test = np.asarray(r_test, dtype=float)
         e_test, s_test = model.energy(r_test, return_std=True)
-        top.errorbar(r_test, e_test, yerr=s_test if stderr and s_test.any() else None, fmt="s", mfc="none",
-                     color="C2", capsize=3, label="held-out geometries")
+        _points(top, r_test, e_test, s_test if stderr else None, "s", mfc="none", color="C2",
+                label="held-out geometries")
     top.set_ylabel("energy [Ha]")
     top.legend(fontsize=8)
     top.grid(alpha=0.3)
@@ -61,3 +60,11 @@ def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = N
     bottom.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _points(ax, r, e, std, fmt, **kwargs):
+    """Markers, with error bars when there are standard errors (shot-based backends)."""
+    if std is not None and np.any(std):
+        ax.errorbar(r, e, yerr=std, fmt=fmt, capsize=3, **kwargs)
+    else:
+        ax.plot(r, e, fmt, **kwargs)

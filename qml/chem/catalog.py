@@ -45,8 +45,8 @@ along ``z`` (H2O in the ``xz`` plane, oxygen at the origin).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -99,6 +99,9 @@ class CatalogEntry:
             H4 chain (no experimental structure) 0.9, the FCI/STO-3G minimum (0.888 A) rounded; the
             shipped datasets' sidecars record 0.9.
         description: what ``r`` means.
+        follow: how ``Molecule.from_name(..., orbitals="tracked")`` continues the reference
+            determinant along ``r``: ``"continuous"`` (through HOMO/LUMO crossings) or
+            ``"aufbau"`` (PySCF's lowest RHF at every ``r``; see :mod:`qml.chem.orbitals`).
     """
 
     name: str
@@ -112,6 +115,7 @@ class CatalogEntry:
     scan_range: tuple[float, float]
     r_eq: float
     description: str
+    follow: str = "continuous"
 
     def scan_values(self, n: int = 12) -> np.ndarray:
         """``n`` equally spaced values of ``r`` over :attr:`scan_range`, shape ``(n,)``."""

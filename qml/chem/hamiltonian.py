@@ -11,7 +11,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import ConfigurationError, one_of
-from .orbitals import fix_phases as fix_phases  # noqa: F401  (kept importable from here)
+from .orbitals import fix_phases  # noqa: F401  (kept importable from here)
 
 #: Integral back ends. ``"pyscf"`` (default): PySCF integrals in ``molecule.orbitals``
 #: (:func:`active_integrals`), then ``qp.qchem.fermionic_observable`` + ``qp.jordan_wigner``, the same

@@ -22,7 +22,7 @@ ANGSTROM_TO_BOHR = 1.0 / 0.52917721092
 ATOMIC_NUMBERS = {
     s: z
     for z, s in enumerate(
-        "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar".split(), start=1
+        ["H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S", "Cl", "Ar"], start=1
     )
 }
 
@@ -130,7 +130,7 @@ class Molecule:
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_name(cls, name: str, r: float, *, basis: str = "sto-3g", active_electrons="default",
-                  active_orbitals="default", orbitals: str = "tracked", **kwargs) -> "Molecule":
+                  active_orbitals="default", orbitals: str = "tracked", **kwargs) -> Molecule:
         """Build a catalog molecule (see :mod:`qml.chem.catalog`) at parameter ``r`` (Angstrom).
 
         By default the orbitals are *tracked*: followed from the entry's equilibrium ``r_eq`` in
@@ -144,9 +144,11 @@ class Molecule:
             basis: basis set name.
             active_electrons, active_orbitals: ``"default"`` keeps the catalog's active space;
                 ``None`` means all electrons / orbitals.
-            orbitals: ``"tracked"`` (default) or ``"canonical"`` (RHF orbitals of this geometry alone,
-                sorted by energy, signs by a fixed convention: qubits may change meaning between
-                neighbouring geometries).
+            orbitals: ``"tracked"`` (default: tracked as the catalog entry's ``follow`` says),
+                ``"continuous"`` (the determinant and orbitals followed continuously, also through
+                HOMO/LUMO crossings), ``"aufbau"`` (tracked, with PySCF's lowest RHF determinant at
+                every ``r``: it jumps at a HOMO/LUMO crossing, with a warning) or ``"canonical"`` (RHF orbitals of this geometry alone, sorted by energy, signs by a
+                fixed convention: qubits may change meaning between neighbouring geometries).
             **kwargs: passed to :class:`Molecule` (e.g. ``max_qubits``).
 
         Returns:
@@ -158,21 +160,24 @@ class Molecule:
         """
         entry = _catalog.get(name)
         r = entry.check_r(r)
-        if orbitals not in ("tracked", "canonical"):
-            raise ConfigurationError(f"orbitals must be 'tracked' or 'canonical', got {orbitals!r}")
+        if orbitals not in ("tracked", "continuous", "aufbau", "canonical"):
+            raise ConfigurationError(
+                f"orbitals must be 'tracked', 'continuous', 'aufbau' or 'canonical', got {orbitals!r}"
+            )
         ae = entry.active_electrons if active_electrons == "default" else active_electrons
         ao = entry.active_orbitals if active_orbitals == "default" else active_orbitals
         mol = cls(entry.symbols, entry.geometry(r), charge=entry.charge, multiplicity=entry.multiplicity,
                   basis=basis, active_electrons=ae, active_orbitals=ao, name=name, **kwargs)
         mol.r = r
-        if orbitals == "tracked":
+        if orbitals != "canonical":
             from .orbitals import catalog_tracker
 
             options = dict(basis=basis, active_electrons=ae, active_orbitals=ao, **kwargs)
-            mol.track(catalog_tracker(name, options), (r,))
+            follow = entry.follow if orbitals == "tracked" else orbitals
+            mol.track(catalog_tracker(name, options, follow), (r,))
         return mol
 
-    def track(self, tracker, point) -> "Molecule":
+    def track(self, tracker, point) -> Molecule:
         """Take this molecule's orbitals from ``tracker`` at ``point`` (computed on first use); returns self.
 
         Args:
@@ -186,7 +191,7 @@ class Molecule:
         self.orbital_source = "tracked"
         return self
 
-    def with_orbitals(self, orbitals) -> "Molecule":
+    def with_orbitals(self, orbitals) -> Molecule:
         """A copy of this molecule whose Hamiltonian is built in ``orbitals`` (shape ``(n_ao, n_mo)``)."""
         d = self.to_dict(orbitals=False)
         d["orbitals"] = orbitals

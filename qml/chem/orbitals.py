@@ -35,18 +35,24 @@ line from ``surface.reference``. :func:`clear_cache` empties the chains.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
+
+from ..errors import one_of
 
 #: Step of the chain for catalog molecules (Angstrom), anchored at the entry's ``r_eq``.
 CATALOG_STEP = 0.02
 
 #: A block singular value below this between two chain neighbours is a jump (warned).
 MIN_OVERLAP = 0.5
+
+#: How the reference determinant is continued from one step to the next (see :func:`follow`).
+FOLLOW = ("continuous", "aufbau")
 
 #: SCF energy convergence (Hartree), as :mod:`qml.chem.reference`.
 SCF_CONV_TOL = 1e-11
@@ -86,6 +92,23 @@ class Frame:
 
 
 # ---------------------------------------------------------------------------- building blocks
+@contextlib.contextmanager
+def one_thread():
+    """Run PySCF single-threaded inside the block (restored after).
+
+    The SCFs of a chain are tiny (7 basis functions for H2O/STO-3G); with OpenMP threads on a
+    busy machine each took 0.7 s instead of 0.09 s, measured here.
+    """
+    from pyscf import lib
+
+    before = lib.num_threads()
+    lib.num_threads(1)
+    try:
+        yield
+    finally:
+        lib.num_threads(before)
+
+
 def sqrt_overlap(pyscf_mol) -> np.ndarray:
     """``S^1/2`` of the atomic-orbital overlap matrix, shape ``(n_ao, n_ao)``."""
     s = pyscf_mol.intor_symmetric("int1e_ovlp")
@@ -168,13 +191,22 @@ def canonical(molecule) -> Frame:
     """Canonical (R/RO)HF orbitals of ``molecule`` from scratch, sign-fixed by :func:`fix_phases`."""
     from .reference import _scf
 
-    mf = _scf(molecule)
+    with one_thread():
+        mf = _scf(molecule)
     c, occ = _ordered(fix_phases(mf.mo_coeff), mf.mo_occ, mf.mo_energy)
     return Frame((), c, occ, float(mf.e_tot))
 
 
-def follow(molecule, previous: Frame, previous_x: np.ndarray) -> tuple[Frame, np.ndarray]:
-    """SCF at ``molecule`` continued from ``previous`` (same occupied orbitals), then aligned.
+def follow(molecule, previous: Frame, previous_x: np.ndarray, reference: str = "continuous"):
+    """SCF at ``molecule`` continued from ``previous``, then aligned block by block.
+
+    Args:
+        molecule: the next geometry.
+        previous: the previous :class:`Frame`; ``previous_x`` its ``S^1/2 C``.
+        reference: ``"continuous"``: keep the previous occupied orbitals occupied (maximum overlap
+            method), so the determinant is followed through HOMO/LUMO crossings; ``"aufbau"``:
+            PySCF's RHF from its default guess at every geometry (the solution the references and
+            data sets use; the occupied space jumps where that solution does), only aligned.
 
     Returns:
         tuple: the new :class:`Frame` and its ``S^1/2 C`` (for the next step).
@@ -185,8 +217,11 @@ def follow(molecule, previous: Frame, previous_x: np.ndarray) -> tuple[Frame, np
     # previous orbitals re-expressed at the new geometry (Loewdin): orthonormal there
     guess = np.linalg.solve(sqrt_s, previous_x)
     occ = previous.occupations
-    _keep_occupied(mf, guess, occ)
-    mf.kernel(dm0=mf.make_rdm1(guess, occ))
+    if reference == "continuous":
+        _keep_occupied(mf, guess, occ)
+        mf.kernel(dm0=mf.make_rdm1(guess, occ))
+    else:  # PySCF's own solution from its default guess, as qml.chem.reference and the data sets
+        mf.kernel()
     if not mf.converged:  # pragma: no cover - MOM trouble; start from scratch instead
         mf = _mean_field(molecule, mol)
         mf.kernel(dm0=mf.make_rdm1(guess, occ))
@@ -257,10 +292,17 @@ class OrbitalTracker:
         steps: largest step per coordinate (tuple of ``d`` positive floats).
         name: label for warnings.
         check_stability: run RHF stability analysis at every requested (not intermediate) point.
+        follow: ``"continuous"`` (default) or ``"aufbau"``, see :func:`follow`.
+
+    Raises:
+        ConfigurationError: unknown ``follow``.
     """
 
     def __init__(self, build: Callable, reference, steps, *, name: str = "surface",
-                 check_stability: bool = True):
+                 check_stability: bool = True, follow: str = "continuous"):
+        if follow not in FOLLOW:
+            raise one_of("orbital following", follow, FOLLOW)
+        self.follow = follow
         self.build = build
         self.reference = tuple(float(v) for v in reference)
         self.steps = np.asarray(steps, dtype=float)
@@ -310,7 +352,8 @@ class OrbitalTracker:
 
     def orbitals(self, point) -> np.ndarray:
         """Tracked MO coefficients at ``point``, shape ``(n_ao, n_mo)``."""
-        return self.frame(point).coefficients
+        with one_thread():
+            return self.frame(point).coefficients
 
     def _chain(self, point) -> Frame:
         ref_key = self._key(self.reference)
@@ -323,7 +366,7 @@ class OrbitalTracker:
         for p in self.path(point):
             key = self._key(p)
             if key not in self._frames:
-                frame, x = follow(self.build(p), *previous)
+                frame, x = follow(self.build(p), *previous, reference=self.follow)
                 frame.point = p
                 self._frames[key] = (frame, x)
                 if frame.min_overlap < MIN_OVERLAP and ("jump", key) not in self._warned:
@@ -353,19 +396,19 @@ def _fmt(point) -> str:
 _TRACKERS: dict = {}
 
 
-def catalog_tracker(name: str, options: dict) -> OrbitalTracker:
+def catalog_tracker(name: str, options: dict, follow: str = "continuous") -> OrbitalTracker:
     """The shared tracker of catalog molecule ``name`` with ``Molecule.from_name`` ``options``."""
     from . import catalog
     from .molecule import Molecule
 
-    key = (name, tuple(sorted(options.items())))
+    key = (name, tuple(sorted(options.items())), follow)
     if key not in _TRACKERS:
         entry = catalog.get(name)
 
         def build(point):
             return Molecule.from_name(name, point[0], orbitals="canonical", **options)
 
-        _TRACKERS[key] = OrbitalTracker(build, (entry.r_eq,), (CATALOG_STEP,), name=name)
+        _TRACKERS[key] = OrbitalTracker(build, (entry.r_eq,), (CATALOG_STEP,), name=name, follow=follow)
     return _TRACKERS[key]
 
 
@@ -374,5 +417,16 @@ def clear_cache() -> None:
     _TRACKERS.clear()
 
 
-__all__ = ["OrbitalTracker", "OrbitalWarning", "Frame", "align", "blocks", "canonical", "clear_cache",
-           "follow", "stability", "sqrt_overlap", "fix_phases"]
+__all__ = [
+    "Frame",
+    "OrbitalTracker",
+    "OrbitalWarning",
+    "align",
+    "blocks",
+    "canonical",
+    "clear_cache",
+    "fix_phases",
+    "follow",
+    "sqrt_overlap",
+    "stability",
+]

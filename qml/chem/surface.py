@@ -19,7 +19,7 @@ that each qubit keeps its meaning from one geometry to the next.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -99,7 +99,7 @@ class Surface:
             DataError: empty, non-finite, or the wrong number of coordinates.
             ConfigurationError: a point outside :attr:`bounds` (or the catalog's physical range).
         """
-        if isinstance(coords, str) or isinstance(coords, bool):
+        if isinstance(coords, (str, bool)):
             raise TypeError(f"coordinates of {self.name} must be numbers, got {coords!r}")
         try:
             arr = np.asarray(coords.detach().cpu().numpy() if hasattr(coords, "detach") else coords,

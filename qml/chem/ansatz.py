@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 import numpy as np
 import pennylane as qp
 

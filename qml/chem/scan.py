@@ -105,8 +105,8 @@ class ScanResult:
 
     def __repr__(self) -> str:
         head = f"{'r (A)':>7} {'E_HF':>13} {'E_VQE':>13} {'E_exact':>13} {'err mHa':>9} {'s':>6} {'evals':>5}"
-        lines = [(f"ScanResult({self.name}, {self.ansatz}, {self.optimizer} on {self.backend}, {len(self)} points, "
-                 f"max error {self.max_error_mha:.4f} mHa, {self.wall_time:.1f} s)"), head]
+        lines = [f"ScanResult({self.name}, {self.ansatz}, {self.optimizer} on {self.backend}, {len(self)} points, "
+                 f"max error {self.max_error_mha:.4f} mHa, {self.wall_time:.1f} s)", head]
         for p in self.points:
             mark = "" if p.chemical_accuracy else f"  > {CHEMICAL_ACCURACY_MHA} mHa"
             lines.append(f"{p.r:7.3f} {p.hf:13.8f} {p.vqe:13.8f} {p.exact:13.8f} {p.error_mha:9.4f} "

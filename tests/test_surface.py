@@ -134,3 +134,36 @@ def test_bad_points_and_builders():
         water(1.0, 20)
     with pytest.raises(TypeError, match="r must be a number"):
         water("1.0", 100.0)
+
+
+class _StubModel:
+    """A model on the 2-D water surface whose energy is the exact one plus a known error (no circuit)."""
+
+    surface = surface("H2O-2D")
+
+    @staticmethod
+    def exact_energy(points):
+        p = np.asarray(points)
+        return -75.0 + (p[:, 0] - 1.0) ** 2 + 1e-4 * (p[:, 1] - 104.5) ** 2
+
+    def energy(self, points):
+        p = np.asarray(points)
+        return self.exact_energy(p) + 1e-3 * np.abs(p[:, 0] - 1.0)  # error 1 mHa per Angstrom from r = 1
+
+
+def test_surface_plot_draws_energy_and_error_contours():
+    import qml
+
+    model = _StubModel()
+    fig = qml.plot.pes_model_surface(model, grid=(np.linspace(0.8, 1.5, 6), np.linspace(85, 125, 5)),
+                                     train=[[1.0, 100.0]], test=[[1.2, 110.0]])
+    left, right = fig.axes[:2]
+    assert (left.get_xlabel(), left.get_ylabel()) == ("r", "angle")
+    labels = [ax.get_ylabel() for ax in fig.axes[2:]]
+    assert labels == ["exact energy [Ha]", "|PESModel - exact| [mHa]"]
+    (levels,) = [c.levels for c in right.get_children() if hasattr(c, "levels")]
+    assert levels.max() == pytest.approx(0.5)  # largest error: 1 mHa/A * |1.5 - 1.0| A
+    assert levels.min() == pytest.approx(0.06)  # smallest non-zero: at r = 0.94
+    assert [tuple(ln.get_xydata()[0]) for ln in right.get_lines()] == [(1.0, 100.0), (1.2, 110.0)]
+    with pytest.raises(ConfigurationError, match="draws surfaces of two coordinates; this model has 1"):
+        qml.plot.pes_model_surface(type("M", (), {"surface": surface("H2")})())

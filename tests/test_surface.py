@@ -167,3 +167,14 @@ def test_surface_plot_draws_energy_and_error_contours():
     assert [tuple(ln.get_xydata()[0]) for ln in right.get_lines()] == [(1.0, 100.0), (1.2, 110.0)]
     with pytest.raises(ConfigurationError, match="draws surfaces of two coordinates; this model has 1"):
         qml.plot.pes_model_surface(type("M", (), {"surface": surface("H2")})())
+
+
+def test_surfaces_pickle_with_their_tracked_orbitals():
+    import pickle
+
+    s = surface("H2O-2D")
+    c = s.molecule((1.0, 100.0)).orbitals
+    again = pickle.loads(pickle.dumps(s))
+    assert again.ranges == s.ranges and np.array_equal(again.tracker.orbitals((1.0, 100.0)), c)
+    lih = pickle.loads(pickle.dumps(surface("LiH", basis="sto-3g")))
+    assert lih.molecule(1.6).n_qubits == 10

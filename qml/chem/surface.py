@@ -19,6 +19,7 @@ that each qubit keeps its meaning from one geometry to the next.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -79,7 +80,7 @@ class Surface:
         if track:
             from .orbitals import OrbitalTracker
 
-            self.tracker = OrbitalTracker(lambda p: self._build(p), self.reference, steps, name=self.name)
+            self.tracker = OrbitalTracker(self._build, self.reference, steps, name=self.name)
 
     # ------------------------------------------------------------------ validation
     def _point(self, what: str, value) -> tuple:
@@ -199,9 +200,8 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
         return molecule
     if isinstance(molecule, str) and molecule in _named_surfaces():
         spec = _named_surfaces()[molecule]
-        opts = dict(molecule_options)
-        builder = spec["builder"]
-        return Surface(lambda *coords: builder(*coords, **opts), spec["ranges"] if ranges is None else ranges,
+        builder = functools.partial(spec["builder"], **molecule_options)
+        return Surface(builder, spec["ranges"] if ranges is None else ranges,
                        name=molecule, reference=spec["reference"], bounds=spec["bounds"],
                        coordinate_names=spec["coordinate_names"])
     if isinstance(molecule, str):
@@ -209,11 +209,7 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
         from .molecule import Molecule
 
         entry = catalog.get(molecule)
-        opts = dict(molecule_options)
-
-        def build(r):
-            return Molecule.from_name(entry.name, r, **opts)
-
+        build = functools.partial(Molecule.from_name, entry.name, **molecule_options)
         return Surface(build, [entry.scan_range] if ranges is None else ranges, name=entry.name,
                        reference=(entry.r_eq,), coordinate_names=("r",), check_point=entry.check_r,
                        track=False)  # Molecule.from_name tracks (one shared chain per molecule)

@@ -13,15 +13,20 @@ The remedy here: *track* the orbitals from a reference geometry (the equilibrium
 along a straight line in small steps. At each step
 
 1. the SCF at the new geometry starts from the previous density and keeps the previous occupied
-   orbitals occupied (maximum overlap method, PySCF ``mom_occ``), so it follows the same RHF
-   solution even where an occupied and a virtual orbital cross;
+   orbitals occupied (maximum overlap method), so it follows the same RHF solution even where an
+   occupied and a virtual orbital cross (``follow="aufbau"`` instead takes PySCF's default RHF
+   solution at every step and only aligns it);
 2. the orbitals are split into blocks (frozen core, active doubly occupied, active singly occupied,
    active virtual, external) and each block is rotated onto the previous geometry's orbitals of
    the same block (orthogonal Procrustes in the orthonormalised atomic-orbital basis
    ``X = S^1/2 C``).
 
 Rotations inside a block change neither the determinant, nor the frozen core, nor the active
-space, so the Hartree-Fock, CASCI and exact energies are unchanged (tested to 1e-9 Ha). The
+space, so the Hartree-Fock, CASCI and exact energies are unchanged (tested to 1e-9 Ha) wherever the
+followed solution is PySCF's default one: everywhere inside the catalog scan ranges. Past an RHF
+instability they can differ: water beyond 2.025 A continues onto a lower RHF branch (HF 1.4-21 mHa
+lower at 2.03-2.2 A, exact energy within 1.1 microHartree), and the rectangular H4 continues its
+determinant through the square (R = 1.23 A) as an excited RHF solution (88 mHa above at 1.3 A). The
 singular values of each block's overlap with its predecessor measure continuity: they are near 1
 for a smooth step and one of them drops to 0 when the occupied space itself jumps. Where the
 followed RHF solution stops being the lowest one (RHF stability analysis), the orbitals stay

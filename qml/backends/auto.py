@@ -79,6 +79,20 @@ class AutoBackend:
             raise BackendError(f"the circuit needs {n_qubits} qubits; the local simulators take at most {limit}")
         self.chosen: str | None = "default.qubit" if shots is not None else None
         self.timings: dict[str, float] = {}
+        #: with shots, the one sampling backend (its seed stream is saved in checkpoints)
+        self.sampler = None
+        if shots is not None:
+            from .pennylane import PennyLaneBackend
+
+            self.sampler = PennyLaneBackend("default.qubit", n_qubits=n_qubits, shots=shots, seed=seed)
+
+    def seed_state(self) -> dict:
+        """Checkpoint hook: the sampler's seed stream (empty when exact)."""
+        return self.sampler.seed_state() if self.sampler is not None else {}
+
+    def set_seed_state(self, state: dict) -> None:
+        if self.sampler is not None:
+            self.sampler.set_seed_state(state)
 
     def make_executor(self, spec):
         return _AutoExecutor(self, spec)
@@ -105,6 +119,8 @@ class _AutoExecutor:
     def _executor_for(self, name):
         from . import resolve
 
+        if self.auto.sampler is not None:
+            return self.auto.sampler.make_executor(self.spec)
         return resolve(name, n_qubits=self.spec.n_qubits, shots=self.auto.shots, seed=self.auto.seed).make_executor(self.spec)
 
     def _decide(self, inputs, weights):

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import warnings
 
+import numpy as np
 import pennylane as qp
 import torch
 
@@ -68,6 +69,9 @@ class PennyLaneBackend:
         self.shots = shots
         self.seed = seed
         self.n_qubits = n_qubits
+        #: the shot sampler's seed stream, shared by every device this backend makes; saved in
+        #: checkpoints through seed_state()/set_seed_state() so a resumed run draws the same shots
+        self._rng = np.random.default_rng(seed)
         self._fake = None
         if name.startswith("aer:"):
             self._fake = fake_device(name[4:])
@@ -116,9 +120,9 @@ class PennyLaneBackend:
 
             return FastDevice(wires=n_qubits)
         if self.name == "default.qubit":
-            return qp.device("default.qubit", wires=n_qubits, seed=self.seed)
+            return qp.device("default.qubit", wires=n_qubits, seed=self._rng)
         if self.name == "lightning.qubit":
-            return qp.device("lightning.qubit", wires=n_qubits, seed=self.seed)
+            return qp.device("lightning.qubit", wires=n_qubits, seed=self._rng)
         from qiskit_aer import AerSimulator
 
         if self.seed is not None:
@@ -146,6 +150,14 @@ class PennyLaneBackend:
         if self.name == "lightning.qubit":
             return _DoubleScopeExecutor(qnode)
         return _Executor(qnode)
+
+    def seed_state(self) -> dict:
+        """The sampler's seed stream as plain values (checkpoint hook, see qml.train.checkpoint)."""
+        return {"numpy": self._rng.bit_generator.state}
+
+    def set_seed_state(self, state: dict) -> None:
+        """Continue the seed stream from :meth:`seed_state` (devices already made follow it too)."""
+        self._rng.bit_generator.state = state["numpy"]
 
     def __repr__(self):
         shots = "exact" if self.shots is None else f"shots={self.shots}"

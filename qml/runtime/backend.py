@@ -90,6 +90,7 @@ class IBMBackend:
                                "or a fake device such as 'ibm:FakeManilaV2'")
         if shots is not None and options.precision is not None:
             raise ConfigurationError("give either shots or precision to an ibm backend, not both")
+        creds.check_device_name(device_name, fake_backend_names())  # before credentials are sought
         self.name = f"ibm:{device_name}"
         self.device_name = device_name
         self.n_qubits = n_qubits
@@ -100,6 +101,8 @@ class IBMBackend:
         self.credentials = None
         #: jobs and shots sent by every executor of this backend (what max_jobs/max_shots limit)
         self.usage = {"jobs": 0, "shots": 0}
+        #: seeds drawn so far: job k of the run gets seed + k (saved in checkpoints, see seed_state)
+        self.seeds_used = 0
         self._device = None
         self._service = options.service
         if self.local:
@@ -156,6 +159,13 @@ class IBMBackend:
             path = None if self.options.store is True else self.options.store
             self._store = JobStore(path)
         return self._store
+
+    def seed_state(self) -> dict:
+        """Checkpoint hook: how far the job seed stream has advanced (qml.train.checkpoint saves it)."""
+        return {"seeds_used": self.seeds_used}
+
+    def set_seed_state(self, state: dict) -> None:
+        self.seeds_used = int(state["seeds_used"])
 
     def make_executor(self, spec) -> "RuntimeExecutor":
         """Return the packed executor ``run(inputs (B, F), weights) -> (B, n_outputs)`` for ``spec``."""
@@ -236,6 +246,7 @@ class RuntimeExecutor:
         job = with_retries(lambda: estimator.run([pub]), what=f"submitting to {backend.name}",
                            retries=opts.max_retries, backoff=opts.backoff)
         job_id = str(job.job_id())
+        backend.seeds_used += 1
         self.job_ids.append(job_id)
         for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
             self._count(name, value)
@@ -278,9 +289,12 @@ class RuntimeExecutor:
         if rec.status == DONE and rec.result is not None:
             log.info("reusing finished job %s for run %s step %s", rec.job_id, step.run_id, step.step)
             self._count("jobs_reused", 1)
+            self.backend.seeds_used += 1  # the reused job drew this seed when it ran
             return rec.result["evs"]
-        if rec.local:
-            return None  # a local job died with its process: submit again
+        if rec.local:  # a local job died with its process: mark it, submit again (same seed)
+            store.set_status(rec.job_id, FAILED, "lost: its process ended before it finished (local testing mode, "
+                             "nothing was charged); resubmitted on resume")
+            return None
         opts = self.backend.options
         try:
             job = with_retries(lambda: self.backend.service.job(rec.job_id), what=f"retrieving job {rec.job_id}",
@@ -292,6 +306,7 @@ class RuntimeExecutor:
             raise
         log.info("resuming pending job %s for run %s step %s", rec.job_id, step.run_id, step.step)
         self._count("jobs_reused", 1)
+        self.backend.seeds_used += 1
         return self._collect(job, store, n_out, n_evals)
 
     def _guard(self, shots: int) -> None:
@@ -316,7 +331,7 @@ class RuntimeExecutor:
         backend, opts = self.backend, self.backend.options
         if opts.estimator is not None:
             return opts.estimator
-        seed = None if backend.seed is None else backend.seed + self.stats["jobs"]
+        seed = None if backend.seed is None else backend.seed + backend.seeds_used
         est_opts = opts.estimator_options(shots=backend.shots, seed=seed, local=backend.local)
         device = backend.device
         service = backend.service

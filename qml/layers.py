@@ -11,7 +11,7 @@ from torch import nn
 from . import backends as _backends
 from .circuits import make_spec
 from .circuits.spec import CircuitSpec
-from .errors import DataError
+from .errors import ConfigurationError, DataError
 
 
 class QuantumLayer(nn.Module):
@@ -73,6 +73,10 @@ class QuantumLayer(nn.Module):
             circuit=circuit,
             weight_shape=weight_shape,
         )
+        if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)):
+            raise TypeError(f"init_scale must be a number (e.g. 0.1), got {init_scale!r}")
+        if not (math.isfinite(init_scale) and init_scale >= 0):
+            raise ConfigurationError(f"init_scale must be a finite number >= 0 (e.g. 0.1), got {init_scale!r}")
         self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
         self.shots, self.seed = shots, seed
         self._backend_options = dict(backend_options or {})

@@ -97,6 +97,7 @@ class Molecule:
             raise ConfigurationError(f"multiplicity must be >= 1 (1 singlet, 2 doublet, ...), got {multiplicity}")
         if not isinstance(basis, str):
             raise TypeError(f"basis must be a string such as 'sto-3g', got {type(basis).__name__}")
+        _check_basis(basis, symbols)
         self.basis = basis
         self.name = name
         self.r: float | None = None
@@ -330,3 +331,22 @@ def _int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     return int(value)
+
+
+def _check_basis(basis: str, symbols) -> None:
+    """Raise ConfigurationError unless PySCF's basis loader knows ``basis`` for every element."""
+    import warnings
+
+    from pyscf.gto import basis as pyscf_basis
+
+    for element in sorted(set(symbols)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found = pyscf_basis.load(basis, element)
+        except Exception:  # noqa: BLE001 - PySCF raises BasisNotFoundError, KeyError, ... by case
+            found = None
+        if not found:
+            raise ConfigurationError(
+                f"unknown basis {basis!r} for {element} (PySCF's basis loader does not have it); use a basis "
+                "set name such as 'sto-3g', '6-31g' or 'cc-pvdz'")

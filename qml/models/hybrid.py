@@ -98,6 +98,8 @@ class HybridModel(Normalized, nn.Module):
         return self.quantum.draw(style=style)
 
     def extra_repr(self) -> str:
+        if "quantum" not in self._modules:  # half-built (an exception in __init__): repr must not raise
+            return "not fully built"
         counts = self.parameter_counts()
         res = self.quantum.specs()
         return (

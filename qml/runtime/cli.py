@@ -58,7 +58,7 @@ def run(args) -> int:
         if store is None:
             path = args.store or default_path()
             if action == "list":
-                print(f"no jobs: there is no job store at {path} yet (the first ibm: run creates it)")
+                print(f"no jobs in {path}: there is no job store there yet (the first ibm: run creates it)")
                 return 0
             if action == "show":
                 print(f"error: no job {args.job_id!r}: there is no job store at {path}", file=sys.stderr)

@@ -143,7 +143,7 @@ def fit(
     opt = _optimizer(optimizer, model.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
 
-    config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": str(optimizer), "loss": str(loss),
+    config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": _name(optimizer), "loss": _name(loss),
               "n_train": len(train_set), "schedule": schedule, "epochs": epochs,
               "early_stopping": early_stopping, "min_delta": min_delta,
               "train_data": _data_fingerprint(train_set),
@@ -338,6 +338,13 @@ def _check_same_config(saved: dict, now: dict, where, *, done: int) -> None:
             f"cannot resume from {where}: it has already trained {done} epochs, more than epochs={now['epochs']}. "
             f"Pass epochs >= {done} to continue it, load its weights with qml.train.load_checkpoint, or "
             "overwrite=True to start afresh")
+
+
+def _name(obj) -> str:
+    """A name for a setting that is stable across processes (a function's repr holds its address)."""
+    if isinstance(obj, str):
+        return obj
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 
 
 def _check_number(name: str, value, *, positive: bool = False) -> float:

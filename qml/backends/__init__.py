@@ -13,7 +13,7 @@ Valid names: see :data:`BACKENDS`; ``aer:<FakeDevice>`` takes any fake device of
 
 from __future__ import annotations
 
-from ..errors import BackendError
+from ..errors import BackendError, check_int
 from .pennylane import AER_BASIS, PennyLaneBackend, fake_device, fake_device_names
 
 BACKENDS = {
@@ -47,6 +47,8 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
             return backend
         raise TypeError(f"backend must be a string such as 'auto' or 'lightning.qubit', got {type(backend).__name__}")
     shots = check_shots(shots)
+    if seed is not None:
+        seed = check_int("seed", seed, 0)
     if backend.startswith("ibm:"):
         from ..runtime import ibm_backend  # lazy: qiskit-ibm-runtime is heavy
 

@@ -81,7 +81,7 @@ class PESModel(nn.Module):
             raise ConfigurationError(f"r_range must be (r_min, r_max) with r_max > r_min, got {r_range}")
         self.register_buffer("r_center", torch.tensor((lo + hi) / 2, dtype=torch.float64))
         self.register_buffer("r_scale", torch.tensor((hi - lo) / 2, dtype=torch.float64))
-        self.encoder = _encoder(tuple(encoder), self.ansatz.n_params)
+        self.encoder = _encoder(tuple(encoder) if isinstance(encoder, (tuple, list)) else encoder, self.ansatz.n_params)
         if ansatz == "hardware_efficient":
             with torch.no_grad():  # start from small angles around HF, as the VQE does
                 self.encoder[-1].bias.copy_(torch.as_tensor(self.ansatz.init_params(0).ravel()))
@@ -312,7 +312,7 @@ def _key(r) -> float:
 
 
 def _encoder(widths: tuple, n_out: int) -> nn.Sequential:
-    if any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
+    if not isinstance(widths, tuple) or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
         raise ConfigurationError(f"encoder must be a tuple of positive layer widths, e.g. (32, 32), got {widths}")
     layers, n_in = [], 1
     for w in widths:

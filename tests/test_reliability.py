@@ -162,16 +162,16 @@ def test_local_job_lost_with_its_process_is_marked_on_resume(tmp_path, monkeypat
         return qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
                                 backend="ibm:FakeManilaV2", shots=32, seed=1)
 
-    real = rb.RuntimeExecutor._collect
+    real = rb.IBMBackend._collect
 
-    def dying(self, job, store, n_out, n_evals):
+    def dying(self, *args, **kwargs):
         raise KeyboardInterrupt("killed while the local simulator ran")
 
-    monkeypatch.setattr(rb.RuntimeExecutor, "_collect", dying)
+    monkeypatch.setattr(rb.IBMBackend, "_collect", dying)
     kw = dict(lr=0.1, batch_size=4, seed=3, progress=False, epochs=1, checkpoint_dir=tmp_path)
     with pytest.raises(KeyboardInterrupt):
         qml.fit(layer(), data, **kw)
-    monkeypatch.setattr(rb.RuntimeExecutor, "_collect", real)
+    monkeypatch.setattr(rb.IBMBackend, "_collect", real)
     (lost,) = JobStore().list(status=PENDING)
     qml.fit(layer(), data, resume=True, **kw)
     assert JobStore().list(status=PENDING) == []

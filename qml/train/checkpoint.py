@@ -9,8 +9,8 @@
 * **One backup generation**: the previous checkpoint is kept as ``checkpoint.prev.pt``; when the
   latest file is damaged or missing, :func:`load_checkpoint` falls back to it with a warning.
 
-Shot samplers: any backend reachable from the model (a module's ``backend`` attribute, or the
-module itself) that defines ``seed_state() -> dict`` and ``set_seed_state(state)`` has its seed
+Shot samplers: any backend reachable from the model (a module's ``backend`` or ``_backend``
+attribute, or the module itself) that defines ``seed_state() -> dict`` and ``set_seed_state(state)`` has its seed
 stream saved and restored, so a resumed run draws the same shots as an uninterrupted one.
 """
 
@@ -155,7 +155,11 @@ def seeded_backends(model) -> dict:
     """``{label: object}`` for every object in ``model`` with ``seed_state``/``set_seed_state``."""
     found, seen = {}, set()
     for name, module in model.named_modules():
-        for label, obj in ((name or "model", module), (f"{name or 'model'}.backend", getattr(module, "backend", None))):
+        label = name or "model"
+        backend = getattr(module, "backend", None)
+        if backend is None or callable(backend) and not hasattr(backend, "seed_state"):
+            backend = module.__dict__.get("_backend")  # e.g. PESModel keeps its backend there
+        for label, obj in ((label, module), (f"{label}.backend", backend)):
             if obj is None or id(obj) in seen:
                 continue
             if callable(getattr(obj, "seed_state", None)) and callable(getattr(obj, "set_seed_state", None)):

@@ -80,7 +80,7 @@ class QuantumLayer(nn.Module):
         if not (math.isfinite(init_scale) and init_scale >= 0):
             raise ConfigurationError(f"init_scale must be a finite number >= 0 (e.g. 0.1), got {init_scale!r}")
         if backend_options is not None and not isinstance(backend_options, dict):
-            raise TypeError(f"backend_options must be a dict of ibm: backend options, got {backend_options!r}")
+            raise TypeError(f"backend_options must be a dict of backend options, got {backend_options!r}")
         self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
         self.shots, self.seed = shots, seed
         self._backend_options = dict(backend_options or {})

@@ -70,13 +70,14 @@ def check_device_name(name: str, fake_names) -> None:
     """Refuse a device name that no account can have, before credentials are looked for.
 
     Real IBM Quantum devices are named ``ibm_<city>``; ``least_busy`` picks one; fake devices
-    are the names in ``fake_names`` (case-sensitive, e.g. ``FakeManilaV2``).
+    are the names in ``fake_names`` (case-sensitive, e.g. ``FakeManilaV2``; names starting with
+    ``Fake`` are left to the local-mode lookup, which lists the valid ones).
 
     Raises:
         BackendError: names the unknown device and suggests the right spelling when one matches.
     """
-    if name == "least_busy" or name in fake_names or re.fullmatch(r"ibm_[a-z0-9_]+", name):
-        return
+    if name == "least_busy" or name.startswith("Fake") or re.fullmatch(r"ibm_[a-z0-9_]+", name):
+        return  # Fake* names are looked up (and refused with the list) by the local-mode path
     lower = {n.lower(): n for n in fake_names}
     guess = lower.get(name.lower()) or lower.get(name.lower() + "v2")
     hint = f"did you mean 'ibm:{guess}' (names are case-sensitive)? " if guess else ""

@@ -395,8 +395,9 @@ def _hash_into(h, obj) -> None:
 
 def _model_fingerprint(model) -> str:
     shapes = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
-    samplers = [(label, getattr(b, "name", None), getattr(b, "shots", None), getattr(b, "seed", None))
-                for label, b in seeded_backends(model).items()]
+    # with shots, which sampler and seed is part of the run; exact backends compute the same values
+    samplers = [(label, getattr(b, "name", None), b.shots, getattr(b, "seed", None))
+                for label, b in seeded_backends(model).items() if getattr(b, "shots", None) is not None]
     return hashlib.sha256(repr((type(model).__name__, shapes, samplers)).encode()).hexdigest()[:16]
 
 

@@ -38,7 +38,7 @@ def _same(a, b):
 
 
 # -- exact resume with shot noise ----------------------------------------------------------------
-@pytest.mark.parametrize("backend", ["default.qubit", "lightning.qubit", "auto"])
+@pytest.mark.parametrize("backend", ["default.qubit", "lightning.qubit", "auto", "aer", "aer:FakeManilaV2"])
 def test_resume_with_shots_equals_an_uninterrupted_run(tmp_path, backend):
     """Issue: default.qubit shots=200 seed=1, stop at 2 + resume to 4 differed by 0.0999."""
     kw = dict(lr=0.05, batch_size=4, seed=3, progress=False)

@@ -155,11 +155,11 @@ def seeded_backends(model) -> dict:
     """``{label: object}`` for every object in ``model`` with ``seed_state``/``set_seed_state``."""
     found, seen = {}, set()
     for name, module in model.named_modules():
-        label = name or "model"
+        base = name or "model"
         backend = getattr(module, "backend", None)
         if backend is None or callable(backend) and not hasattr(backend, "seed_state"):
             backend = module.__dict__.get("_backend")  # e.g. PESModel keeps its backend there
-        for label, obj in ((label, module), (f"{label}.backend", backend)):
+        for label, obj in ((base, module), (f"{base}.backend", backend)):
             if obj is None or id(obj) in seen:
                 continue
             if callable(getattr(obj, "seed_state", None)) and callable(getattr(obj, "set_seed_state", None)):

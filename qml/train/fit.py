@@ -15,7 +15,6 @@ import math
 import numbers
 import time
 import uuid
-from pathlib import Path
 from typing import Callable
 
 import torch

@@ -33,7 +33,7 @@ from ..errors import CheckpointError, ConfigurationError
 
 CHECKPOINT = "checkpoint.pt"
 BACKUP = "checkpoint.prev.pt"
-RUN_FILE = "run.json"
+RUN_FILE = "resume.json"
 MAGIC = b"QMLCKPT2 "
 FORMAT = 2
 _HEADER = len(MAGIC) + 64 + 1  # magic, hex digest, newline
@@ -314,7 +314,7 @@ def load_checkpoint(directory_or_file) -> dict:
 
 
 def has_checkpoint(directory) -> bool:
-    """True when ``directory`` holds a checkpoint, its backup, or a started run (``run.json``)."""
+    """True when ``directory`` holds a checkpoint, its backup, or a started run (``resume.json``)."""
     d = Path(directory)
     return any((d / n).exists() for n in (CHECKPOINT, BACKUP, RUN_FILE))
 
@@ -325,7 +325,7 @@ def write_run_file(directory, info: dict) -> None:
 
 
 def read_run_file(directory) -> dict | None:
-    """The ``run.json`` of ``directory``, or ``None`` when absent.
+    """The ``resume.json`` of ``directory``, or ``None`` when absent.
 
     Raises:
         CheckpointError: the file is not valid JSON.

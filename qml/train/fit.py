@@ -83,7 +83,7 @@ def fit(
             ``epochs``, stepped once per epoch).
         seed: a non-negative int; seeds the shuffling of every epoch and torch's RNG.
         checkpoint_dir: folder for ``checkpoint.pt`` (the previous one kept as ``checkpoint.prev.pt``),
-            ``run.json`` (run id and settings, written before the first step) and ``history.json``;
+            ``resume.json`` (run id and settings, written before the first step) and ``history.json``;
             checked for writability before training, rewritten atomically after every epoch.
         resume: continue the run in ``checkpoint_dir``: the same weights at the end as an
             uninterrupted run, shot samplers included; a run killed before its first checkpoint

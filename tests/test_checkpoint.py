@@ -135,6 +135,8 @@ def test_damaged_latest_falls_back_to_the_backup_and_resume_stays_exact(tmp_path
 
 
 def test_kill_between_the_two_renames_resumes_from_the_backup(tmp_path, monkeypatch):
+    full = _model()
+    qml.fit(full, _data(), epochs=2, lr=0.05, batch_size=8, seed=3, progress=False)
     _fit(_model(), tmp_path, 1)
     real = os.replace
     calls = []
@@ -151,9 +153,11 @@ def test_kill_between_the_two_renames_resumes_from_the_backup(tmp_path, monkeypa
     monkeypatch.setattr(ck.os, "replace", real)
     assert not (tmp_path / ck.CHECKPOINT).exists() and (tmp_path / ck.BACKUP).exists()
     assert not list(tmp_path.glob(".*.tmp"))  # the writer removed its temp file
+    resumed = _model(seed=5)
     with pytest.warns(RuntimeWarning, match="is missing; resuming from the previous checkpoint"):
-        history = _fit(_model(), tmp_path, 2, resume=True)
+        history = _fit(resumed, tmp_path, 2, resume=True)
     assert history.epochs == [1, 2]
+    assert all(torch.equal(a, b) for a, b in zip(full.state_dict().values(), resumed.state_dict().values()))
 
 
 def test_leftover_temp_files_are_removed_on_the_next_start(tmp_path):

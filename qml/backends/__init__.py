@@ -15,8 +15,11 @@ from __future__ import annotations
 import importlib
 
 from .._lazy import attach
-from ..errors import BackendError
-from .base import CAPABILITIES, Backend, EnergyEvaluator, check_shots
+from ..errors import BackendError, check_int
+from .base import CAPABILITIES as CAPABILITIES
+from .base import Backend as Backend
+from .base import EnergyEvaluator as EnergyEvaluator
+from .base import check_shots as check_shots
 
 #: family name -> "module:Class", imported on first use.
 REGISTRY: dict[str, str] = {
@@ -111,6 +114,8 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
             return backend
         raise TypeError(f"backend must be a string such as 'auto' or 'lightning.qubit', got {type(backend).__name__}")
     shots = check_shots(shots)
+    if seed is not None:
+        seed = check_int("seed", seed, 0)
     try:
         cls = backend_class(backend)
     except ImportError as exc:

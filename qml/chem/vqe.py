@@ -19,7 +19,7 @@ import torch
 
 from .. import backends as _backends
 from ..errors import ConfigurationError, one_of
-from .ansatz import ChemAnsatz, make_ansatz
+from .ansatz import make_ansatz
 from .bank import HamiltonianEntry
 from .molecule import Molecule
 

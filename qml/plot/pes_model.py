@@ -7,7 +7,7 @@ import numpy as np
 from .basic import CHEMICAL_ACCURACY_MHA
 
 
-def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = None):
+def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = None, stderr: bool = True):
     """Predicted vs exact PES (top) and error in mHa with the chemical-accuracy band (bottom).
 
     Args:
@@ -16,6 +16,8 @@ def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = N
         r_grid: geometries to draw the curves at (default: 40 points over the catalog scan range).
         r_test: optional held-out geometries, marked separately.
         title: figure title (default: the molecule name).
+        stderr: draw the standard errors of shot-based backends (``ibm:``, ``aer`` with shots) as
+            error bars on the training and held-out points (exact backends report none).
 
     Returns:
         matplotlib Figure with two axes.
@@ -33,10 +35,13 @@ def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = N
     top.plot(r_grid, hf, ":", color="gray", label="Hartree-Fock")
     top.plot(r_grid, exact, "k-", lw=1.5, label="exact (active space)")
     top.plot(r_grid, pred, "--", color="C0", lw=1.5, label="PESModel")
-    top.plot(r_train, model.energy(r_train), "o", color="C1", label="training geometries")
+    e_train, s_train = model.energy(r_train, return_std=True)
+    _points(top, r_train, e_train, s_train if stderr else None, "o", color="C1", label="training geometries")
     if r_test is not None:
         r_test = np.asarray(r_test, dtype=float)
-        top.plot(r_test, model.energy(r_test), "s", mfc="none", color="C2", label="held-out geometries")
+        e_test, s_test = model.energy(r_test, return_std=True)
+        _points(top, r_test, e_test, s_test if stderr else None, "s", mfc="none", color="C2",
+                label="held-out geometries")
     top.set_ylabel("energy [Ha]")
     top.legend(fontsize=8)
     top.grid(alpha=0.3)
@@ -55,6 +60,14 @@ def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = N
     bottom.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _points(ax, r, e, std, fmt, **kwargs):
+    """Markers, with error bars when there are standard errors (shot-based backends)."""
+    if std is not None and np.any(std):
+        ax.errorbar(r, e, yerr=std, fmt=fmt, capsize=3, **kwargs)
+    else:
+        ax.plot(r, e, fmt, **kwargs)
 
 
 def _ranges(model):

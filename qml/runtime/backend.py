@@ -182,6 +182,17 @@ class IBMBackend(EstimatorPath, Backend):
     def fingerprint_parts(self) -> tuple:
         return super().fingerprint_parts() + (self.optimization_level,)
 
+    def cost_plan(self, module, calls):
+        """Pre-flight protocol of ``qml.fit``: the :class:`~qml.runtime.CostEstimate` of ``calls``
+        (``(batch_size, with_gradient, how_many)`` triples) made by ``module``.
+
+        Raises:
+            CostLimitError: the plan exceeds ``max_jobs``/``max_shots`` (nothing is sent).
+        """
+        from .cost import plan_calls
+
+        return plan_calls(self, module, calls)
+
     @staticmethod
     def record(name: str, value) -> None:
         """Add to the running training step's counters (``fit`` puts them in the history)."""

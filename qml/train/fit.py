@@ -26,6 +26,7 @@ from .checkpoint import (BACKUP, CHECKPOINT, RUN_FILE, has_checkpoint, load_chec
                          save_checkpoint, seeded_backends, set_rng_state, set_sampler_states, write_run_file)
 from .data import as_pairs
 from .history import History
+from .preflight import evals_per_step, preflight, train_calls
 
 LOSSES: dict[str, Callable] = {
     "mse": nn.functional.mse_loss,
@@ -185,6 +186,11 @@ def fit(
     if start == 1:
         torch.manual_seed(seed)
     run_id = run_id or uuid.uuid4().hex[:12]
+    calls = train_calls(len(train_set), batch_size, epochs - start + 1, evals_per_step=evals_per_step(opt),
+                        n_val=len(val_set) if val_set is not None else 0, val_batch_size=max(batch_size, 256))
+    plans = preflight(model, calls)  # hardware backends price the run; CostLimitError before any job
+    if plans:
+        history.config["cost_plan"] = [str(p) for p in plans]
     if ckpt_dir is not None and start == 1:
         write_run_file(ckpt_dir, {"run_id": run_id, "config": config})  # before the first job is sent
 

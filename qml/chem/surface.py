@@ -14,6 +14,7 @@ three things only:
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -168,11 +169,8 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
         from .molecule import Molecule
 
         entry = catalog.get(molecule)
-        opts = dict(molecule_options)
-
-        def build(r):
-            return Molecule.from_name(entry.name, r, **opts)
-
+        # a partial, not a closure: plain pickle can send it to worker processes
+        build = functools.partial(Molecule.from_name, entry.name, **molecule_options)
         return Surface(build, [entry.scan_range] if ranges is None else ranges, name=entry.name,
                        reference=(entry.r_eq,), coordinate_names=("r",), check_point=entry.check_r)
     if callable(molecule):

@@ -137,9 +137,13 @@ class PESModel(nn.Module):
         """Geometries as float64 of shape ``(B, surface.dim)`` (see :meth:`Surface.check`)."""
         return self.surface.check(x)
 
-    def prepare(self, x, progress: bool = False) -> None:
-        """Build and cache the Hamiltonians of geometries ``x`` (with a progress bar if asked)."""
-        self.bank.prepare(x, progress=progress)
+    def prepare(self, x, progress: bool = False, *, executor=None, workers: int | None = None) -> None:
+        """Build and cache the Hamiltonians of geometries ``x`` (with a progress bar if asked).
+
+        ``executor``/``workers`` spread the geometries over processes or a Dask cluster with
+        identical results (see :meth:`qml.chem.bank.HamiltonianBank.prepare`); default: here.
+        """
+        self.bank.prepare(x, progress=progress, executor=executor, workers=workers)
 
     # ------------------------------------------------------------------ the model
     def params(self, x) -> torch.Tensor:

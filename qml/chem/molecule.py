@@ -63,6 +63,8 @@ class Molecule:
             raise ConfigurationError(
                 f"symbols must be a list of element symbols such as ['H', 'H'], got the string {symbols!r}"
             )
+        if not isinstance(symbols, (list, tuple)):
+            raise TypeError(f"symbols must be a list of element symbols such as ['H', 'H'], got {symbols!r}")
         symbols = tuple(symbols)
         unknown = [s for s in symbols if s not in ATOMIC_NUMBERS]
         if not symbols or unknown:
@@ -70,7 +72,10 @@ class Molecule:
                 f"unknown element symbol(s) {unknown or symbols!r}; use capitalised symbols from "
                 f"{', '.join(ATOMIC_NUMBERS)}"
             )
-        coords = np.asarray(coordinates, dtype=float)
+        try:
+            coords = np.asarray(coordinates, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"coordinates must be numbers of shape (n_atoms, 3) in Angstrom: {exc}") from None
         if coords.ndim == 1 and coords.size == 3 * len(symbols):
             coords = coords.reshape(-1, 3)
         if coords.shape != (len(symbols), 3):
@@ -97,6 +102,7 @@ class Molecule:
             raise ConfigurationError(f"multiplicity must be >= 1 (1 singlet, 2 doublet, ...), got {multiplicity}")
         if not isinstance(basis, str):
             raise TypeError(f"basis must be a string such as 'sto-3g', got {type(basis).__name__}")
+        _check_basis(basis, symbols)
         self.basis = basis
         self.name = name
         self.r: float | None = None
@@ -308,6 +314,8 @@ class Molecule:
 
     # ---------------------------------------------------------------- dunder
     def __repr__(self) -> str:
+        if "_cache" not in self.__dict__:  # half-built (an exception in __init__): repr must not raise
+            return "Molecule(not fully built)"
         label = f"{self.name!r}, r={self.r}" if self.name else f"symbols={list(self.symbols)}"
         space = (f"active=({self.n_electrons}e, {self.n_orbitals}o)"
                  if self.active_electrons is not None or self.active_orbitals is not None else "full space")
@@ -330,3 +338,22 @@ def _int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     return int(value)
+
+
+def _check_basis(basis: str, symbols) -> None:
+    """Raise ConfigurationError unless PySCF's basis loader knows ``basis`` for every element."""
+    import warnings
+
+    from pyscf.gto import basis as pyscf_basis
+
+    for element in sorted(set(symbols)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found = pyscf_basis.load(basis, element)
+        except Exception:  # noqa: BLE001 - PySCF raises BasisNotFoundError, KeyError, ... by case
+            found = None
+        if not found:
+            raise ConfigurationError(
+                f"unknown basis {basis!r} for {element} (PySCF's basis loader does not have it); use a basis "
+                "set name such as 'sto-3g', '6-31g' or 'cc-pvdz'")

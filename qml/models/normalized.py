@@ -23,7 +23,7 @@ class Normalized:
         Returns the model itself.
 
         Raises:
-            DataError: different lengths, or fewer than 2 samples.
+            DataError: different lengths, fewer than 2 samples, or NaN/inf values.
         """
         x = torch.as_tensor(x, dtype=self.x_mean.dtype).reshape(-1, self.x_mean.numel())
         y = torch.as_tensor(y, dtype=self.y_mean.dtype).reshape(-1, self.y_mean.numel())
@@ -31,6 +31,11 @@ class Normalized:
             raise DataError(f"x and y have different lengths: {len(x)} and {len(y)}")
         if len(x) < 2:
             raise DataError("set_normalization needs at least 2 samples to estimate a spread")
+        for name, t in (("x", x), ("y", y)):
+            if not torch.isfinite(t).all():
+                row = int((~torch.isfinite(t)).any(dim=-1).nonzero()[0])
+                raise DataError(f"set_normalization: {name} contains NaN or inf (first at row {row}); "
+                                "clean the data first (nothing was changed)")
         self.x_mean.copy_(x.mean(0))
         self.x_std.copy_(x.std(0).clamp_min(1e-12))
         self.y_mean.copy_(y.mean(0))

@@ -86,7 +86,8 @@ class PESModel(nn.Module):
         hi = torch.tensor([r[1] for r in self.surface.ranges], dtype=torch.float64)
         self.register_buffer("x_center", (lo + hi) / 2)
         self.register_buffer("x_scale", (hi - lo) / 2)
-        self.encoder = _encoder(tuple(encoder), self.surface.dim, self.ansatz.n_params)
+        self.encoder = _encoder(tuple(encoder) if isinstance(encoder, (tuple, list)) else encoder, self.surface.dim,
+                                self.ansatz.n_params)
         if self.ansatz_name == "hardware_efficient":
             with torch.no_grad():  # start from small angles around HF, as the VQE does
                 self.encoder[-1].bias.copy_(torch.as_tensor(self.ansatz.init_params(0).ravel()))
@@ -257,7 +258,7 @@ class _Geometries:
 
 
 def _encoder(widths: tuple, n_in: int, n_out: int) -> nn.Sequential:
-    if any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
+    if not isinstance(widths, tuple) or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
         raise ConfigurationError(f"encoder must be a tuple of positive layer widths, e.g. (32, 32), got {widths}")
     layers = []
     for w in widths:

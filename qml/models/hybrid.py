@@ -9,6 +9,7 @@ from torch import nn
 
 from ..circuits.embeddings import EMBEDDINGS
 from ..errors import ConfigurationError, check_int, one_of
+from ..inputs import check_device
 from ..layers import QuantumLayer, check_inputs
 from .normalized import Normalized
 
@@ -33,10 +34,13 @@ class HybridModel(Normalized, nn.Module):
         backend: backend string (default ``"auto"``); see ``qml.backends.BACKENDS``.
         shots, seed: shot sampling of the quantum layer.
         dtype: parameter dtype, ``torch.float64`` (default) or ``torch.float32``.
+        device: torch device of parameters, buffers and computation (default cpu), e.g.
+            ``"cuda"``; inputs are moved there. Backends that simulate in torch (``fast``) run on
+            it; outputs are on it.
         **quantum_kwargs: passed to :class:`qml.QuantumLayer` (``observables``, ``init_scale``, ...).
 
     Raises:
-        ConfigurationError: bad sizes, unknown names, backend problems.
+        ConfigurationError: bad sizes, unknown names, backend problems, a device torch cannot use.
         TypeError: non-integer sizes.
     """
 
@@ -54,12 +58,14 @@ class HybridModel(Normalized, nn.Module):
         shots: int | None = None,
         seed: int | None = None,
         dtype: torch.dtype = torch.float64,
+        device=None,
         **quantum_kwargs,
     ):
         super().__init__()
         in_features = check_int("in_features", in_features)
         out_features = check_int("out_features", out_features)
         hidden = check_int("hidden", hidden, minimum=0)
+        device = check_device(device)
         if not isinstance(embedding, str) or embedding not in EMBEDDINGS:
             raise one_of("embedding", embedding, EMBEDDINGS)
         if dtype not in (torch.float32, torch.float64):
@@ -75,13 +81,13 @@ class HybridModel(Normalized, nn.Module):
         self.pre = _mlp(in_features, hidden, q_in, final_tanh=True)
         self.post = _mlp(self.quantum.n_outputs, hidden, out_features, final_tanh=False)
         self._init_normalization(in_features, out_features)
-        self.to(dtype)
+        self.to(device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``x`` of shape ``(B, in_features)`` (or ``(in_features,)``) to ``(B, out_features)``."""
         x = check_inputs(x, self.in_features, where="HybridModel")
         single = x.ndim == 1
-        x = x.reshape(-1, self.in_features).to(self.x_mean.dtype)
+        x = x.reshape(-1, self.in_features).to(device=self.x_mean.device, dtype=self.x_mean.dtype)
         z = self.pre((x - self.x_mean) / self.x_std) * self.input_scale
         q = self.quantum(z)
         y = self.post(q) * self.y_std + self.y_mean

@@ -10,9 +10,9 @@ amplitude embedding with respect to its inputs) is skipped.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import torch
-from typing import Callable
 
 from ..errors import BackendError
 

@@ -3,13 +3,15 @@
 ``fit`` enters :func:`step` around every optimizer step; an executor reads
 :func:`current` to tag the jobs it submits (run id, epoch, step) and calls
 :func:`record` to count things (jobs, circuits, shots) that ``fit`` adds to the
-epoch's entry in the history.
+epoch's entry in the history. Listeners (:func:`add_listener`; the progress display is one)
+see every recorded count as it happens, so a long step can show jobs sent and received.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import weakref
 from dataclasses import dataclass, field
 
 
@@ -22,6 +24,7 @@ class StepContext:
 
 
 _CURRENT: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("qml_step", default=None)
+_LISTENERS: list = []
 
 
 def current() -> StepContext | None:
@@ -45,3 +48,23 @@ def record(name: str, value: float = 1) -> None:
     ctx = _CURRENT.get()
     if ctx is not None:
         ctx.counters[name] = ctx.counters.get(name, 0) + value
+        for ref in list(_LISTENERS):
+            listener = ref()
+            if listener is None:  # its owner is gone (e.g. a fit that raised): forget it
+                _LISTENERS.remove(ref)
+            else:
+                listener(name, value)
+
+
+def add_listener(fn):
+    """Call ``fn(name, value)`` on every :func:`record` inside a training step; returns ``fn``.
+
+    Bound methods are held weakly: the listener goes away with its object.
+    """
+    _LISTENERS.append(weakref.WeakMethod(fn) if hasattr(fn, "__self__") else (lambda: fn))
+    return fn
+
+
+def remove_listener(fn) -> None:
+    """Stop calling ``fn`` (no error when it is not registered)."""
+    _LISTENERS[:] = [ref for ref in _LISTENERS if ref() is not None and ref() != fn]

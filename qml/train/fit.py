@@ -20,17 +20,19 @@ import torch
 from torch import nn
 
 from ..errors import ConfigurationError, NonFiniteLossError, check_int, one_of
-from . import context
+from . import context, defaults
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_state
 from .data import as_pairs
 from .history import History
+from .progress import EpochProgress
 
 LOSSES: dict[str, Callable] = {
     "mse": nn.functional.mse_loss,
     "mae": nn.functional.l1_loss,
     "huber": nn.functional.huber_loss,
 }
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "lbfgs": None}
+OPTIMIZERS = {"auto": None, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+              "lbfgs": None}
 
 
 class _NonFinite(Exception):
@@ -44,11 +46,11 @@ def fit(
     val=None,
     *,
     epochs: int = 50,
-    lr: float = 1e-2,
-    batch_size: int = 32,
+    lr: float | None = None,
+    batch_size: int | None = None,
     loss="mse",
-    optimizer="adam",
-    schedule: str | None = None,
+    optimizer="auto",
+    schedule: str | None = "auto",
     seed: int = 0,
     checkpoint_dir=None,
     resume: bool = False,
@@ -70,15 +72,19 @@ def fit(
         train: training data, see above.
         val: optional validation data of the same kind, evaluated after every epoch.
         epochs: total number of epochs (with ``resume=True``, including those already done).
-        lr: learning rate.
-        batch_size: samples per optimizer step.
+        lr: learning rate (default: 1 for L-BFGS, 1e-2 otherwise).
+        batch_size: samples per optimizer step (default: the whole training set for L-BFGS, 32
+            otherwise).
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or a function ``loss(pred, target)``.
-        optimizer: ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"`` (full-batch quasi-Newton with a
-            line search, 20 iterations per step: use it with ``batch_size`` >= the data and
-            ``lr=1``; it suits variational models such as ``PESModel``) or a function
-            ``params -> Optimizer``.
-        schedule: ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
-            ``epochs``, stepped once per epoch).
+        optimizer: ``"auto"`` (default: full-batch L-BFGS for supervised data sets of at most 1024
+            samples on exact backends when no smaller ``batch_size`` is asked for, Adam otherwise;
+            see :mod:`qml.train.defaults`), ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"``
+            (full-batch quasi-Newton with a line search, 20 iterations per step: use it with
+            ``batch_size`` >= the data and ``lr=1``; it suits variational models such as
+            ``PESModel``) or a function ``params -> Optimizer``.
+        schedule: ``"auto"`` (default: cosine for first-order optimizers on supervised data,
+            constant for L-BFGS and variational models), ``None`` (constant ``lr``) or ``"cosine"``
+            (cosine decay from ``lr`` to 0 over ``epochs``, stepped once per epoch).
         seed: seeds the shuffling of every epoch (``seed + epoch``) and torch's RNG.
         checkpoint_dir: folder for ``checkpoint.pt`` and ``history.json``, rewritten atomically
             after every epoch.
@@ -88,7 +94,8 @@ def fit(
         early_stopping: stop after this many epochs without improvement of the validation loss
             (training loss without ``val``).
         min_delta: smallest decrease of that loss that counts as an improvement.
-        progress: show a progress bar (notebook-aware).
+        progress: show progress: a bar in terminals and notebooks, a line every 30 s in logs
+            (see :mod:`qml.train.progress`; ``QML_PROGRESS`` overrides the form).
         run_id: identifier passed to hardware executors to tag jobs (default: stored in the
             checkpoint, or a new random id).
 
@@ -103,11 +110,16 @@ def fit(
             epoch and the last good checkpoint is left intact.
     """
     epochs = check_int("epochs", epochs, 1)
-    batch_size = check_int("batch_size", batch_size, 1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
     if early_stopping is not None:
         early_stopping = check_int("early_stopping", early_stopping, 1)
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ConfigurationError(f"lr must be a positive number, got {lr!r}")
+    if schedule not in (None, "auto", "cosine"):
+        raise one_of("schedule", schedule, ["auto", "cosine", None])
+    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+        raise one_of("optimizer", optimizer, OPTIMIZERS)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (e.g. qml.HybridModel), got {type(model).__name__}")
     loss_fn = _loss(loss)
@@ -116,9 +128,12 @@ def fit(
     prep = (lambda d, n: model.variational_data(d, n, progress=progress)) if variational else (lambda d, n: as_pairs(d, n, dtype))
     train_set = prep(train, "train")
     val_set = prep(val, "val") if val is not None else None
+    optimizer, lr, batch_size, schedule = defaults.resolve(model, len(train_set), variational=variational,
+                                                           optimizer=optimizer, lr=lr, batch_size=batch_size,
+                                                           schedule=schedule)
+    if not variational and hasattr(model, "normalize_from"):
+        model.normalize_from(train_set.x, train_set.y)  # unless set already (HybridModel.set_normalization)
     opt = _optimizer(optimizer, model.parameters(), lr)
-    if schedule not in (None, "cosine"):
-        raise one_of("schedule", schedule, ["cosine"])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
 
     config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": str(optimizer), "loss": str(loss),
@@ -148,8 +163,10 @@ def fit(
     run_id = run_id or uuid.uuid4().hex[:12]
 
     best, since_best = _best_so_far(history, min_delta)
-    bar = _progress(range(start, epochs + 1), progress, total=epochs, initial=start - 1)
-    for epoch in bar:
+    n_steps = math.ceil(len(train_set) / batch_size)
+    bar = EpochProgress(epochs, initial=start - 1, steps=n_steps, enabled=progress)
+    for epoch in range(start, epochs + 1):
+        bar.start_epoch(epoch)
         t0 = time.perf_counter()
         good_state = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
         model.train()
@@ -174,6 +191,7 @@ def fit(
                         value = closure()
                         opt.step()
                 except _NonFinite as bad:
+                    bar.close()
                     model.load_state_dict(good_state[0])
                     opt.load_state_dict(good_state[1])
                     where = f"the last good checkpoint in {ckpt_dir} is intact" if ckpt_dir else "no checkpoint was written"
@@ -185,6 +203,7 @@ def fit(
             total += value.item() * len(idx)
             for k, v in ctx.counters.items():
                 counters[k] = counters.get(k, 0) + v
+            bar.step_done(step)
         record = {"epoch": epoch, "train_loss": total / len(train_set), "val_loss": None,
                   "lr": opt.param_groups[0]["lr"], **counters}
         if val_set is not None:
@@ -203,15 +222,10 @@ def fit(
         if ckpt_dir is not None:
             save_checkpoint(ckpt_dir, model=model, optimizer=opt, epoch=epoch, history=history, config=config,
                             extra={"run_id": run_id, "scheduler": sched.state_dict() if sched else None})
-        if hasattr(bar, "set_postfix"):
-            post = {"loss": f"{record['train_loss']:.3g}"}
-            if record["val_loss"] is not None:
-                post["val"] = f"{record['val_loss']:.3g}"
-            bar.set_postfix(post)
+        bar.epoch_done(record)
         if stop:
             break
-    if hasattr(bar, "close"):
-        bar.close()
+    bar.close()
     model.eval()
     return history
 
@@ -288,10 +302,3 @@ def _best_so_far(history: History, min_delta: float):
             since += 1
     return best, since
 
-
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc="fit", unit="epoch", dynamic_ncols=True, **kwargs)

@@ -43,10 +43,10 @@ class Normalized:
             The model itself.
 
         Raises:
-            DataError: different lengths, or fewer than 2 samples.
+            DataError: ``x`` or ``y`` of the wrong width, different lengths, or fewer than 2 samples.
         """
-        x = torch.as_tensor(x, dtype=self.x_mean.dtype).reshape(-1, self.x_mean.numel())
-        y = torch.as_tensor(y, dtype=self.y_mean.dtype).reshape(-1, self.y_mean.numel())
+        x = self._as_columns(x, self.x_mean, "x", "features")
+        y = self._as_columns(y, self.y_mean, "y", "targets")
         if len(x) != len(y):
             raise DataError(f"x and y have different lengths: {len(x)} and {len(y)}")
         if len(x) < 2:
@@ -62,15 +62,29 @@ class Normalized:
         """Called by ``qml.fit`` with the training data: set the normalisation unless it is set already.
 
         Does nothing when :meth:`set_normalization` was called (or a trained state dict loaded), when
-        the model was built with ``normalize=False``, or when there are fewer than 2 samples.
+        the model was built with ``normalize=False``, when there are fewer than 2 samples, or when the
+        data has the wrong width (the forward pass then raises its own error).
 
         Returns:
             ``True`` when the buffers were filled now.
         """
         if not self.auto_normalize or bool(self.normalization_set) or len(x) < 2:
             return False
+        widths = [t.shape[-1] if t.ndim == 2 else 1 for t in (torch.as_tensor(x), torch.as_tensor(y))]
+        if widths != [self.x_mean.numel(), self.y_mean.numel()]:
+            return False
         self.set_normalization(x, y)
         return True
+
+    @staticmethod
+    def _as_columns(values, buffer: torch.Tensor, name: str, what: str) -> torch.Tensor:
+        t = torch.as_tensor(values, dtype=buffer.dtype)
+        width = buffer.numel()
+        if t.ndim == 1 and width == 1:
+            t = t[:, None]
+        if t.ndim != 2 or t.shape[1] != width:
+            raise DataError(f"{name} must hold {what} of shape (N, {width}), got shape {tuple(t.shape)}")
+        return t
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # State dicts written before the flag existed: the buffers were set when they differ from

@@ -52,6 +52,19 @@ def run(args) -> int:
     try:
         if action == "estimate":
             return _estimate(args)
+        if action in ("list", "show"):
+            # Read-only: a store that does not exist yet is reported, not created.
+            from pathlib import Path
+
+            from .store import default_path
+
+            path = Path(args.store) if args.store else default_path()
+            if not path.exists():
+                if action == "list":
+                    print(f"no jobs in {path} (no job has been recorded yet)")
+                    return 0
+                print(f"error: no job {args.job_id!r}: the job store {path} does not exist yet", file=sys.stderr)
+                return 1
         store = JobStore(args.store)
         if action == "list":
             records = store.list(run_id=args.run, limit=args.limit)

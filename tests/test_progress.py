@@ -72,14 +72,14 @@ def test_step_lines_report_jobs_sent_and_received():
     bar.start_epoch(1)
     for step in range(3):
         with context.step("run", 1, step):
-            context.record("jobs", 1)
-            context.record("jobs_waited", 1)
+            context.record("jobs", 1)  # as a hardware executor does when it submits
         bar.step_done(step)
-    bar.epoch_done({"epoch": 1, "train_loss": 0.1, "val_loss": None, "jobs": 3, "jobs_waited": 3})
+    bar.epoch_done({"epoch": 1, "train_loss": 0.1, "val_loss": None, "jobs": 3})
     bar.close()
-    text = out.getvalue()
-    assert "epoch 1/2 step 3/3, jobs 3 sent, 3 back" in text
-    assert "fit: epoch 1/2, loss 0.1, jobs 3 sent, 3 back" in text
+    lines = out.getvalue().splitlines()
+    assert "fit: epoch 1/2 step 0/3, jobs 1 sent, 0 back, waiting" in lines[0]  # job out, step running
+    assert any("epoch 1/2 step 3/3, jobs 3 sent, 3 back (" in line for line in lines)
+    assert lines[-1].startswith("fit: epoch 1/2, loss 0.1, jobs 3 (")
     assert bar._listener is None  # the listener is removed on close
 
 
@@ -89,7 +89,7 @@ def test_bar_mode_draws_a_bar_and_a_step_bar_for_jobs():
     bar.start_epoch(1)
     with context.step("run", 1, 0):
         context.record("jobs", 1)
-    assert bar._step_bar is not None and "jobs 1 sent" in str(bar._step_bar)
+    assert bar._step_bar is not None and "jobs 1 sent, 0 back, waiting" in str(bar._step_bar)
     bar.step_done(0)
     bar.epoch_done({"epoch": 1, "train_loss": 0.25, "val_loss": None, "jobs": 1})
     assert bar._step_bar is None and bar._bar.n == 1

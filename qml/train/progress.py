@@ -11,9 +11,9 @@ Where the output goes decides the form (``QML_PROGRESS`` overrides it):
 
 Long epochs (hardware, large data) also get a step-level bar (or, in ``log`` form, step lines at
 the same interval) once an epoch has run for :data:`STEP_BAR_AFTER` seconds, or at once when the
-backend reports jobs: it shows the optimizer steps of the epoch and the jobs sent to and received
-from the backend (``jobs`` and ``jobs_waited`` counters recorded through
-:func:`qml.train.context.record`).
+backend reports jobs: it shows the optimizer steps of the epoch and the jobs sent to the backend
+(the ``jobs`` counter that hardware executors record through :func:`qml.train.context.record`)
+and received back (a step ends only when its jobs have returned), with "waiting" while a job is out.
 """
 
 from __future__ import annotations
@@ -94,11 +94,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def _jobs_text(counters: dict) -> str:
-    if "jobs" not in counters and "jobs_waited" not in counters:
-        return ""
-    sent, back = int(counters.get("jobs", 0)), int(counters.get("jobs_waited", 0))
-    return f"jobs {sent} sent, {back} back" if "jobs_waited" in counters else f"jobs {sent} sent"
+def _jobs_text(sent: int, back: int | None = None) -> str:
+    if back is None:
+        return f"jobs {sent}"
+    return f"jobs {sent} sent, {back} back" + (", waiting" if sent > back else "")
 
 
 class EpochProgress:
@@ -126,7 +125,7 @@ class EpochProgress:
         self._last_line = -math.inf
         self._epochs_timed = 0
         self._bar = self._step_bar = None
-        self._epoch, self._t_epoch, self._step, self._counters = 0, 0.0, 0, {}
+        self._epoch, self._t_epoch, self._step, self._counters, self._back = 0, 0.0, 0, {}, 0
         self._listener = None
         self._unwritten = None
         if self.mode == "bar":
@@ -147,25 +146,26 @@ class EpochProgress:
     # -- hooks called by fit ----------------------------------------------------------
     def start_epoch(self, epoch: int) -> None:
         """Epoch ``epoch`` (1-based) starts."""
-        self._epoch, self._t_epoch, self._step, self._counters = epoch, time.perf_counter(), 0, {}
+        self._epoch, self._t_epoch, self._step, self._counters, self._back = epoch, time.perf_counter(), 0, {}, 0
         if self.mode != "off" and self._listener is None:
             self._listener = context.add_listener(self._on_record)
 
     def _on_record(self, name: str, value: float) -> None:
         self._counters[name] = self._counters.get(name, 0) + value
-        if name in ("jobs", "jobs_waited"):
+        if name == "jobs":
             self._show_steps(force_open=True)
 
     def step_done(self, step: int) -> None:
         """Optimizer step ``step`` (0-based) of the running epoch finished."""
         self._step = step + 1
+        self._back = int(self._counters.get("jobs", 0))  # the step waited for every job it sent
         self._show_steps()
 
     def _show_steps(self, force_open: bool = False) -> None:
         if self.mode == "off":
             return
         long_epoch = time.perf_counter() - self._t_epoch >= STEP_BAR_AFTER and self.steps > 1
-        jobs = _jobs_text(self._counters)
+        jobs = _jobs_text(int(self._counters["jobs"]), self._back) if "jobs" in self._counters else ""
         if self.mode == "bar":
             if self._step_bar is None and (long_epoch or force_open or jobs):
                 from tqdm.auto import tqdm
@@ -189,7 +189,7 @@ class EpochProgress:
         if self._step_bar is not None:
             self._step_bar.close()
             self._step_bar = None
-        jobs = _jobs_text(record)
+        jobs = "jobs" in record
         if self.mode == "bar":
             post = {"loss": f"{record['train_loss']:.3g}"}
             if record.get("val_loss") is not None:
@@ -209,8 +209,8 @@ class EpochProgress:
         text = f"epoch {self.done}/{self.total}, loss {record['train_loss']:.3g}"
         if record.get("val_loss") is not None:
             text += f", val {record['val_loss']:.3g}"
-        jobs = _jobs_text(record)
-        text += f", {jobs}" if jobs else ""
+        if "jobs" in record:
+            text += f", {_jobs_text(int(record['jobs']))}"
         tail = f", ~{_duration(left)} left" if self.done < self.total else ""
         self._write(f"{text} ({_duration(elapsed)} elapsed{tail})")
         self._unwritten = None

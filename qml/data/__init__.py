@@ -10,7 +10,7 @@ import torch.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import attach
 
 _LAZY = {
     "build": "builder",
@@ -22,18 +22,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'qml.data' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-__all__ = sorted(_LAZY)
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -5,9 +5,10 @@ Public names load on first use, so ``qml train --help`` does not import torch.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
+
+from .._lazy import attach
 
 _LAZY = {
     "load_checkpoint": "checkpoint",
@@ -18,21 +19,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'qml.train' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-__all__ = sorted(_LAZY)
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
 
 
 class _Package(types.ModuleType):

@@ -215,7 +215,8 @@ def _w1_runner(problem, kind):
     def info():
         if kind == "qml:auto":
             be = q.backend
-            return {"auto_chose": be.chosen, "auto_timings_s": {k: round(v, 6) for k, v in be.timings.items()}}
+            d = be.decision.as_dict()
+            return {"auto_chose": d["chosen"], "auto_timings_s": d["timings"], "auto_decide_s": d["decide_seconds"]}
         return {"device": str(dev)}
 
     return Runner(step, grads, info)
@@ -283,12 +284,15 @@ def _w2_runner(problem, kind):
     meta = {}
     scope = contextlib.nullcontext
     if kind.startswith("qml:"):
-        backend = kind[4:]
-        if backend == "auto":
-            backend, timings = _vqe.choose_backend(mol, ans)
-            meta = {"auto_chose": backend, "auto_timings_s": {k: round(v, 6) for k, v in timings.items()}}
-        qnode = _vqe.energy_qnode(mol, ans, backend)[0]
-        scope = _vqe.float64  # what qml.chem.vqe runs its evaluations in
+        # what qml.chem.vqe evaluates: the backend's energy evaluator (qml.backends), auto included
+        qnode, evaluator = _vqe.energy_function(mol, ans, kind[4:])
+
+        def info():
+            decision = getattr(evaluator.backend, "decision", None)
+            if decision is None:
+                return {}
+            return {"auto_chose": decision.chosen, "auto_timings_s": decision.as_dict()["timings"],
+                    "auto_decide_s": round(decision.decide_seconds, 6)}
     else:
         name = kind.split(":", 1)[1]
         diff = "backprop" if name == "default.qubit" else "adjoint"
@@ -313,14 +317,14 @@ def _w2_runner(problem, kind):
             e.backward()
         return {"energy": e.detach().double().reshape(1).numpy(), "dE/dtheta": theta.grad.detach().double().numpy()}
 
-    return Runner(step, grads, lambda: meta)
+    return Runner(step, grads, info if kind.startswith("qml:") else (lambda: meta))
 
 
 def w2_cases(args) -> list:
     name, r = ("H2", 0.74) if args.quick else ("LiH", 1.6)
     cs = [
         Contender("qml_auto", "qml auto (as qml.chem.vqe picks)", "qml", lambda p: _w2_runner(p, "qml:auto")),
-        Contender("qml_fast", "qml fast (FastDevice backprop)", "qml", lambda p: _w2_runner(p, "qml:fast")),
+        Contender("qml_fast", "qml fast (FastDevice backprop state, sparse <H>)", "qml", lambda p: _w2_runner(p, "qml:fast")),
         Contender("pl_lightning", "PennyLane lightning.qubit (adjoint)", "peer", lambda p: _w2_runner(p, "pl:lightning.qubit"),
                   TOL_F32, "tolerance 1e-5: a plain torch QNode on lightning.qubit returns float32-precision "
                   "values (torch's default dtype); the measured difference is in the gradient column"),
@@ -373,7 +377,7 @@ def _w3_runner(problem, backend):
         out.update({f"encoder.{k}": v.detach().numpy() for (k, _), v in zip(params, gs)})
         return out
 
-    return Runner(step, grads, lambda: {"chosen_backend": getattr(model, "chosen_backend", None)})
+    return Runner(step, grads, lambda: {"chosen_backend": model.chosen_backend})
 
 
 def w3_cases(args) -> list:
@@ -675,11 +679,11 @@ def markdown(result: dict) -> str:
             notes = [] if r["status"] == "ok" else [r["status"]]
             info = r.get("info") or {}
             if "auto_chose" in info and case["workload"] == "W1":
-                notes.append(f"auto chose `{info['auto_chose']}` (its first call times every candidate: "
-                             "the peak memory includes theirs)")
+                notes.append(f"auto chose `{info['auto_chose']}` (its first call times the candidates on at most "
+                             "8 rows: the peak memory includes theirs)")
             elif "auto_chose" in info:
-                notes.append(f"auto chose `{info['auto_chose']}` (qml.chem.vqe.choose_backend, timed when the "
-                             "contender is built: not in its peak memory)")
+                notes.append(f"auto chose `{info['auto_chose']}` (qml.backends.auto, timed on the first "
+                             "evaluation: the peak memory includes its candidates)")
             if info.get("chosen_backend"):
                 notes.append(f"ran on `{info['chosen_backend']}`")
             if r.get("tol_note") != "float64":

@@ -1,7 +1,8 @@
-"""One way for a package to load its public names on first use (as PennyLane's ``qnn`` does).
+"""The one lazy-import mechanism of qml: a module ``__getattr__`` built from a table.
 
-A package lists ``name -> submodule`` and calls :func:`attach`; ``import qml.data`` then costs
-nothing, and ``qml.data.load_dataset`` imports ``qml.data.dataset`` the first time it is used.
+``qml``, ``qml.models``, ``qml.backends`` and ``qml.runtime`` keep their heavy members (torch
+models, PennyLane, Qiskit) out of ``import``; a name is imported on first attribute access and then
+stored in the module, so the look-up happens once (PennyLane's ``qnn/__init__.py`` pattern).
 """
 
 from __future__ import annotations
@@ -10,28 +11,29 @@ import importlib
 import sys
 
 
-def attach(package: str, table: dict[str, str]):
-    """Module-level ``__getattr__``, ``__dir__`` and ``__all__`` for ``package``.
+def attach(module_name: str, table: dict[str, str], eager: tuple = ()):
+    """Return ``(__getattr__, __dir__, __all__)`` for module ``module_name``.
 
     Args:
-        package: the package's ``__name__``.
-        table: public name -> submodule (relative to ``package``) that defines it.
-
-    Returns:
-        ``(__getattr__, __dir__, __all__)``, to assign at the package's top level.
+        module_name: ``__name__`` of the package that uses it.
+        table: public name -> ``"module"`` (the module itself) or ``"module:attribute"``; relative
+            module names (``".fit"``) are resolved against ``module_name``.
+        eager: names already defined in the package, listed by ``__dir__``/``__all__`` too.
     """
-    names = sorted(table)
+    names = sorted(set(table) | set(eager))
 
     def __getattr__(name: str):
         try:
-            submodule = table[name]
+            target = table[name]
         except KeyError:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
-        value = getattr(importlib.import_module(f"{package}.{submodule}"), name)
-        setattr(sys.modules[package], name, value)
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}") from None
+        mod_name, _, attr = target.partition(":")
+        mod = importlib.import_module(mod_name, package=module_name)
+        value = getattr(mod, attr) if attr else mod
+        setattr(sys.modules[module_name], name, value)
         return value
 
     def __dir__():
-        return list(names)
+        return names
 
     return __getattr__, __dir__, names

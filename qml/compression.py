@@ -12,7 +12,6 @@ Two independent steps, each reported before/after:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -97,8 +96,7 @@ def compress(model, *, prune: float = 0.0, angle_tol: float = 0.0, data=None, lo
         w = layer.weights
         near_zero = ((w + math.pi) % (2 * math.pi) - math.pi).abs() <= angle_tol
         w[near_zero] = 0.0
-    layer.spec = dataclasses.replace(layer.spec, drop_tol=float(angle_tol) if angle_tol > 0 else 1e-12)
-    layer._executor = None  # rebuilt from the new spec on the next call
+    layer.replace_spec(drop_tol=float(angle_tol) if angle_tol > 0 else 1e-12)
 
     res_after = circuit_resources(layer.spec, layer.weights.detach())
     return CompressionReport(

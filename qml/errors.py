@@ -28,6 +28,10 @@ class NonFiniteLossError(QMLError, FloatingPointError):
     """Training produced a NaN or infinite loss; the last good checkpoint is left intact."""
 
 
+class MissingDependencyError(QMLError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
 class CredentialsError(QMLError, RuntimeError):
     """No IBM Quantum credentials were found; the message says how to provide them."""
 

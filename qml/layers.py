@@ -11,14 +11,15 @@ from torch import nn
 from . import backends as _backends
 from .circuits import make_spec
 from .circuits.spec import CircuitSpec
-from .errors import DataError
+from .inputs import check_inputs as check_inputs
 
 
 class QuantumLayer(nn.Module):
     """Run ``embedding(inputs) -> ansatz(weights) -> measurements`` as a torch layer.
 
-    A batch of shape ``(B, F)`` runs as one broadcast execution on backends that
-    support it (``default.qubit``, ``fast``); others run one circuit per sample.
+    The layer asks its backend for the ``"expval"`` capability (:mod:`qml.backends`); a batch of
+    shape ``(B, F)`` runs as one broadcast execution where the backend supports it, one circuit
+    per sample otherwise.
 
     Args:
         n_qubits: number of wires.
@@ -76,10 +77,11 @@ class QuantumLayer(nn.Module):
         self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
         self.shots, self.seed = shots, seed
         self._backend_options = dict(backend_options or {})
-        # Validate the backend now (unknown names, width, shots) rather than at the first batch.
+        # Validate the backend now (unknown names, width, shots, capability) rather than at the first batch.
         self._backend = _backends.resolve(
             backend, n_qubits=self.spec.n_qubits, shots=shots, seed=seed, **self._backend_options
         )
+        _backends.require(self._backend, "expval")
         self._executor = None
         self.weights = nn.Parameter(torch.empty(self.spec.weight_shape, dtype=torch.float64))
         self.init_scale = float(init_scale)
@@ -104,9 +106,17 @@ class QuantumLayer(nn.Module):
         return self._backend
 
     def executor(self):
+        """``run(inputs (B, F), weights) -> (B, n_outputs)`` from the backend, built once."""
         if self._executor is None:
             self._executor = self._backend.make_executor(self.spec)
         return self._executor
+
+    def replace_spec(self, **changes) -> None:
+        """Change fields of the circuit spec (e.g. ``drop_tol``); the executor is rebuilt on the next call."""
+        import dataclasses
+
+        self.spec = dataclasses.replace(self.spec, **changes)
+        self._executor = None
 
     # -- forward ----------------------------------------------------------------------
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -145,36 +155,14 @@ class QuantumLayer(nn.Module):
     def extra_repr(self) -> str:
         s = self.spec
         name = "custom circuit" if s.circuit is not None else f"{s.embedding} -> {s.ansatz} x{s.layers}"
+        backend = repr(self.backend_name)
+        decision = getattr(self._backend, "decision", None)
+        if decision is not None:
+            backend += f" -> {decision.summary()}"
         return (
             f"{name}, n_qubits={s.n_qubits}, n_inputs={s.n_inputs}, n_outputs={self.n_outputs}, "
-            f"weights={tuple(s.weight_shape)}, backend={self.backend_name!r}"
+            f"weights={tuple(s.weight_shape)}, backend={backend}"
         )
-
-
-def check_inputs(inputs, n_features: int, *, where: str) -> torch.Tensor:
-    """Validate a feature batch: a float tensor of shape ``(B, n_features)`` or ``(n_features,)``.
-
-    Raises:
-        TypeError: not a tensor/array of floats.
-        DataError: wrong feature count, empty batch, or NaN/inf values.
-    """
-    if not isinstance(inputs, torch.Tensor):
-        try:
-            inputs = torch.as_tensor(inputs, dtype=torch.float64)
-        except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"{where} expects a torch tensor of shape (batch, {n_features}), got {type(inputs).__name__}") from None
-    if not inputs.is_floating_point():
-        inputs = inputs.to(torch.float64)
-    if inputs.ndim not in (1, 2) or inputs.shape[-1] != n_features:
-        raise DataError(
-            f"{where} expects inputs of shape (batch, {n_features}) or ({n_features},), got {tuple(inputs.shape)}"
-        )
-    if inputs.ndim == 2 and inputs.shape[0] == 0:
-        raise DataError(f"{where} got an empty batch of shape {tuple(inputs.shape)}")
-    if not torch.isfinite(inputs).all():
-        bad = (~torch.isfinite(inputs)).nonzero()[0].tolist()
-        raise DataError(f"{where} got NaN or inf in its inputs (first at index {bad}); clean or impute the data first")
-    return inputs
 
 
 def circuit_resources(spec: CircuitSpec, weights) -> dict:
@@ -201,8 +189,7 @@ def draw_spec(spec: CircuitSpec, weights, *, style: str = "text", inputs=None):
         raise ValueError(f"style must be 'text' or 'mpl', got {style!r}")
     # Placeholder inputs when none are given: non-zero, so an amplitude embedding can normalise them.
     x = torch.linspace(0.3, 0.7, spec.n_inputs, dtype=torch.float64) if inputs is None else torch.as_tensor(inputs)
-    dev = qp.device("default.qubit", wires=spec.n_qubits)
-    qnode = qp.QNode(spec.qfunc, dev)
+    qnode = qp.QNode(spec.qfunc, _backends.drawing_device(spec.n_qubits))
     if style == "text":
         return qp.draw(qnode, decimals=2, level="device")(x, weights)
     fig, _ = qp.draw_mpl(qnode, decimals=2, level="device")(x, weights)

@@ -19,7 +19,7 @@ import qml
 from qml.chem import Molecule
 from qml.chem.ansatz import make_ansatz
 from qml.chem.hamiltonian import sector_indices
-from qml.chem.vqe import CANDIDATES, candidates, choose_backend, energy_qnode, float64
+from qml.chem.vqe import energy_function
 from qml.errors import ConfigurationError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -193,18 +193,16 @@ def test_uccsd_reps_extends_the_product(h4):
     init = two.init_params(0)
     assert np.all(init[:26] == 0) and 0 < np.abs(init[26:]).max() < 0.1
     x = torch.tensor(np.random.default_rng(3).normal(0, 0.2, 26))
-    with float64():
-        e1 = energy_qnode(h4, one, "lightning.qubit")[0](x)
-        e2 = energy_qnode(h4, two, "lightning.qubit")[0](torch.cat([x, torch.zeros(26, dtype=torch.float64)]))
+    e1 = energy_function(h4, one, "lightning.qubit")[0](x)
+    e2 = energy_function(h4, two, "lightning.qubit")[0](torch.cat([x, torch.zeros(26, dtype=torch.float64)]))
     assert float(e2) == pytest.approx(float(e1), abs=1e-10)  # a zero second product is the identity
 
 
 @pytest.mark.parametrize("ansatz", ["uccsd", "k_upccgsd"])
 def test_zero_parameters_give_the_hf_energy(h4, ansatz):
     ans = make_ansatz(h4, ansatz)
-    qnode, _ = energy_qnode(h4, ans, "lightning.qubit")
-    with float64():
-        e = qnode(torch.zeros(ans.weight_shape, dtype=torch.float64))
+    energy, _ = energy_function(h4, ans, "lightning.qubit")
+    e = energy(torch.zeros(ans.weight_shape, dtype=torch.float64))
     assert e.dtype == torch.float64
     assert float(e) == pytest.approx(h4.hf_energy(), abs=1e-9)
 
@@ -213,11 +211,12 @@ def test_all_auto_candidates_agree(h2):
     ans = make_ansatz(h2, "uccsd")
     x = torch.tensor([0.1, -0.05, 0.2], dtype=torch.float64)
     vals = []
-    for name in candidates():  # lightning.qubit, fast (qml.sim), default.qubit
+    from qml.backends.auto import CANDIDATES
+
+    for name in CANDIDATES:  # sector, fast, lightning.qubit, default.qubit
         p = x.clone().requires_grad_(True)
-        with float64():
-            e = energy_qnode(h2, ans, name)[0](p)
-            e.backward()
+        e = energy_function(h2, ans, name)[0](p)
+        e.backward()
         vals.append((float(e), p.grad.numpy().copy()))
     for value, grad in vals[1:]:
         assert value == pytest.approx(vals[0][0], abs=1e-10)
@@ -268,11 +267,13 @@ def test_vqe_other_ansatzes_on_h2(h2):
 def test_vqe_auto_picks_the_measured_fastest(h2):
     from qml.backends import auto
 
-    auto._DECISIONS.clear()
-    chosen, timings = choose_backend(h2, make_ansatz(h2, "uccsd"))
-    assert set(timings) == set(candidates()) >= set(CANDIDATES) and chosen == min(timings, key=timings.get)
+    auto.clear_cache()
     res = qml.chem.vqe(h2, backend="auto", progress=False)
-    assert res.backend == chosen and res.timings == {}  # second call: cached decision
+    timings = {k: v for k, v in res.timings.items() if math.isfinite(v)}
+    assert set(res.timings) == set(auto.CANDIDATES) and res.backend in timings
+    assert res.decide_seconds > 0 and f"auto chose {res.backend}" in res.summary()
+    again = qml.chem.vqe(h2, backend="auto", progress=False)
+    assert again.backend == res.backend and again.decide_seconds == 0.0  # second call: cached decision
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import qml
-from qml.errors import ConfigurationError, DataError
+from qml.errors import BackendError, ConfigurationError, DataError
 
 TRAIN = [0.5, 0.7, 0.9, 1.2, 1.5, 1.9, 2.3]
 TEST = [0.6, 0.8, 1.05, 1.35, 1.7, 2.1]  # inside the training range, never trained on
@@ -55,15 +55,21 @@ def test_batch_equals_per_sample(trained_h2):
     assert model.params(r).shape == (4, model.ansatz.n_params)
 
 
-@pytest.mark.parametrize("backend", ["fast", "default.qubit"])
+@pytest.mark.parametrize("backend", ["fast", "default.qubit", "lightning.qubit"])
 def test_sector_simulation_agrees_with_state_vector_devices(trained_h2, backend):
     model, _ = trained_h2
-    assert model.chosen_backend == "sector"
+    assert model.chosen_backend == "sector" and "auto chose 'sector'" in repr(model)
     other = qml.PESModel("H2", backend=backend)
     other.load_state_dict(model.state_dict())
     r = [0.6, 1.3]
     assert np.allclose(other.energy(r), model.energy(r), atol=1e-10, rtol=0)
-    assert torch.allclose(other.state(r), model.state(r), atol=1e-10)
+    # gradients of the mean energy with respect to the encoder agree too
+    g_model = torch.autograd.grad(model.variational_loss(r), list(model.encoder.parameters()))
+    g_other = torch.autograd.grad(other.variational_loss(r), list(other.encoder.parameters()))
+    for a, b in zip(g_model, g_other):
+        assert torch.allclose(a, b, atol=1e-10, rtol=0)
+    if "state" in other.backend.capabilities:
+        assert torch.allclose(other.state(r), model.state(r), atol=1e-10)
 
 
 def test_sector_circuit_equals_pennylane_state_for_lih():
@@ -72,7 +78,7 @@ def test_sector_circuit_equals_pennylane_state_for_lih():
 
     from qml.chem import Molecule, make_ansatz
     from qml.chem.hamiltonian import sector_indices
-    from qml.models.sector import SectorCircuit
+    from qml.sim.sector import SectorCircuit
 
     mol = Molecule.from_name("LiH", 1.6)
     ansatz = make_ansatz(mol, "uccsd", reps=2)
@@ -108,13 +114,39 @@ def test_bad_input():
     model = qml.PESModel("H2", backend="fast")
     with pytest.raises(ConfigurationError, match="outside the physical range"):
         model.energy(0.05)
-    with pytest.raises(DataError, match="one scan coordinate"):
+    with pytest.raises(DataError, match="has one coordinate"):
         model.energy([[0.7, 0.8], [0.9, 1.0]])
     with pytest.raises(DataError, match="no geometries"):
         qml.fit(model, [], epochs=1, progress=False)
     with pytest.raises(DataError, match="NaN"):
         model.energy([0.7, float("nan")])
-    with pytest.raises(ConfigurationError, match="differentiable state"):
-        qml.PESModel("H2", backend="lightning.qubit")
-    with pytest.raises(ConfigurationError, match="particle-conserving"):
+    with pytest.raises(BackendError, match="computes exact expectation values only"):
+        qml.PESModel("H2", backend="fast", shots=100)
+    with pytest.raises(BackendError, match="particle-conserving"):  # at construction, not at the first batch
         qml.PESModel("H2", ansatz="hardware_efficient", backend="sector")
+    with pytest.raises(BackendError, match="cannot compute the state vector itself; backends that can: 'auto', 'fast', 'default.qubit'"):
+        qml.PESModel("H2", backend="lightning.qubit").state(0.7)
+    with pytest.raises(ConfigurationError, match="builder needs ranges"):
+        qml.PESModel(_h2_shifted)
+
+
+def _h2_shifted(r, shift):
+    """H2 along z with bond length r, translated by shift (the energy does not depend on it)."""
+    from qml.chem import Molecule
+
+    return Molecule(["H", "H"], [[0.0, 0.0, shift], [0.0, 0.0, shift + r]])
+
+
+def test_builder_surface_with_two_coordinates():
+    model = qml.PESModel(_h2_shifted, ranges=[(0.5, 1.5), (-0.5, 0.5)], backend="sector")
+    assert model.encoder[0].in_features == 2 and model.surface.dim == 2
+    x = [(0.74, -0.3), (0.74, 0.4), (1.1, 0.0)]
+    exact = model.exact_energy(x)
+    assert exact.shape == (3,) and exact[0] == pytest.approx(exact[1], abs=1e-9)  # translation invariance
+    from qml.chem import Molecule
+
+    assert exact[2] == pytest.approx(Molecule.from_name("H2", 1.1).exact_energy(), abs=1e-9)
+    assert np.allclose(model.energy(x), model.hf_energy(x), atol=1e-10)  # untrained: HF everywhere
+    assert model.params(x).shape == (3, model.ansatz.n_params) and model.energies(x).shape == (3,)
+    with pytest.raises(DataError, match="has 2 coordinates"):
+        model.energy([0.7, 0.8, 0.9])

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import qml
+from qml.backends import context
 from qml.errors import ConfigurationError
-from qml.train import context
 from qml.train.defaults import FULL_BATCH_MAX, resolve
 from qml.train.progress import EpochProgress, choose_mode
 

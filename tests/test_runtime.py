@@ -74,20 +74,25 @@ def test_shots_and_precision_are_exclusive():
 
 
 def test_mitigation_options_translate_to_valid_runtime_options():
-    from qiskit_ibm_runtime.options import EstimatorOptions
+    """Options go to qiskit-ibm-runtime's client-side Estimator (0.50+), validated by its own model."""
+    from qiskit_ibm_runtime.options_models import EstimatorOptions
 
     opts = RuntimeOptions(resilience_level=2, dynamical_decoupling="XY4", twirling=True, zne=True,
                           zne_noise_factors=(1, 3, 5), zne_extrapolator="exponential", measure_mitigation=True)
     est = EstimatorOptions(**opts.estimator_options(shots=500, seed=3, local=False))
-    assert est.default_shots == 500 and est.resilience_level == 2 and est.seed_estimator == 3
+    assert est.default_shots == 500 and est.resilience_level == 2
     assert est.dynamical_decoupling.enable and est.dynamical_decoupling.sequence_type == "XY4"
     assert est.twirling.enable_gates and est.twirling.enable_measure
     assert est.resilience.zne_mitigation and list(est.resilience.zne.noise_factors) == [1.0, 3.0, 5.0]
     assert est.resilience.zne.extrapolator == "exponential" and est.resilience.measure_mitigation
-    # local testing mode: only shots/precision and the simulator seed (the rest has no effect there)
-    # Shifted by one: the local service drops seed_simulator=0 (it tests the seed's truthiness).
-    assert opts.estimator_options(shots=None, seed=3, local=True) == {"simulator": {"seed_simulator": 4}}
-    assert opts.estimator_options(shots=None, seed=0, local=True) == {"simulator": {"seed_simulator": 1}}
+    # local testing mode: the mitigation options apply there too (client-side); without any, level 0
+    # (raw device noise at simulator speed). Seeds shifted by one: the local service drops seed 0.
+    local = opts.estimator_options(shots=None, seed=3, local=True)
+    assert local["simulator"] == {"angle_decimals": 12, "seed_simulator": 4} and local["resilience_level"] == 2
+    assert EstimatorOptions(**local).resilience.zne_mitigation
+    assert RuntimeOptions().estimator_options(shots=100, seed=0, local=True) == {
+        "default_shots": 100, "simulator": {"angle_decimals": 12, "seed_simulator": 1}, "resilience_level": 0}
+    assert "resilience_level" not in RuntimeOptions().estimator_options(shots=100, seed=0, local=False)
 
 
 def test_missing_token_raises_before_any_network_call(monkeypatch):
@@ -375,3 +380,65 @@ def test_fake_device_runs_are_reproducible_with_seed_zero():
             layer.weights.fill_(0.3)
         outs.append(layer(x).detach())
     assert torch.equal(outs[0], outs[1])
+
+
+# -- energies (vqe / scan / PESModel) on ibm: --------------------------------------------------------
+def _h2_energy_setup():
+    from qml.chem import Molecule, make_ansatz
+
+    mols = [Molecule.from_name("H2", r) for r in (0.6, 0.74, 1.0)]
+    return mols, make_ansatz(mols[0], "uccsd")
+
+
+def _exact_h2(ansatz, mol, params):
+    """Energy and gradient from default.qubit backprop on the PennyLane Hamiltonian (no Qiskit)."""
+    qnode = qp.QNode(lambda p: (ansatz(p), qp.expval(mol.hamiltonian()))[1], qp.device("default.qubit", wires=4),
+                     interface="torch", diff_method="backprop")
+    p = params.detach().clone().requires_grad_(True)
+    e = qnode(p)
+    e.backward()
+    return e.item(), p.grad.numpy()
+
+
+@pytest.mark.parametrize("level", [1, 3])
+def test_ibm_energy_on_isa_layout_matches_exact(level):
+    """H2 uccsd transpiled to FakeManilaV2 (layout, routing), Hamiltonians mapped with apply_layout,
+    exact StatevectorEstimator: energies and gradients of 3 geometries equal default.qubit to 1e-8."""
+    mols, ansatz = _h2_energy_setup()
+    backend = ibm_backend("FakeManilaV2", n_qubits=4, seed=3, optimization_level=level, store=False,
+                          estimator=qiskit_primitives.StatevectorEstimator())
+    assert backend.capabilities >= {"expval", "energy"}
+    ev = backend.energy_evaluator(ansatz, 4)
+    params = torch.tensor([[0.1, -0.2, 0.3], [0.05, 0.2, -0.1], [0.0, 0.0, 0.25]], dtype=torch.float64,
+                          requires_grad=True)
+    energies = ev(params, [m.hamiltonian() for m in mols])
+    energies.sum().backward()
+    for b, mol in enumerate(mols):
+        e, g = _exact_h2(ansatz, mol, params[b])
+        assert abs(energies[b].item() - e) < 1e-8
+        np.testing.assert_allclose(params.grad[b].numpy(), g, atol=1e-8)
+    assert (ev.stats["jobs"], ev.stats["pubs"], ev.stats["circuits"]) == (1, 1, 3 * 25)
+
+
+def test_ibm_energy_local_mode_one_job_with_standard_errors():
+    """ibm:FakeManilaV2 in local testing mode (client-side Estimator, device noise, 2000 shots):
+    one job per call in the job store, standard errors per energy, energies near the exact ones
+    (noise raises them)."""
+    from qml.runtime import JobStore
+
+    mols, ansatz = _h2_energy_setup()
+    backend = ibm_backend("FakeManilaV2", n_qubits=4, shots=2000, seed=1)
+    ev = backend.energy_evaluator(ansatz, 4)
+    params = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
+    with context.step("run-e", 0, 0) as ctx:
+        energies = ev(params, [mols[0].hamiltonian(), mols[2].hamiltonian()])
+        energies.sum().backward()
+    assert ctx.counters == {"jobs": 1, "pubs": 1, "circuits": 2 * 25, "shots": 2 * 25 * 2000}
+    (record,) = JobStore().list(run_id="run-e")
+    assert record.backend == "ibm:FakeManilaV2" and record.local and record.pub_shapes == [[25, 2]]
+    assert record.status == "DONE" and record.step == 0 and len(ev.job_ids) == 1
+    assert ev.last_stderr.shape == (2,) and np.all((ev.last_stderr > 0) & (ev.last_stderr < 0.05))
+    for b, mol in enumerate((mols[0], mols[2])):
+        e, _ = _exact_h2(ansatz, mol, params[b])
+        assert e - 0.05 < energies[b].item() < e + 0.6
+    assert params.grad.shape == (2, 3) and torch.isfinite(params.grad).all()

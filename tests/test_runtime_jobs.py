@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from qml.circuits import make_spec
-from qml.errors import CredentialsError, JobFailedError
+from qml.errors import CostLimitError, CredentialsError, JobFailedError
 from qml.runtime import FakeRuntimeService, JobStore, ibm_backend
 from qml.runtime import cli as jobs_cli
 from qml.runtime import credentials as creds
@@ -315,3 +315,71 @@ def test_qml_jobs_estimate_through_main_cli(capsys):
     out = capsys.readouterr().out
     assert out.startswith("10 jobs, 10 PUBs, 360 circuits (36 per step), 36,000 shots")
     assert main(["jobs", "list"]) == 0 and "no jobs in" in capsys.readouterr().out
+
+
+# -- energies: one job per optimizer step, in the store, resumable, guarded --------------------------
+def energy_setup(monkeypatch, failures=(), **options):
+    from qml.chem import Molecule, make_ansatz
+
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "token-for-test")
+    service = FakeRuntimeService(failures=failures)
+    monkeypatch.setattr(creds, "connect", lambda c: service)
+    mols = [Molecule.from_name("H2", r) for r in (0.6, 0.9)]
+    ansatz = make_ansatz(mols[0], "uccsd")
+    backend = ibm_backend("ibm_brisbane", n_qubits=4, shots=100, seed=1, **{**FAST, **options})
+    return service, [m.hamiltonian() for m in mols], backend.energy_evaluator(ansatz, 4)
+
+
+def test_energy_steps_are_one_job_each_in_the_store(monkeypatch):
+    service, hams, ev = energy_setup(monkeypatch)
+    params = torch.tensor([[0.1, -0.2, 0.3], [0.0, 0.1, 0.2]], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([params], lr=0.1)
+    for step in range(3):
+        with context.step("run-energy", 0, step) as ctx:
+            opt.zero_grad()
+            ev(params, hams).sum().backward()
+            opt.step()
+        assert ctx.counters["jobs"] == 1
+    assert len(service.submitted) == 3 and all(len(job.pubs) == 1 for job in service.submitted)
+    records = JobStore().list(run_id="run-energy")
+    assert sorted(r.step for r in records) == [0, 1, 2] and {r.status for r in records} == {DONE}
+    # one PUB: (1 + 2 x 12 angle columns) rows x 2 geometries
+    assert all(r.pub_shapes == [[25, 2]] and r.backend == "ibm:ibm_brisbane" for r in records)
+    assert len({r.fingerprint for r in records}) == 3
+
+
+def test_energy_resume_reuses_the_finished_job_and_other_hamiltonians_do_not(monkeypatch):
+    service, hams, ev = energy_setup(monkeypatch)
+    params = torch.tensor([[0.1, -0.2, 0.3], [0.0, 0.1, 0.2]], dtype=torch.float64)
+    p1 = params.clone().requires_grad_(True)
+    with context.step("run-er", 1, 4):
+        first = ev(p1, hams)
+        first.sum().backward()
+    service2, _, ev2 = energy_setup(monkeypatch)  # a new process after a kill
+    p2 = params.clone().requires_grad_(True)
+    with context.step("run-er", 1, 4) as ctx:
+        again = ev2(p2, hams)
+        again.sum().backward()
+    assert service2.submit_attempts == 0 and ctx.counters == {"jobs_reused": 1}
+    assert torch.equal(first.detach(), again.detach()) and torch.equal(p1.grad, p2.grad)
+    with context.step("run-er", 1, 4):
+        ev2(params.clone().requires_grad_(True), hams[::-1])  # same step, other Hamiltonians: a new job
+    assert service2.submit_attempts == 1
+
+
+def test_energy_cost_guard_refuses_before_submitting(monkeypatch):
+    service, hams, ev = energy_setup(monkeypatch, max_shots=5000)
+    params = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
+    with torch.no_grad():
+        ev(params, hams)  # forward only: 2 circuits x 100 shots = 200
+    with pytest.raises(CostLimitError, match="next job needs 5000 shots .* total to 5200, over max_shots=5000"):
+        ev(params, hams)  # with gradients: 50 circuits x 100 shots
+    assert service.submit_attempts == 1
+
+
+def test_energy_job_failure_raises_and_leaves_params_untouched(monkeypatch):
+    service, hams, ev = energy_setup(monkeypatch, ["fail"])
+    params = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
+    with context.step("run-ef", 0, 0), pytest.raises(JobFailedError, match="failed on the service"):
+        ev(params, hams).sum().backward()
+    assert params.grad is None and JobStore().list(run_id="run-ef")[0].status == FAILED

@@ -1,77 +1,157 @@
-"""Backend strings -> executors.  The one place that knows device names.
+"""Where circuits run: one :class:`~qml.backends.base.Backend` interface, one registry, one ``auto``.
 
-``resolve(name, n_qubits=..., shots=..., seed=...)`` returns a backend object with
+``resolve(name, n_qubits=..., shots=..., seed=..., **options)`` returns a backend object;
+models ask it for a capability (``make_executor``, ``energy_evaluator``, ``state_fn``; see
+:mod:`qml.backends.base`) and never branch on its name. This package, :mod:`qml.sim` and
+:mod:`qml.runtime` are the only places that know device names.
 
-* ``name`` (str), ``exact`` (bool: no sampling noise), ``shots``, ``seed``
-* ``make_executor(spec)`` -> ``run(inputs, weights)``: ``inputs`` of shape ``(B, F)``,
-  ``weights`` of ``spec.weight_shape``; returns a torch tensor of shape ``(B, spec.n_outputs)``
-  in the dtype of ``inputs``, differentiable with respect to both.
-
-Valid names: see :data:`BACKENDS`; ``aer:<FakeDevice>`` takes any fake device of
-``qiskit_ibm_runtime.fake_provider``; ``ibm:<device>`` is served by :mod:`qml.runtime`.
+Adding a backend: write a :class:`~qml.backends.base.Backend` subclass in one module and add one
+line to :data:`REGISTRY` (or call :func:`register`). ``"aer:<X>"``/``"ibm:<X>"`` select the family
+before the colon; the class receives the full string.
 """
 
 from __future__ import annotations
 
-from ..errors import BackendError
-from .pennylane import AER_BASIS, PennyLaneBackend, fake_device, fake_device_names
+import importlib
 
+from .._lazy import attach
+from ..errors import BackendError
+from .base import CAPABILITIES, Backend, EnergyEvaluator, check_shots
+
+#: family name -> "module:Class", imported on first use.
+REGISTRY: dict[str, str] = {
+    "auto": "qml.backends.auto:AutoBackend",
+    "fast": "qml.backends.pennylane:FastBackend",
+    "default.qubit": "qml.backends.pennylane:DefaultQubitBackend",
+    "lightning.qubit": "qml.backends.pennylane:LightningBackend",
+    "sector": "qml.sim.sector:SectorBackend",
+    "aer": "qml.backends.aer:AerBackend",
+    "ibm": "qml.runtime.backend:IBMBackend",
+}
+
+#: Backend strings users type -> one line each (README "Backends" table, error messages).
 BACKENDS = {
-    "auto": "measures the exact simulators on the first batch and keeps the fastest",
-    "fast": "qml's batched torch statevector simulator (qml.sim), backprop, one broadcast execution per batch",
+    "auto": "times the local simulators that can serve the request on a capped sub-batch and keeps the fastest",
+    "fast": "qml's batched torch state-vector simulator (qml.sim), backprop, one broadcast execution per batch",
     "default.qubit": "PennyLane's reference simulator, torch backprop, one broadcast execution per batch",
     "lightning.qubit": "PennyLane Lightning C++ simulator, adjoint differentiation",
-    "aer": "Qiskit Aer; exact statevector when shots=None, sampled otherwise (parameter-shift gradients)",
+    "sector": "particle-number/Sz sector simulation of particle-conserving chemistry ansatzes (qml.sim)",
+    "aer": "Qiskit Aer; exact when shots=None, sampled otherwise",
     "aer:<FakeDevice>": "Qiskit Aer with the noise model and coupling map of an IBM fake device, e.g. aer:FakeManilaV2",
     "ibm:<device>": "IBM Quantum hardware through Qiskit Runtime (see qml.runtime)",
 }
+
+_CLASSES: dict[str, type] = {}
+
+
+def family(name: str) -> str:
+    """The registry key of a backend string: ``"aer:FakeManilaV2"`` -> ``"aer"``."""
+    return name.split(":", 1)[0] if ":" in name else name
+
+
+def register(name: str, target) -> None:
+    """Add (or replace) registry entry ``name``: a ``"module:Class"`` string or a Backend subclass."""
+    if isinstance(target, type):
+        if not issubclass(target, Backend):
+            raise TypeError(f"a backend class must subclass qml.backends.base.Backend, got {target.__name__}")
+        _CLASSES[name] = target
+        target = f"{target.__module__}:{target.__qualname__}"
+    else:
+        _CLASSES.pop(name, None)
+    REGISTRY[name] = target
+
+
+def backend_class(name: str) -> type:
+    """The class registered for backend string ``name`` (imported on first use).
+
+    Raises:
+        BackendError: no such family (the message lists the valid backends).
+        ImportError: the family's optional dependencies are missing.
+    """
+    fam = family(name)
+    if fam not in REGISTRY:
+        raise BackendError(f"unknown backend {name!r}; valid backends are: " + ", ".join(BACKENDS))
+    if fam not in _CLASSES:
+        module, _, cls = REGISTRY[fam].partition(":")
+        _CLASSES[fam] = getattr(importlib.import_module(module), cls)
+    return _CLASSES[fam]
+
+
+def with_capability(capability: str) -> list[str]:
+    """Registered backends that have ``capability`` (those whose module imports)."""
+    out = []
+    for fam in REGISTRY:
+        try:
+            cls = backend_class(fam)
+        except ImportError:
+            continue
+        if capability in getattr(cls, "capabilities", ()):
+            out.append(fam)
+    return out
 
 
 def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
     """Return the backend object for a backend string.
 
     Args:
-        backend: one of :data:`BACKENDS` (``"aer:FakeManilaV2"`` style names included), or a
-            backend object already returned by this function.
+        backend: a registered name (``"fast"``, ``"aer:FakeManilaV2"``, ...; see :data:`BACKENDS`)
+            or a backend object already returned by this function (returned as is).
         n_qubits: width of the circuit, checked against the backend's limit.
         shots: ``None`` for exact expectation values, or a positive number of shots.
-        seed: seed of the shot sampler (ignored when exact).
-        **options: backend-specific options (``ibm:`` backends only); unknown keys raise.
+        seed: seed of the shot sampler.
+        **options: backend-specific options (``ibm:`` backends); unknown keys raise.
 
     Raises:
-        BackendError: unknown name, bad shots, a circuit wider than the device, or options
-            given to a backend that takes none.
+        TypeError: ``backend`` is neither a string nor a backend object.
+        BackendError: unknown name, bad shots, a circuit wider than the device, or options the
+            backend does not take.
     """
     if not isinstance(backend, str):
-        if hasattr(backend, "make_executor"):
+        if isinstance(backend, Backend) or hasattr(backend, "make_executor") or hasattr(backend, "energy_evaluator"):
             return backend
         raise TypeError(f"backend must be a string such as 'auto' or 'lightning.qubit', got {type(backend).__name__}")
     shots = check_shots(shots)
-    if backend.startswith("ibm:"):
-        from ..runtime import ibm_backend  # lazy: qiskit-ibm-runtime is heavy
-
-        return ibm_backend(backend[4:], n_qubits=n_qubits, shots=shots, seed=seed, **options)
-    if options:
-        raise BackendError(
-            f"backend {backend!r} takes no options, got {sorted(options)}; options such as resilience "
-            "levels belong to 'ibm:<device>' backends"
-        )
-    if backend == "auto":
-        from .auto import AutoBackend
-
-        return AutoBackend(n_qubits=n_qubits, shots=shots, seed=seed)
-    return PennyLaneBackend(backend, n_qubits=n_qubits, shots=shots, seed=seed)
+    try:
+        cls = backend_class(backend)
+    except ImportError as exc:
+        raise BackendError(f"backend {backend!r} is not available here: {exc}; install its dependencies "
+                           "(pip install qml-hybrid) or use another backend (see qml.backends.BACKENDS)") from exc
+    return cls(backend, n_qubits=n_qubits, shots=shots, seed=seed, **options)
 
 
-def check_shots(shots):
-    """Return ``shots`` as ``None`` or a positive int; raise BackendError otherwise."""
-    if shots is None:
-        return None
-    if isinstance(shots, bool) or not isinstance(shots, int):
-        raise BackendError(f"shots must be None (exact) or a positive integer, got {shots!r}")
-    if shots < 1:
-        raise BackendError(f"shots must be None (exact) or a positive integer, got {shots}")
-    return shots
+def require(backend, capability: str) -> None:
+    """Raise BackendError unless ``backend`` (a resolved backend object) has ``capability``."""
+    if isinstance(backend, Backend):
+        backend.require(capability)
+    elif capability not in getattr(backend, "capabilities", {"expval"}):
+        raise BackendError(f"backend {getattr(backend, 'name', backend)!r} cannot compute {CAPABILITIES[capability]}; "
+                           "backends that can: " + ", ".join(repr(n) for n in with_capability(capability)))
 
 
-__all__ = ["BACKENDS", "resolve", "check_shots", "fake_device", "fake_device_names", "AER_BASIS"]
+def drawing_device(n_qubits: int):
+    """The PennyLane device circuits are drawn with (drawing runs nothing on a backend)."""
+    import pennylane as qp
+
+    return qp.device("default.qubit", wires=n_qubits)
+
+
+def describe() -> dict[str, dict]:
+    """``{family: {"capabilities": [...], "samples": bool, "max_qubits": int | None}}`` of every
+    registered backend whose module imports."""
+    out = {}
+    for fam in REGISTRY:
+        try:
+            cls = backend_class(fam)
+        except ImportError:
+            continue
+        out[fam] = {"capabilities": sorted(getattr(cls, "capabilities", ())), "samples": getattr(cls, "samples", None),
+                    "max_qubits": getattr(cls, "max_qubits", None)}
+    return out
+
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "fake_device": "qml.backends.aer:fake_device",
+    "fake_device_names": "qml.backends.aer:fake_device_names",
+    "context": ".context",
+}, eager=("BACKENDS", "REGISTRY", "CAPABILITIES", "Backend", "EnergyEvaluator", "resolve", "register",
+          "backend_class", "with_capability", "family", "check_shots", "describe", "require", "drawing_device"))

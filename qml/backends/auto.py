@@ -1,137 +1,376 @@
-"""``backend="auto"``: measure the candidates on the real workload and keep the fastest.
+"""``backend="auto"``: the one place that picks a simulator, for every capability and every model.
 
-The decision is made once per circuit structure and batch size (and cached for
-the process), on the first batch the layer sees: each candidate runs a forward
-and backward pass once to warm up and then ``repeats`` times timed; a candidate
-that fails (for example an adjoint method that cannot differentiate an
-amplitude embedding with respect to its inputs) is skipped.
+On the first call of a request (an expval executor for a circuit, an energy evaluator or a state
+function for an ansatz), ``auto`` times the local simulators that can serve it on a capped
+sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 rows or 100,000:
+
+* each candidate runs once to warm up, then twice at ``SUB_BATCH // 4`` rows and twice at
+  ``SUB_BATCH`` rows (best of each); a line ``t(B) = a + b B`` through the two sizes predicts its
+  time on the real batch, so a per-sample simulator that wins on 8 rows is not chosen for 100,000;
+* candidates are tried in :data:`CANDIDATES` order; :data:`BUDGET_S` seconds after the first
+  candidate was measured, the rest are skipped, and a candidate whose warm-up is
+  :data:`SLOW_FACTOR` times slower than the best measured so far is not timed further;
+* the decision is kept in a bounded LRU cache (:data:`MAX_DECISIONS` entries) keyed by the
+  workload's shape (capability, circuit or ansatz, batch size rounded up to a power of two, dtype,
+  gradients on or off, shots); :func:`clear_cache` empties it.
+
+What it chose, the timings, the prediction and the seconds spent deciding are in
+:attr:`AutoBackend.decision` (shown in the repr of the model that uses it, in ``VQEResult``
+and, during ``qml.fit``, in the history record of the epoch that decided).
 """
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Callable
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
 from ..errors import BackendError
+from . import context
+from .base import CAPABILITIES, Backend, EnergyEvaluator
 
-#: Exact simulators that ``auto`` may choose, in order of preference on ties.
-EXACT_CANDIDATES = ("default.qubit", "lightning.qubit")
+#: Local simulators ``auto`` may choose, in the order they are tried (and preferred on ties).
+CANDIDATES = ("sector", "fast", "lightning.qubit", "default.qubit")
+#: Most rows a candidate is timed on.
+SUB_BATCH = 8
+#: Timed runs per size (the best counts).
+REPEATS = 2
+#: Seconds after the first measurement after which the remaining candidates are skipped.
+BUDGET_S = 2.0
+#: A candidate whose warm-up is this many times slower than the best measured so far is not timed further.
+SLOW_FACTOR = 20.0
+#: Decisions kept in the cache.
+MAX_DECISIONS = 128
 
-_DECISIONS: dict[tuple, str] = {}
+
+@dataclass
+class Decision:
+    """What ``auto`` chose for one workload, and why.
+
+    Attributes:
+        capability: ``"expval"``, ``"energy"`` or ``"state"``.
+        chosen: the backend that runs the workload.
+        timings: seconds per call at the sub-batch size, per candidate (``inf``: failed or skipped).
+        predicted: seconds per call predicted at the real batch size, per measured candidate.
+        batch: rows of the batch that triggered the decision; sub_batch: rows timed.
+        decide_seconds: wall time spent deciding (0 when taken from the cache).
+        cached: taken from the cache of an earlier decision.
+        notes: why a candidate was skipped or failed.
+    """
+
+    capability: str
+    chosen: str
+    timings: dict = field(default_factory=dict)
+    predicted: dict = field(default_factory=dict)
+    batch: int = 0
+    sub_batch: int = 0
+    decide_seconds: float = 0.0
+    cached: bool = False
+    notes: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """JSON-friendly copy (``inf`` becomes ``None``)."""
+        d = asdict(self)
+        for k in ("timings", "predicted"):
+            d[k] = {n: (None if not math.isfinite(v) else round(v, 6)) for n, v in d[k].items()}
+        d["decide_seconds"] = round(d["decide_seconds"], 6)
+        return d
+
+    def summary(self) -> str:
+        """One line: chosen backend, deciding time, per-candidate timings."""
+        if not self.timings:
+            return f"auto chose {self.chosen!r} (the only candidate)"
+        times = ", ".join(f"{n} {'-' if not math.isfinite(t) else f'{t * 1e3:.3g} ms'}" for n, t in self.timings.items())
+        how = "cached decision" if self.cached else f"decided in {self.decide_seconds:.3g} s"
+        return f"auto chose {self.chosen!r} ({how} on {self.sub_batch} of {self.batch} rows: {times})"
 
 
-def fastest(candidates, trial: Callable[[str], None], *, repeats: int = 2) -> tuple[str, dict[str, float]]:
-    """Time ``trial(name)`` for every candidate and return ``(best_name, {name: seconds})``.
+class _LRU(OrderedDict):
+    """A dict that keeps its ``maxsize`` most recently used entries."""
 
-    ``seconds`` is the best of ``repeats`` timed runs after one warm-up run; failing candidates
-    get ``float('inf')``.
+    def __init__(self, maxsize: int):
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get(self, key, default=None):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
+_DECISIONS: _LRU = _LRU(MAX_DECISIONS)
+
+
+def clear_cache() -> None:
+    """Forget every cached decision (the next request is timed again)."""
+    _DECISIONS.clear()
+
+
+def _bucket(n: int) -> int:
+    return 1 << max(0, int(n) - 1).bit_length()
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision:
+    """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
+
+    Args:
+        capability: what is asked (for the record).
+        candidates: backend names in order of preference.
+        trial: ``trial(name, rows)`` runs the workload of ``rows`` rows on ``name`` (builds lazily).
+        batch: rows of the real batch.
+        key: cache key; ``None`` disables the cache.
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
     """
-    timings: dict[str, float] = {}
+    if key is not None and (hit := _DECISIONS.get(key)) is not None:
+        return replace(hit, cached=True, decide_seconds=0.0, batch=batch)
+    t_start = time.perf_counter()
+    m = min(batch, SUB_BATCH)
+    small = max(1, m // 4)
+    timings, predicted, notes = {}, {}, {}
     last_error = None
-    for name in candidates:
-        try:
-            trial(name)  # warm-up: compilation, caches
-            best = float("inf")
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                trial(name)
-                best = min(best, time.perf_counter() - t0)
-            timings[name] = best
-        except Exception as exc:  # noqa: BLE001 - a failing candidate is simply not chosen
-            timings[name] = float("inf")
-            last_error = exc
-    best_name = min(timings, key=timings.get)
-    if timings[best_name] == float("inf"):
-        raise BackendError(f"no backend among {list(candidates)} could run this circuit") from last_error
-    return best_name, timings
+    if len(candidates) == 1:
+        decision = Decision(capability, candidates[0], batch=batch, sub_batch=0)
+    else:
+        t_first = None  # when the first candidate was measured: the budget counts from there
+        for name in candidates:
+            if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
+                timings[name] = math.inf
+                notes[name] = f"skipped: deciding budget of {BUDGET_S} s spent"
+                continue
+            try:
+                warm = _timed(lambda: trial(name, m))
+                best = min(predicted.values(), default=math.inf)
+                if warm > SLOW_FACTOR * best:
+                    timings[name] = warm
+                    notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
+                    continue
+                t_m = min(_timed(lambda: trial(name, m)) for _ in range(REPEATS))
+                timings[name] = t_m
+                if batch <= m or small == m:
+                    predicted[name] = t_m * batch / m if batch > m else t_m
+                else:
+                    t_s = min(_timed(lambda: trial(name, small)) for _ in range(REPEATS))
+                    slope = max(0.0, (t_m - t_s) / (m - small))
+                    predicted[name] = max(0.0, t_m - slope * m) + slope * batch
+                t_first = t_first or time.perf_counter()
+            except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
+                timings[name] = math.inf
+                notes[name] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
+                last_error = exc
+        if not predicted:
+            raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
+        chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
+        decision = Decision(capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start,
+                            notes=notes)
+    if key is not None:
+        _DECISIONS[key] = decision
+    return decision
 
 
-def cached_decision(key: tuple) -> str | None:
-    return _DECISIONS.get(key)
+class AutoBackend(Backend):
+    """Backend ``"auto"``: picks, per request, the fastest local simulator that can serve it.
 
-
-def remember(key: tuple, name: str) -> None:
-    _DECISIONS[key] = name
-
-
-class AutoBackend:
-    """Backend ``"auto"``: on the first batch, time the exact simulators and keep the fastest.
-
-    With ``shots`` set, ``auto`` means ``default.qubit`` with sampling (no timing needed).
-    ``chosen`` holds the name picked and ``timings`` the seconds measured per candidate.
+    Attributes:
+        decision: the latest :class:`Decision` (``None`` before the first call); ``decisions``
+            holds the latest per capability.
+        chosen: name of the backend chosen last (``None`` before the first call).
+        timings: seconds per call measured per candidate in the latest decision.
+        candidates: the candidates considered in the latest decision.
     """
 
-    name = "auto"
+    capabilities = frozenset(CAPABILITIES)
+    samples = True
+    accepts = ("candidates",)
+    description = "times the local simulators that can serve the request and keeps the fastest"
 
-    def __init__(self, *, n_qubits: int, shots=None, seed=None, candidates=None):
-        from .pennylane import MAX_QUBITS
+    def __init__(self, name: str = "auto", *, n_qubits: int, shots=None, seed=None, **options):
+        super().__init__(name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
+        self._pool = tuple(self.options.get("candidates") or CANDIDATES)
+        self.decisions: dict[str, Decision] = {}
+        self.decision: Decision | None = None
+        self.candidates: tuple = ()
+        if not self.eligible("expval") and not self.eligible("energy"):
+            raise BackendError(f"no local simulator takes a {n_qubits}-qubit circuit"
+                               + (" with shots" if shots else "") + f"; candidates were {list(self._pool)}")
 
-        self.n_qubits, self.shots, self.seed = n_qubits, shots, seed
-        self.exact = shots is None
-        self.candidates = tuple(candidates or available_candidates())
-        limit = max(MAX_QUBITS.get(c, 24) for c in self.candidates)
-        if n_qubits > limit:
-            raise BackendError(f"the circuit needs {n_qubits} qubits; the local simulators take at most {limit}")
-        self.chosen: str | None = "default.qubit" if shots is not None else None
-        self.timings: dict[str, float] = {}
+    def eligible(self, capability: str) -> tuple:
+        """The candidates that have ``capability``, take this width and (with shots) sample."""
+        from . import backend_class
 
+        out = []
+        for name in self._pool:
+            cls = backend_class(name)
+            if capability not in cls.capabilities:
+                continue
+            if cls.max_qubits is not None and self.n_qubits > cls.max_qubits:
+                continue
+            if self.shots is not None and not cls.samples:
+                continue
+            out.append(name)
+        return tuple(out)
+
+    def _candidates(self, capability: str) -> tuple:
+        cands = self.eligible(capability)
+        if not cands:
+            raise BackendError(f"no local simulator can compute {CAPABILITIES[capability]} for a {self.n_qubits}-qubit "
+                               "circuit" + (" with shots" if self.shots else "") + "; name a backend explicitly")
+        return cands
+
+    def backend(self, name: str) -> Backend:
+        from . import resolve
+
+        return resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
+
+    def _record(self, decision: Decision, candidates) -> None:
+        self.decision = self.decisions[decision.capability] = decision
+        self.candidates = tuple(candidates)
+        context.note("backend", decision.chosen)
+        context.note("auto_decide_s", round(decision.decide_seconds, 6))
+        context.note("auto_timings_s", decision.as_dict()["timings"])
+
+    @property
+    def chosen(self) -> str | None:
+        return None if self.decision is None else self.decision.chosen
+
+    @property
+    def timings(self) -> dict:
+        return {} if self.decision is None else dict(self.decision.timings)
+
+    # -- capabilities -----------------------------------------------------------------------
     def make_executor(self, spec):
-        return _AutoExecutor(self, spec)
+        return _AutoExecutor(self, spec, self._candidates("expval"))
 
-    def __repr__(self):
-        return f"AutoBackend(chosen={self.chosen!r}, timings={ {k: round(v, 5) for k, v in self.timings.items()} })"
+    def energy_evaluator(self, ansatz, n_qubits: int):
+        return _AutoEnergy(self, ansatz, n_qubits, self._candidates("energy"))
+
+    def state_fn(self, ansatz, n_qubits: int):
+        return _AutoState(self, ansatz, n_qubits, self._candidates("state"))
+
+    def report(self) -> dict:
+        if self.decision is None:
+            return {"backend": "auto (not decided yet)"}
+        return {"backend": self.decision.chosen, "auto": self.decision.as_dict()}
+
+    def __repr__(self) -> str:
+        if self.decision is None:
+            return "AutoBackend(not decided yet)"
+        return f"AutoBackend({self.decision.summary()})"
 
 
-def available_candidates() -> tuple[str, ...]:
-    """The exact simulators ``auto`` measures; the fast torch simulator joins when present."""
-    try:
-        from ..sim import FastDevice  # noqa: F401
-
-        return ("fast",) + EXACT_CANDIDATES
-    except ImportError:
-        return EXACT_CANDIDATES
+def _ansatz_key(ansatz, n_qubits: int) -> tuple:
+    return (ansatz.name, n_qubits, tuple(ansatz.hf_state), tuple(ansatz.weight_shape),
+            tuple(sorted(getattr(ansatz, "options", {}).items())))
 
 
 class _AutoExecutor:
-    def __init__(self, auto: AutoBackend, spec):
-        self.auto, self.spec = auto, spec
+    """The expval executor of ``auto``: decides on its first call, then runs the chosen backend's."""
+
+    def __init__(self, auto: AutoBackend, spec, candidates):
+        self.auto, self.spec, self.candidates = auto, spec, candidates
         self._run = None
-
-    def _executor_for(self, name):
-        from . import resolve
-
-        return resolve(name, n_qubits=self.spec.n_qubits, shots=self.auto.shots, seed=self.auto.seed).make_executor(self.spec)
-
-    def _decide(self, inputs, weights):
-        # Time what the caller is doing: forward + backward when gradients are on, forward only
-        # under torch.no_grad() (inference).
-        training = torch.is_grad_enabled()
-        key = (self.spec, int(inputs.shape[0]), inputs.dtype, inputs.requires_grad, training)
-        name = self.auto.chosen or cached_decision(key)
-        if name is None:
-            executors = {}
-
-            def trial(candidate):
-                if candidate not in executors:
-                    executors[candidate] = self._executor_for(candidate)
-                x = inputs.detach().clone().requires_grad_(inputs.requires_grad and training)
-                w = weights.detach().clone().requires_grad_(training)
-                out = executors[candidate](x, w)
-                if training:
-                    out.sum().backward()
-
-            name, timings = fastest(self.auto.candidates, trial, repeats=2)
-            self.auto.timings = timings
-            remember(key, name)
-        self.auto.chosen = name
-        self._run = self._executor_for(name)
 
     def __call__(self, inputs, weights):
         if self._run is None:
-            self._decide(inputs, weights)
+            training = torch.is_grad_enabled()
+            key = ("expval", self.spec, _bucket(inputs.shape[0]), inputs.dtype, inputs.requires_grad and training,
+                   training, self.auto.shots, self.candidates)
+            executors = {}
+
+            def trial(name, rows):
+                if name not in executors:
+                    executors[name] = self.auto.backend(name).make_executor(self.spec)
+                x = inputs[:rows].detach().clone().requires_grad_(inputs.requires_grad and training)
+                w = weights.detach().clone().requires_grad_(training)
+                out = executors[name](x, w)
+                if training:
+                    out.sum().backward()
+
+            decision = decide("expval", self.candidates, trial, int(inputs.shape[0]), key)
+            self.auto._record(decision, self.candidates)
+            self._run = executors.get(decision.chosen) or self.auto.backend(decision.chosen).make_executor(self.spec)
         return self._run(inputs, weights)
+
+
+class _AutoEnergy(EnergyEvaluator):
+    """The energy evaluator of ``auto``: decides on its first call, then delegates."""
+
+    def __init__(self, auto: AutoBackend, ansatz, n_qubits: int, candidates):
+        super().__init__(auto, ansatz, n_qubits)
+        self.candidates = candidates
+        self.inner: EnergyEvaluator | None = None
+
+    @property
+    def name(self) -> str:
+        return self.inner.name if self.inner is not None else "auto"
+
+    def evaluate(self, params, hamiltonians):
+        if self.inner is None:
+            training = torch.is_grad_enabled()
+            key = ("energy", _ansatz_key(self.ansatz, self.n_qubits), _bucket(params.shape[0]), training,
+                   self.backend.shots, self.candidates)
+            evaluators = {}
+            for entry in hamiltonians[:SUB_BATCH]:
+                entry.operator  # noqa: B018 - build the Hamiltonians first: they are not a backend's cost
+
+            def trial(name, rows):
+                if name not in evaluators:
+                    evaluators[name] = self.backend.backend(name).energy_evaluator(self.ansatz, self.n_qubits)
+                p = params[:rows].detach().clone().to(torch.float64).requires_grad_(training)
+                e = evaluators[name](p, hamiltonians[:rows])
+                if training:
+                    e.sum().backward()
+
+            decision = decide("energy", self.candidates, trial, int(params.shape[0]), key)
+            self.backend._record(decision, self.candidates)
+            self.inner = evaluators.get(decision.chosen) or self.backend.backend(decision.chosen).energy_evaluator(
+                self.ansatz, self.n_qubits)
+        out = self.inner(params, hamiltonians)
+        self.last_stderr, self.stats = self.inner.last_stderr, self.inner.stats
+        return out
+
+
+class _AutoState:
+    """The state function of ``auto``: decides on its first call, then delegates."""
+
+    def __init__(self, auto: AutoBackend, ansatz, n_qubits: int, candidates):
+        self.auto, self.ansatz, self.n_qubits, self.candidates = auto, ansatz, n_qubits, candidates
+        self._fn = None
+
+    def __call__(self, params):
+        if self._fn is None:
+            training = torch.is_grad_enabled()
+            key = ("state", _ansatz_key(self.ansatz, self.n_qubits), _bucket(params.shape[0]), training,
+                   self.candidates)
+            fns = {}
+
+            def trial(name, rows):
+                if name not in fns:
+                    fns[name] = self.auto.backend(name).state_fn(self.ansatz, self.n_qubits)
+                p = params[:rows].detach().clone().to(torch.float64).requires_grad_(training)
+                psi = fns[name](p)
+                if training:
+                    psi.abs().sum().backward()
+
+            decision = decide("state", self.candidates, trial, int(params.shape[0]), key)
+            self.auto._record(decision, self.candidates)
+            self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(self.ansatz,
+                                                                                              self.n_qubits)
+        return self._fn(params)

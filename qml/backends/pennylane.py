@@ -1,108 +1,39 @@
-"""PennyLane devices behind backend strings: default.qubit, lightning.qubit, aer, aer:<FakeDevice>."""
+"""Local simulators behind PennyLane devices: ``fast`` (qml.sim), ``default.qubit``, ``lightning.qubit``.
+
+=================  ======================  ==========================  ============================
+backend            expval (QuantumLayer)   energy (vqe, PESModel)      state
+=================  ======================  ==========================  ============================
+fast               backprop, broadcast     from the state              backprop, broadcast
+default.qubit      backprop, broadcast     from the state; sampled     backprop, broadcast (exact)
+                   (parameter-shift with   with shots (per Pauli term)
+                   shots)
+lightning.qubit    adjoint, per sample     adjoint, per sample         --
+=================  ======================  ==========================  ============================
+"""
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import warnings
 
+import numpy as np
 import pennylane as qp
 import torch
 
-from ..errors import BackendError
-
-#: Largest circuit each simulator accepts (a statevector of 2**n complex128 amplitudes per sample).
-MAX_QUBITS = {"fast": 24, "default.qubit": 24, "lightning.qubit": 28, "aer": 28}
-
-#: Gates the Aer path decomposes to before routing on a fake device's coupling map.
-AER_BASIS = frozenset(
-    {"RX", "RY", "RZ", "CNOT", "CZ", "SWAP", "Hadamard", "PauliX", "PauliY", "PauliZ", "S", "T", "SX"}
-)
+from .base import Backend, EnergyEvaluator
+from .energy import StateEnergy
 
 
-@functools.lru_cache(maxsize=1)
-def fake_device_names() -> tuple[str, ...]:
-    """Names of the fake IBM devices (``FakeManilaV2``, ...) usable as ``aer:<name>``."""
-    from qiskit_ibm_runtime import fake_provider
-    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+class PennyLaneBackend(Backend):
+    """A PennyLane device and its differentiation method (subclasses fix which device)."""
 
-    return tuple(sorted(
-        n for n in dir(fake_provider)
-        if n.startswith("Fake") and isinstance(getattr(fake_provider, n), type)
-        and issubclass(getattr(fake_provider, n), FakeBackendV2)
-    ))
-
-
-def fake_device(name: str):
-    """Instantiate the fake IBM device ``name`` from ``qiskit_ibm_runtime.fake_provider``.
-
-    Raises:
-        BackendError: ``name`` is not a fake device; the message lists some valid ones.
-    """
-    names = fake_device_names()
-    if name not in names:
-        sample = ", ".join(names[:8])
-        raise BackendError(
-            f"unknown fake device {name!r}; use one of qiskit_ibm_runtime.fake_provider's V2 devices, "
-            f"e.g. {sample} ... ({len(names)} in all; list them with qml.backends.fake_device_names())"
-        )
-    from qiskit_ibm_runtime import fake_provider
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return getattr(fake_provider, name)()
-
-
-class PennyLaneBackend:
-    """A PennyLane device and differentiation method for one backend string.
-
-    Args:
-        name: ``"default.qubit"``, ``"lightning.qubit"``, ``"aer"`` or ``"aer:<FakeDevice>"``.
-        n_qubits: circuit width.
-        shots: ``None`` (exact) or a positive int.
-        seed: seed for shot sampling.
-    """
-
-    def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None):
-        self.name = name
-        self.shots = shots
-        self.seed = seed
-        self.n_qubits = n_qubits
-        self._fake = None
-        if name.startswith("aer:"):
-            self._fake = fake_device(name[4:])
-            limit = self._fake.num_qubits
-        elif name in MAX_QUBITS:
-            limit = MAX_QUBITS[name]
-        else:
-            from . import BACKENDS
-
-            raise BackendError(
-                f"unknown backend {name!r}; valid backends are: " + ", ".join(BACKENDS)
-            )
-        if n_qubits > limit:
-            where = f"the fake device {name[4:]} has" if self._fake else f"{name} simulates at most"
-            raise BackendError(
-                f"the circuit needs {n_qubits} qubits but {where} {limit}; use fewer qubits "
-                "or a larger backend (see qml.backends.BACKENDS)"
-            )
-        if name == "fast" and shots is not None:
-            raise BackendError(
-                "the 'fast' backend computes exact expectation values only; for shots use "
-                "'default.qubit', 'aer' or 'aer:<FakeDevice>'"
-            )
-        self.exact = shots is None and self._fake is None
-        if self._fake is not None and shots is None:
-            # A noisy device samples: exact expectation values would hide the noise model's shot noise.
-            self.shots = 1024
+    #: name passed to ``qp.device``.
+    device_name: str = ""
 
     @property
     def diff_method(self) -> str:
-        if self.name in ("fast", "default.qubit") and self.shots is None:
-            return "backprop"
-        if self.name == "lightning.qubit" and self.shots is None:
-            return "adjoint"
-        return "parameter-shift"
+        return "parameter-shift" if self.shots is not None else self.exact_diff_method
+
+    exact_diff_method = "backprop"
 
     @property
     def broadcasts(self) -> bool:
@@ -110,58 +41,170 @@ class PennyLaneBackend:
         return self.diff_method == "backprop"
 
     def device(self, n_qubits: int):
-        kwargs = {}
-        if self.name == "fast":
-            from ..sim import FastDevice
+        return qp.device(self.device_name, wires=n_qubits, seed=self.seed)
 
-            return FastDevice(wires=n_qubits)
-        if self.name == "default.qubit":
-            return qp.device("default.qubit", wires=n_qubits, seed=self.seed)
-        if self.name == "lightning.qubit":
-            return qp.device("lightning.qubit", wires=n_qubits, seed=self.seed)
-        from qiskit_aer import AerSimulator
-
-        if self.seed is not None:
-            kwargs["seed_simulator"] = self.seed
-        if self._fake is not None:
-            sim = AerSimulator.from_backend(self._fake, **kwargs)
-            return qp.device("qiskit.aer", wires=n_qubits, backend=sim)
-        backend = "aer_simulator_statevector" if self.shots is None else "aer_simulator"
-        return qp.device("qiskit.aer", wires=n_qubits, backend=backend, **kwargs)
-
-    def make_executor(self, spec):
-        """Return ``run(inputs (B, F), weights) -> (B, n_outputs)`` for ``spec`` on this backend."""
-        qnode = qp.QNode(
-            spec.qfunc, self.device(spec.n_qubits), interface="torch", diff_method=self.diff_method
-        )
+    def _qnode(self, fn, n_qubits: int, diff_method: str | None = None):
+        qnode = qp.QNode(fn, self.device(n_qubits), interface="torch", diff_method=diff_method or self.diff_method)
         if self.shots is not None:
             qnode = qp.set_shots(qnode, shots=self.shots)
-        if self._fake is not None:
-            edges = sorted({tuple(sorted(e)) for e in self._fake.coupling_map if max(e) < spec.n_qubits})
-            qnode = qp.transforms.decompose(qnode, gate_set=set(AER_BASIS), max_expansion=8)
-            qnode = qp.transforms.transpile(qnode, coupling_map=edges)
+        return qnode
+
+    # -- expval ---------------------------------------------------------------------------
+    def make_executor(self, spec):
+        """Return ``run(inputs (B, F), weights) -> (B, n_outputs)`` for ``spec`` on this backend."""
+        qnode = self._qnode(spec.qfunc, spec.n_qubits)
         if not self.broadcasts:
             # parameter-shift and adjoint cannot differentiate broadcast tapes: one circuit per sample.
             qnode = qp.transforms.broadcast_expand(qnode)
-        if self.name == "lightning.qubit":
-            return _DoubleScopeExecutor(qnode)
-        return _Executor(qnode)
+        return _Executor(qnode, float64_scope=self.float64_scope)
+
+    #: run forward and backward under torch's float64 default dtype (see :class:`_Float64`).
+    float64_scope = False
+
+    # -- state ------------------------------------------------------------------------------
+    def state_fn(self, ansatz, n_qubits: int):
+        self.require("state")
+        shape = tuple(ansatz.weight_shape)
+
+        def circuit(p):
+            ansatz(p.reshape(p.shape[:-1] + shape) if len(shape) > 1 else p)
+            return qp.state()
+
+        qnode = self._qnode(circuit, n_qubits, "backprop")
+
+        def states(params: torch.Tensor) -> torch.Tensor:
+            out = qnode(params)
+            return out.reshape(params.shape[0], 2**n_qubits)
+
+        return states
+
+    # -- energy -----------------------------------------------------------------------------
+    def energy_evaluator(self, ansatz, n_qubits: int):
+        self.require("energy")
+        if self.shots is None and "state" in self.capabilities:
+            return StateEnergy(self, ansatz, n_qubits)
+        return ExpvalEnergy(self, ansatz, n_qubits)
 
     def __repr__(self):
         shots = "exact" if self.shots is None else f"shots={self.shots}"
-        return f"PennyLaneBackend({self.name!r}, {shots}, diff_method={self.diff_method!r})"
+        return f"{type(self).__name__}({self.name!r}, {shots}, diff_method={self.diff_method!r})"
+
+
+class FastBackend(PennyLaneBackend):
+    """``fast``: :class:`qml.sim.FastDevice`, batched torch state vector, exact only."""
+
+    capabilities = frozenset({"expval", "state", "energy"})
+    max_qubits = 24
+    description = "qml's batched torch state-vector simulator (qml.sim)"
+
+    def device(self, n_qubits: int):
+        from ..sim import FastDevice
+
+        return FastDevice(wires=n_qubits)
+
+
+class DefaultQubitBackend(PennyLaneBackend):
+    """``default.qubit``: PennyLane's reference simulator; samples with ``shots``."""
+
+    capabilities = frozenset({"expval", "state", "energy"})
+    max_qubits = 24
+    samples = True
+    device_name = "default.qubit"
+    description = "PennyLane's reference simulator"
+
+    def state_fn(self, ansatz, n_qubits: int):
+        if self.shots is not None:
+            from ..errors import BackendError
+
+            raise BackendError("default.qubit with shots samples measurements; it returns no state. Use shots=None.")
+        return super().state_fn(ansatz, n_qubits)
+
+
+class LightningBackend(PennyLaneBackend):
+    """``lightning.qubit``: PennyLane Lightning (C++), adjoint differentiation, one circuit per sample."""
+
+    capabilities = frozenset({"expval", "energy"})
+    max_qubits = 28
+    samples = True
+    device_name = "lightning.qubit"
+    exact_diff_method = "adjoint"
+    float64_scope = True
+    description = "PennyLane Lightning C++ simulator, adjoint differentiation"
+
+
+class ExpvalEnergy(EnergyEvaluator):
+    """Energies as ``qp.expval(H_b)``, one circuit per sample (adjoint or parameter-shift).
+
+    With shots, each Pauli term is measured (PennyLane groups commuting terms) and
+    ``last_stderr`` is ``sqrt(sum_k c_k^2 (1 - <P_k>^2) / shots)`` per sample, treating the
+    term estimates as independent.
+    """
+
+    def __init__(self, backend: PennyLaneBackend, ansatz, n_qubits: int):
+        super().__init__(backend, ansatz, n_qubits)
+        shape = tuple(ansatz.weight_shape)
+
+        def energy(p, H):
+            ansatz(p.reshape(shape))
+            return qp.expval(H)
+
+        def terms(p, observables):
+            ansatz(p.reshape(shape))
+            return [qp.expval(o) for o in observables]
+
+        self._qnode = backend._qnode(terms if backend.shots is not None else energy, n_qubits)
+
+    def evaluate(self, params, hamiltonians):
+        be = self.backend
+        if be.shots is None:
+            run = lambda p: torch.stack([torch.as_tensor(self._qnode(p[b], h.operator))  # noqa: E731
+                                         for b, h in enumerate(hamiltonians)])
+            self.last_stderr = None
+            return _Float64.apply(run, params) if be.float64_scope else run(params)
+        energies, stderr = [], []
+        for b, entry in enumerate(hamiltonians):
+            const, coeffs, observables = pauli_terms(entry)
+            values = torch.stack([torch.as_tensor(v) for v in self._qnode(params[b], observables)]).to(torch.float64)
+            energies.append(const + (torch.as_tensor(coeffs) * values).sum())
+            v = values.detach().numpy()
+            stderr.append(float(np.sqrt(np.sum(coeffs**2 * np.clip(1 - v**2, 0, None)) / be.shots)))
+        self.last_stderr = np.array(stderr)
+        self.stats = {"circuits": self.stats.get("circuits", 0) + len(hamiltonians),
+                      "shots": self.stats.get("shots", 0) + len(hamiltonians) * be.shots}
+        return torch.stack(energies)
+
+
+def pauli_terms(entry):
+    """``(constant, coeffs (K,), observables)`` of an entry's Hamiltonian, identity folded into the
+    constant; cached in ``entry.cache``."""
+    if "pauli_terms" not in entry.cache:
+        const, coeffs, obs = 0.0, [], []
+        for word, c in entry.operator.pauli_rep.items():
+            if len(word) == 0:
+                const += float(np.real(c))
+            else:
+                coeffs.append(float(np.real(c)))
+                obs.append(word.operation(wire_order=range(entry.n_qubits)))
+        entry.cache["pauli_terms"] = (const, np.array(coeffs), obs)
+    return entry.cache["pauli_terms"]
 
 
 class _Executor:
-    def __init__(self, qnode):
+    def __init__(self, qnode, float64_scope: bool = False):
         self.qnode = qnode
+        self.float64_scope = float64_scope
 
-    def __call__(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def _run(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         out = self.qnode(inputs, weights.to(inputs.dtype))
         out = torch.stack([torch.as_tensor(o) for o in out], dim=-1) if isinstance(out, (list, tuple)) else out
         if out.ndim == 1:  # a single sample or a single output
             out = out.reshape(inputs.shape[0], -1)
         return out.to(inputs.dtype)
+
+    def __call__(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        if not self.float64_scope:
+            return self._run(inputs, weights)
+        return _Float64.apply(self._run, inputs.double(), weights.double()).to(inputs.dtype)
 
 
 @contextlib.contextmanager
@@ -174,8 +217,8 @@ def _default_dtype(dtype):
         torch.set_default_dtype(old)
 
 
-class _DoubleScope(torch.autograd.Function):
-    """Run forward and backward under torch's float64 default dtype.
+class _Float64(torch.autograd.Function):
+    """Run ``fn(*tensors)`` forward and backward under torch's float64 default dtype.
 
     PennyLane 0.45's torch interface turns the Python floats that lightning.qubit returns into
     tensors of torch's *default* dtype (float32), losing 9 digits of an exact simulator in the
@@ -184,24 +227,17 @@ class _DoubleScope(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, executor, inputs, weights):
+    def forward(ctx, fn, *tensors):
         with torch.enable_grad(), _default_dtype(torch.float64):
-            x = inputs.detach().requires_grad_(inputs.requires_grad)
-            w = weights.detach().requires_grad_(weights.requires_grad)
-            out = executor(x, w)
-        ctx.graph = (x, w, out)
+            leaves = [t.detach().requires_grad_(t.requires_grad) for t in tensors]
+            out = fn(*leaves)
+        ctx.graph = (leaves, out)
         return out.detach()
 
     @staticmethod
     def backward(ctx, grad):
-        x, w, out = ctx.graph
-        wanted = [t for t in (x, w) if t.requires_grad]
+        leaves, out = ctx.graph
+        wanted = [t for t in leaves if t.requires_grad]
         with _default_dtype(torch.float64):
-            grads = iter(torch.autograd.grad(out, wanted, grad, allow_unused=True))
-        return None, next(grads) if x.requires_grad else None, next(grads) if w.requires_grad else None
-
-
-class _DoubleScopeExecutor(_Executor):
-    def __call__(self, inputs, weights):
-        out = _DoubleScope.apply(super().__call__, inputs.double(), weights.double())
-        return out.to(inputs.dtype)
+            grads = iter(torch.autograd.grad(out, wanted, grad, allow_unused=True)) if wanted else iter(())
+        return (None, *(next(grads) if t.requires_grad else None for t in leaves))

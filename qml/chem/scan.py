@@ -3,6 +3,11 @@
 Points are solved starting from the one nearest the catalog equilibrium and sweeping
 outwards, so every other point starts from the converged parameters of an already
 solved neighbour (the Hartree-Fock reference is best near equilibrium).
+
+With ``executor=``/``workers=`` (see :mod:`qml.parallel`) the work is split without changing a
+single bit of the result: the first point (nearest equilibrium) is solved here, then a
+warm-started scan runs its two outward chains (larger and smaller ``r``) as two parallel tasks,
+and a cold scan (``warm_start=False``) runs every other point as its own task.
 """
 
 from __future__ import annotations
@@ -126,9 +131,50 @@ def sweep_order(r_values: np.ndarray, r_eq: float) -> list[tuple[int, int | None
     return order
 
 
+def chains(order: list[tuple[int, int | None]], warm_start: bool) -> list[list[tuple[int, int | None]]]:
+    """Split :func:`sweep_order` into independent tasks after its first point.
+
+    Warm-started: the outward chain to larger ``r`` and the one to smaller ``r`` (each point needs
+    its neighbour). Cold: one task per point. Flattened, the chains are ``order[1:]``.
+    """
+    rest = order[1:]
+    if not warm_start:
+        return [[step] for step in rest]
+    up = [step for step in rest if step[0] > order[0][0]]
+    down = [step for step in rest if step[0] < order[0][0]]
+    return [c for c in (up, down) if c]
+
+
+def _solve(mol, r, init, warm, vqe_kwargs) -> tuple[ScanPoint, str]:
+    """VQE at one geometry: ``(ScanPoint, backend used)`` (the one rule for every point, here or in a worker)."""
+    t0 = time.perf_counter()
+    res = vqe(mol, init=init if warm else None, progress=False, **vqe_kwargs)
+    return ScanPoint(r=float(r), hf=mol.hf_energy(), vqe=res.energy, exact=res.exact_energy,
+                     error_mha=res.error_mha, wall_time=time.perf_counter() - t0,
+                     n_evaluations=res.n_evaluations, chemical_accuracy=res.chemical_accuracy,
+                     warm_start=init is not None and warm, start_energy=res.history[0],
+                     params=res.params), res.backend
+
+
+def _solve_chain(job) -> list[ScanPoint]:
+    """Worker task: ``job = (steps, mols, start_params, warm_start, vqe_kwargs)``, points in step order.
+
+    ``mols`` maps each step's index to ``(Molecule, r)``; ``start_params`` the first point's parameters.
+    """
+    steps, mols, start_params, warm, vqe_kwargs = job
+    params = dict(start_params)
+    out = []
+    for i, nb in steps:
+        point, _ = _solve(*mols[i], params.get(nb), warm, vqe_kwargs)
+        params[i] = point.params
+        out.append(point)
+    return out
+
+
 def scan(name: str, r_values, ansatz="uccsd", *, warm_start: bool = True, backend="auto",
          optimizer: str = "lbfgs", progress: bool = True, basis: str = "sto-3g",
-         active_electrons="default", active_orbitals="default", **vqe_options) -> ScanResult:
+         active_electrons="default", active_orbitals="default", executor=None, workers: int | None = None,
+         **vqe_options) -> ScanResult:
     """VQE potential-energy scan of catalog molecule ``name`` over ``r_values`` (Angstrom).
 
     Args:
@@ -138,6 +184,11 @@ def scan(name: str, r_values, ansatz="uccsd", *, warm_start: bool = True, backen
         warm_start: start each point from the converged parameters of its solved neighbour.
         backend, optimizer, progress: as in :func:`qml.chem.vqe` (``auto`` is decided once).
         basis, active_electrons, active_orbitals: as in :meth:`Molecule.from_name`.
+        executor: where the points run: None (here), a ``concurrent.futures.Executor``, a
+            ``dask.distributed.Client``, ``"dask"`` or a scheduler address (see :mod:`qml.parallel`).
+            Warm-started scans use at most two workers (the two outward chains); cold scans one
+            per point. Results equal the serial scan's bit for bit (except ``wall_time``).
+        workers: a local pool of this many processes instead of ``executor``.
         **vqe_options: passed to :func:`qml.chem.vqe` (``steps``, ``tol``, ``lr``, ansatz options).
 
     Returns:
@@ -158,22 +209,32 @@ def scan(name: str, r_values, ansatz="uccsd", *, warm_start: bool = True, backen
         raise ConfigurationError(f"r_values contains duplicates: {r.tolist()}")
     for x in r:
         entry.check_r(float(x))
+    from .. import parallel
+
+    parallel.check(executor, workers)
     mols = [Molecule.from_name(name, float(x), basis=basis, active_electrons=active_electrons,
                                active_orbitals=active_orbitals) for x in r]
     points: list = [None] * len(r)
     be_name = backend
     from tqdm.auto import tqdm
 
-    for i, nb in tqdm(sweep_order(r, entry.r_eq), desc=f"scan {name}", disable=not progress):
-        t0 = time.perf_counter()
-        init = points[nb].params if (warm_start and nb is not None) else None
-        res = vqe(mols[i], ansatz=ansatz, backend=be_name, optimizer=optimizer, init=init,
-                  progress=False, **vqe_options)
-        if be_name == "auto":
-            be_name = res.backend  # decide once per scan
-        points[i] = ScanPoint(r=float(r[i]), hf=mols[i].hf_energy(), vqe=res.energy, exact=res.exact_energy,
-                              error_mha=res.error_mha, wall_time=time.perf_counter() - t0,
-                              n_evaluations=res.n_evaluations, chemical_accuracy=res.chemical_accuracy,
-                              warm_start=init is not None, start_energy=res.history[0], params=res.params)
+    order = sweep_order(r, entry.r_eq)
+    tasks = chains(order, warm_start)
+    serial = executor is None and workers is None
+    with parallel.one_thread():  # the same thread count as in a worker: the same bits
+        for i, nb in tqdm(order if serial else order[:1], desc=f"scan {name}", disable=not progress):
+            init = points[nb].params if (warm_start and nb is not None) else None
+            kwargs = dict(ansatz=ansatz, backend=be_name, optimizer=optimizer, **vqe_options)
+            points[i], used = _solve(mols[i], r[i], init, warm_start, kwargs)
+            if be_name == "auto":
+                be_name = used  # decide once per scan
+    if not serial:
+        kwargs = dict(ansatz=ansatz, backend=be_name, optimizer=optimizer, **vqe_options)
+        start = order[0][0]
+        jobs = [(c, {i: (mols[i], r[i]) for i, _ in c}, {start: points[start].params}, warm_start, kwargs) for c in tasks]
+        for c, solved in zip(tasks, parallel.map_tasks(_solve_chain, jobs, executor=executor, workers=workers,
+                                                        progress=progress, desc=f"scan {name}")):
+            for (i, _), point in zip(c, solved):
+                points[i] = point
     ans_name = ansatz if isinstance(ansatz, str) else getattr(ansatz, "name", str(ansatz))
     return ScanResult(name=name, ansatz=ans_name, optimizer=optimizer, backend=str(be_name), points=points)

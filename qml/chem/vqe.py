@@ -1,36 +1,30 @@
-"""``vqe``: minimise <H> of a chemistry ansatz with torch optimisers on a PennyLane simulator.
+"""``vqe``: minimise <H> of a chemistry ansatz with torch optimisers, on any backend with energies.
 
-The QNode is ``qp.QNode(cost, backend.device(n), interface="torch", diff_method=backend.diff_method)``
-with ``backend = qml.backends.resolve(name, n_qubits=n)``. ``backend="auto"`` times one
-energy + gradient evaluation on each of :func:`candidates` (via :func:`qml.backends.auto.fastest`)
-and keeps the fastest, cached per (qubits, ansatz, parameter count) for the process.
+The energy comes from the backend's ``"energy"`` capability (:mod:`qml.backends`):
+``qml.backends.resolve(backend, ...).energy_evaluator(ansatz, n_qubits)`` evaluates
+``<psi(theta)|H|psi(theta)>`` and its gradient; this module names no device. ``backend="auto"``
+is the one ``auto`` of :mod:`qml.backends.auto`: it times the local simulators on the first
+evaluation and keeps the fastest; what it chose, its timings and the seconds it spent deciding are
+in the result.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import pennylane as qp
 import torch
 
-from ..backends import auto as _auto
-from ..backends import resolve
-from ..errors import BackendError, ConfigurationError, one_of
-from .ansatz import ChemAnsatz, make_ansatz
+from .. import backends as _backends
+from ..errors import ConfigurationError, one_of
+from .ansatz import make_ansatz
+from .bank import HamiltonianEntry
 from .molecule import Molecule
 
 #: Chemical accuracy, 1 kcal/mol in milli-Hartree.
 CHEMICAL_ACCURACY_MHA = 1.6
-
-#: Simulators ``backend="auto"`` always measures; :func:`candidates` adds ``"fast"`` (qml.sim) when present.
-CANDIDATES = ("lightning.qubit", "default.qubit")
-
-#: ``auto`` skips the timed run of a candidate whose warm-up was this many times slower than the best.
-SLOW_FACTOR = 20
 
 #: L-BFGS restarts its memory (at most LBFGS_RESTARTS times) when it stalls with max |grad| above this.
 LBFGS_GTOL = 1e-5
@@ -54,11 +48,14 @@ class VQEResult:
         params: final parameters, ndarray of the ansatz's weight shape.
         history: energies at the start parameters and after every step, shape ``(steps + 1,)``.
         n_evaluations: number of energy + gradient evaluations.
-        wall_time: seconds spent optimising (backend selection excluded, see ``timings``).
+        wall_time: seconds spent optimising, ``auto``'s deciding included (see ``decide_seconds``).
         chemical_accuracy: ``abs(error_mha) < 1.6``.
         hf_energy: Hartree-Fock energy of the same Hamiltonian.
-        backend: simulator used; ``timings`` holds the auto-selection measurements (s per eval).
+        backend: the backend that ran the energies (what ``auto`` chose, for ``backend="auto"``).
         converged: the energy change fell below ``tol`` before ``steps`` ran out.
+        timings: ``auto``'s measurement, seconds per energy + gradient per candidate (empty otherwise).
+        decide_seconds: seconds ``auto`` spent deciding (0 for a named backend or a cached decision).
+        energy_stderr: standard error of ``energy`` with shots (``None`` when exact).
     """
 
     energy: float
@@ -77,6 +74,8 @@ class VQEResult:
     backend: str = ""
     converged: bool = False
     timings: dict = field(default_factory=dict)
+    decide_seconds: float = 0.0
+    energy_stderr: float | None = None
 
     def summary(self) -> str:
         """A few human-readable lines: energies, error, whether chemical accuracy was reached."""
@@ -89,6 +88,8 @@ class VQEResult:
             f"  error   = {self.error_mha:.4f} mHa: {verdict} (< {CHEMICAL_ACCURACY_MHA} mHa)\n"
             f"  {len(self.history) - 1} steps, {self.n_evaluations} evaluations, {self.wall_time:.2f} s"
             + ("" if self.converged else " (stopped at the step limit)")
+            + (f"\n  auto chose {self.backend} in {self.decide_seconds:.2f} s: "
+               + ", ".join(f"{k} {v:.4g} s" for k, v in self.timings.items()) if self.timings else "")
         )
 
     def __repr__(self) -> str:
@@ -98,94 +99,45 @@ class VQEResult:
                 f"n_evaluations={self.n_evaluations}, wall_time={self.wall_time:.2f}s, backend={self.backend!r})")
 
 
-class _TooSlow(Exception):
-    pass
+def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None):
+    """``f(params) -> <H>``: the energy of ``ansatz`` on ``molecule``, from ``backend``'s evaluator.
 
+    Args:
+        molecule: a :class:`Molecule`.
+        ansatz: a :class:`ChemAnsatz` (see :func:`make_ansatz`).
+        backend: a backend string with the ``"energy"`` capability, or a resolved backend.
+        shots, seed, backend_options: passed to :func:`qml.backends.resolve`.
 
-@contextlib.contextmanager
-def float64():
-    """Run the body with torch's default dtype float64.
+    Returns:
+        ``(f, evaluator)``: ``f(params)`` takes a tensor of the ansatz's weight shape and returns a
+        scalar float64 tensor, differentiable in ``params``; ``evaluator`` is the backend's energy
+        evaluator (``evaluator.name``, ``last_stderr``, ``stats``).
 
-    ``lightning.qubit`` hands PennyLane a Python float that the torch interface turns into a
-    tensor of the *default* dtype, i.e. float32: 7 digits, ~1e-5 Ha for water. Inside this
-    context that conversion keeps double precision.
+    Raises:
+        BackendError: unknown backend, or one without energies (the message names those that have them).
     """
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(old)
+    be = _backends.resolve(backend, n_qubits=molecule.n_qubits, shots=shots, seed=seed, **dict(backend_options or {}))
+    _backends.require(be, "energy")
+    evaluator = be.energy_evaluator(ansatz, molecule.n_qubits)
+    entry = HamiltonianEntry(molecule)
 
+    def f(params: torch.Tensor) -> torch.Tensor:
+        return evaluator(params.reshape(1, -1).to(torch.float64), [entry])[0]
 
-def energy_qnode(molecule: Molecule, ansatz: ChemAnsatz, backend):
-    """Return the torch QNode ``params -> <H>`` on ``backend`` (a name or a resolved backend)."""
-    backend = resolve(backend, n_qubits=molecule.n_qubits)
-    if not hasattr(backend, "device"):
-        raise BackendError(f"vqe runs on PennyLane simulators; backend {backend!r} has no PennyLane device")
-    H = molecule.hamiltonian()
-
-    def cost(params):
-        ansatz(params)
-        return qp.expval(H)
-
-    qnode = qp.QNode(cost, backend.device(molecule.n_qubits), interface="torch", diff_method=backend.diff_method)
-    if getattr(backend, "shots", None) is not None:
-        qnode = qp.set_shots(qnode, shots=backend.shots)
-    return qnode, backend
-
-
-def candidates() -> tuple[str, ...]:
-    """Simulators ``auto`` times for VQE: :data:`CANDIDATES` plus ``"fast"`` when ``qml.sim`` is importable.
-
-    lightning.qubit goes first, so slower candidates can be skipped after their warm-up run.
-    """
-    extra = tuple(c for c in _auto.available_candidates() if c not in CANDIDATES)
-    return CANDIDATES[:1] + extra + CANDIDATES[1:]
-
-
-def choose_backend(molecule: Molecule, ansatz: ChemAnsatz, candidates=None) -> tuple[str, dict]:
-    """Time one energy + gradient evaluation per candidate and return ``(fastest, {name: s})``.
-
-    Cached per ``(n_qubits, ansatz name, n_params)``; a cached decision returns empty timings.
-    """
-    candidates = globals()["candidates"]() if candidates is None else tuple(candidates)
-    key = ("chem.vqe", molecule.n_qubits, ansatz.name, ansatz.n_params, tuple(candidates))
-    cached = _auto.cached_decision(key)
-    if cached is not None:
-        return cached, {}
-    qnodes, warmup = {}, {}
-    x = torch.tensor(ansatz.init_params(1) + 0.01, dtype=torch.float64)
-
-    def trial(name):
-        if name in warmup and len(warmup) > 1 and warmup[name] > SLOW_FACTOR * min(warmup.values()):
-            raise _TooSlow(name)  # its warm-up alone shows it loses: skip the timed run
-        if name not in qnodes:
-            qnodes[name] = energy_qnode(molecule, ansatz, name)[0]
-        p = x.clone().requires_grad_(True)
-        t0 = time.perf_counter()
-        with float64():
-            qnodes[name](p).backward()
-        warmup.setdefault(name, time.perf_counter() - t0)
-
-    best, timings = _auto.fastest(candidates, trial, repeats=1)
-    for name, seconds in timings.items():
-        if seconds == math.inf and name in warmup:
-            timings[name] = warmup[name]  # skipped as too slow: report its (untimed-warm) first run
-    _auto.remember(key, best)
-    return best, timings
+    return f, evaluator
 
 
 def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lbfgs", steps: int | None = None,
-        tol: float = 1e-7, init=None, lr: float | None = None, progress: bool = True, seed: int = 0,
-        **ansatz_options) -> VQEResult:
+        tol: float = 1e-7, init=None, lr: float | None = None, progress: bool = True, seed: int = 0, *,
+        shots: int | None = None, backend_options: dict | None = None, ansatz_options: dict | None = None,
+        **more_ansatz_options) -> VQEResult:
     """Variational quantum eigensolver for ``molecule``.
 
     Args:
         molecule: a :class:`qml.chem.Molecule` (e.g. ``Molecule.from_name("LiH", 1.6)``).
         ansatz: ``"uccsd"``, ``"k_upccgsd"``, ``"hardware_efficient"`` or a :class:`ChemAnsatz`.
-        backend: ``"auto"`` (measure and keep the fastest of :func:`candidates`) or a name accepted
-            by :func:`qml.backends.resolve`, e.g. ``"lightning.qubit"``.
+        backend: a backend with the ``"energy"`` capability (see ``qml.backends.BACKENDS``); ``"auto"``
+            (default) times the local simulators on the first evaluation and keeps the fastest.
         optimizer: ``"lbfgs"`` (default: strong-Wolfe line search, usually the fastest route to
             chemical accuracy), ``"adam"`` or ``"sgd"``.
         steps: maximum optimiser steps (default 100 for lbfgs, 500 for adam/sgd).
@@ -195,22 +147,23 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
             ``result.params``); default: the ansatz's ``init_params(seed)`` (HF state for uccsd).
         lr: learning rate (default 1.0 lbfgs, 0.05 adam, 0.2 sgd).
         progress: show a tqdm progress bar.
-        seed: seed of random initial parameters (hardware_efficient).
-        **ansatz_options: ``k`` for k_upccgsd, ``layers`` for hardware_efficient.
+        seed: seed of random initial parameters (hardware_efficient) and of the shot sampler.
+        shots: ``None`` (exact energies) or shots per circuit, for backends that sample.
+        backend_options: options of the backend (``ibm:`` backends).
+        ansatz_options: options of the ansatz, e.g. ``{"reps": 2}`` (uccsd), ``{"k": 1}``
+            (k_upccgsd), ``{"layers": 3}`` (hardware_efficient); may also be given as keywords.
 
     Returns:
         VQEResult: energies, error, parameters, history, timing and ``chemical_accuracy``.
 
     Note:
-        ``backend="auto"`` costs one energy + gradient evaluation per candidate the first time a
-        (qubits, ansatz) size is seen in the process: on our shared 2-core machine default.qubit
-        backprop took 10-25 s for 10-qubit LiH against 0.14 s for lightning.qubit adjoint, so pass
-        ``backend="lightning.qubit"`` to skip the measurement.
+        ``backend="auto"`` times each candidate once the first time an ansatz size is seen in the
+        process (cached afterwards); ``result.decide_seconds`` says what it cost.
 
     Raises:
         TypeError: ``molecule`` is not a Molecule.
         ConfigurationError: unknown optimizer/ansatz, non-positive steps/tol/lr, ``init`` of the wrong shape.
-        BackendError: unknown backend, or one without a PennyLane device.
+        BackendError: unknown backend, or one without the ``"energy"`` capability.
     """
     if not isinstance(molecule, Molecule):
         raise TypeError(
@@ -226,17 +179,18 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
     for nm, v in (("tol", tol), ("lr", lr)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
             raise ConfigurationError(f"{nm} must be a positive number, got {v!r}")
-    ans = make_ansatz(molecule, ansatz, **ansatz_options)
+    both = set(ansatz_options or {}) & set(more_ansatz_options)
+    if both:
+        raise ConfigurationError(f"ansatz option(s) {sorted(both)} given twice (in ansatz_options and as keywords)")
+    ans = make_ansatz(molecule, ansatz, **{**dict(ansatz_options or {}), **more_ansatz_options})
     start = ans.init_params(seed) if init is None else np.asarray(init, dtype=float)
     if start.shape != ans.weight_shape:
         raise ConfigurationError(
             f"init has shape {start.shape} but the {ans.name} ansatz of {molecule!r} needs {ans.weight_shape}; "
             "warm starts need the same molecule, active space and ansatz"
         )
-    timings: dict = {}
-    if backend == "auto":
-        backend, timings = choose_backend(molecule, ans)
-    qnode, be = energy_qnode(molecule, ans, backend)
+    energy_fn, evaluator = energy_function(molecule, ans, backend, shots=shots, seed=seed,
+                                           backend_options=backend_options)
     exact = molecule.exact_energy()
 
     params = torch.tensor(start, dtype=torch.float64, requires_grad=True)
@@ -259,9 +213,8 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
     def closure():
         nonlocal n_eval
         opt.zero_grad()
-        with float64():
-            e = qnode(params)
-            e.backward()
+        e = energy_fn(params)
+        e.backward()
         n_eval += 1
         seen.append(float(e.detach()))
         grads.append(float(params.grad.abs().max()))
@@ -296,15 +249,19 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
                 small = 0
             bar.update(1)
             bar.set_postfix(E=f"{history[-1]:.6f}", err_mHa=f"{(history[-1] - exact) * 1e3:.3f}")
-        with torch.no_grad(), float64():
-            energy = float(qnode(params))
+        with torch.no_grad():
+            energy = float(energy_fn(params))
+    stderr = evaluator.last_stderr
     history.append(energy)
     wall = time.perf_counter() - t0
     err = (energy - exact) * 1e3
+    decision = getattr(evaluator.backend, "decision", None)
     return VQEResult(
         energy=energy, exact_energy=exact, error_mha=err, params=params.detach().numpy().copy(),
         history=history, n_evaluations=n_eval, wall_time=wall,
         chemical_accuracy=bool(abs(err) < CHEMICAL_ACCURACY_MHA), hf_energy=molecule.hf_energy(),
         molecule=repr(molecule), ansatz=ans.name, n_params=ans.n_params, optimizer=optimizer,
-        backend=getattr(be, "name", str(be)), converged=converged, timings=timings,
+        backend=evaluator.name, converged=converged, timings=dict(decision.timings) if decision else {},
+        decide_seconds=decision.decide_seconds if decision else 0.0,
+        energy_stderr=None if stderr is None else float(np.asarray(stderr)[0]),
     )

@@ -13,12 +13,12 @@ from __future__ import annotations
 from .._lazy import attach
 
 _LAZY = {
-    "build": "builder",
-    "verify": "builder",
-    "MolecularDataset": "dataset",
-    "list_datasets": "dataset",
-    "load_dataset": "dataset",
-    "names": "registry",
+    "build": ".builder:build",
+    "verify": ".builder:verify",
+    "MolecularDataset": ".dataset:MolecularDataset",
+    "list_datasets": ".dataset:list_datasets",
+    "load_dataset": ".dataset:load_dataset",
+    "names": ".registry:names",
 }
 
 

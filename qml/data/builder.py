@@ -2,6 +2,8 @@
 
 ``build("lih_pes")`` recomputes every row and rewrites ``datasets/lih_pes.csv`` and its sidecar;
 ``verify("h2o_distortions", rows="0:10")`` recomputes ten rows and compares them with the file.
+Rows are independent tasks of :func:`qml.parallel.map_tasks`: ``workers=N`` or ``executor=`` (a
+``concurrent.futures`` executor or a Dask client) spread them; the file is the same bit for bit.
 """
 
 from __future__ import annotations
@@ -97,12 +99,25 @@ def sidecar(spec: registry.DatasetSpec, n: int) -> dict:
     return meta
 
 
-def _progress(iterable, total: int, desc: str, enabled: bool):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
+def _row_task(job) -> list[float]:
+    """One row of a data set: ``job = (name, inputs)``; runs in a worker process."""
+    name, x = job
+    return registry.get(name).row(x)
 
-    return tqdm(iterable, total=total, desc=desc, unit="geom")
+
+def _row_content(meta: dict):
+    """The content key of a row: the inputs plus everything in the sidecar that determines its energies."""
+    fixed = {k: meta.get(k) for k in ("name", "basis", "molecule", "active_space", "sampling", "methods",
+                                       "convergence")}
+    return lambda job: {"task": "qml.data row", **fixed, "inputs": list(job[1])}
+
+
+def _rows(spec, inputs, meta, *, executor, workers, cache, progress, desc) -> list[list[float]]:
+    from .. import parallel
+
+    jobs = [(spec.name, tuple(float(v) for v in x)) for x in inputs]
+    return parallel.map_tasks(_row_task, jobs, executor=executor, workers=workers, cache=cache,
+                              key=_row_content(meta), progress=progress, desc=desc)
 
 
 def _check_count(rows, default: int) -> int:
@@ -113,8 +128,12 @@ def _check_count(rows, default: int) -> int:
     return int(rows)
 
 
-def build(name: str, rows: int | None = None, out_dir=None, progress: bool = True) -> Path:
+def build(name: str, rows: int | None = None, out_dir=None, progress: bool = True, *, executor=None,
+          workers: int | None = None, cache=True) -> Path:
     """Compute data set ``name`` with PySCF and write ``NAME.csv`` + ``NAME.json``.
+
+    The file does not depend on ``executor``/``workers``: rows are computed one task each, with
+    one thread each, and written in input order.
 
     Args:
         name: a data set name (see :func:`qml.list_datasets`).
@@ -123,16 +142,27 @@ def build(name: str, rows: int | None = None, out_dir=None, progress: bool = Tru
             ``rows`` seeded samples (a prefix of any larger build).
         out_dir: output directory; default: the ``datasets/`` directory of the source checkout.
         progress: show a tqdm progress bar.
+        executor: where rows run: None (this process), a ``concurrent.futures.Executor``, a
+            ``dask.distributed.Client``, ``"dask"`` or a scheduler address (see :mod:`qml.parallel`).
+        workers: a local pool of this many processes (one thread each) instead of ``executor``.
+        cache: ``True`` (default): finished rows are kept in ``OUT_DIR/.NAME.cache/`` until the
+            files are written, so a killed build resumes where it stopped; a folder: keep them
+            there (and leave it); ``False``: no cache.
 
     Returns:
         Path of the written CSV file.
 
     Raises:
-        ConfigurationError: unknown name, bad ``rows``, or no ``out_dir`` outside a source checkout.
+        ConfigurationError: unknown name, bad ``rows``, no ``out_dir`` outside a source checkout,
+            or bad ``executor``/``workers`` (see :func:`qml.parallel.runner`).
+        MissingDependencyError: a Dask executor without dask installed.
         DataError: an SCF/CCSD calculation did not converge.
     """
+    from .. import parallel
+
     spec = registry.get(name)
     n = _check_count(rows, spec.n_rows)
+    parallel.check(executor, workers)
     if out_dir is None:
         out_dir = files.source_dir()
         if out_dir is None:
@@ -140,9 +170,14 @@ def build(name: str, rows: int | None = None, out_dir=None, progress: bool = Tru
                 "no source checkout with a datasets/ directory was found; pass out_dir=<directory> "
                 "(CLI: --out DIR) to choose where to write the data set"
             )
-    inputs = spec.make_inputs(n)
-    table = [spec.row(x) for x in _progress(inputs, n, spec.name, progress)]
-    return files.write(spec.name, spec.columns, table, sidecar(spec, n), out_dir)
+    meta = sidecar(spec, n)
+    store = parallel.TaskCache(Path(out_dir) / f".{spec.name}.cache") if cache is True else parallel.as_cache(cache)
+    table = _rows(spec, spec.make_inputs(n), meta, executor=executor, workers=workers, cache=store,
+                  progress=progress, desc=spec.name)
+    path = files.write(spec.name, spec.columns, table, meta, out_dir)
+    if cache is True:
+        store.clear()
+    return path
 
 
 def parse_rows(rows, n_rows: int) -> list[int]:
@@ -221,7 +256,8 @@ class VerifyReport:
                 f"{self.max_energy_dev:.2e} Ha (tolerance {self.tol:g}){where} [{devs}]")
 
 
-def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = VERIFY_TOL) -> VerifyReport:
+def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = VERIFY_TOL, *, executor=None,
+           workers: int | None = None) -> VerifyReport:
     """Regenerate rows of a data set with PySCF and compare them with the file.
 
     The file is first validated (hash, columns, values). Its input columns must equal the
@@ -234,15 +270,19 @@ def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = 
         root: directory holding the files (default: the shipped data).
         progress: show a tqdm progress bar.
         tol: energy tolerance in Hartree.
+        executor, workers: where rows are regenerated, as in :func:`build`.
 
     Returns:
         VerifyReport (``.ok`` tells whether everything matched).
 
     Raises:
-        ConfigurationError: unknown name or bad ``rows``.
+        ConfigurationError: unknown name, bad ``rows``, ``executor`` or ``workers``.
         DataError: the file is malformed (see :func:`qml.data.files.read`).
     """
+    from .. import parallel
+
     spec = registry.get(name)
+    parallel.check(executor, workers)
     root = files.data_dir(root)
     meta, columns, values = files.read(spec.name, root)
     if columns != list(spec.columns):
@@ -253,9 +293,10 @@ def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = 
     report = VerifyReport(spec.name, files.paths(spec.name, root)[0], index,
                           dict.fromkeys(columns, 0.0), energies=spec.energies, tol=tol)
     worst = 0.0  # report.worst stays None when every row matches exactly
-    for i in _progress(index, len(index), f"verify {spec.name}", progress):
+    regenerated = _rows(spec, [values[i][: len(spec.inputs)] for i in index], meta, executor=executor,
+                        workers=workers, cache=None, progress=progress, desc=f"verify {spec.name}")
+    for i, fresh in zip(index, regenerated):
         stored = values[i]
-        fresh = spec.row(stored[: len(spec.inputs)])
         for j, c in enumerate(columns):
             ref = expected_inputs[i, j] if j < len(spec.inputs) else fresh[j]
             dev = abs(float(ref) - float(stored[j]))

@@ -25,6 +25,9 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--out", metavar="DIR", default=None, help="output directory (None: the checkout's datasets/)")
     b.add_argument("--rows", type=int, default=None,
                    help="number of rows (None: the shipped number; PES: grid points, distortions: first N samples)")
+    b.add_argument("--no-cache", action="store_true",
+                   help="do not keep finished rows in OUT/.NAME.cache/ (a killed build then starts over)")
+    _add_parallel(b)
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     v = sub.add_parser("verify", help="regenerate rows and compare them with the shipped files",
                        description="Validate the file (hash, columns, values), recompute rows with PySCF and "
@@ -34,7 +37,16 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
                    help="rows to regenerate, e.g. 0:10 or ::50 (None: all rows)")
     v.add_argument("--dir", default=None, metavar="DIR", help="directory with the files (None: the shipped data)")
     v.add_argument("--tol", type=float, default=1e-8, help="energy tolerance in Hartree")
+    _add_parallel(v)
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_parallel(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="compute rows in N local processes, one thread each (same file bit for bit; None: in this process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help='a Dask scheduler address, e.g. tcp://head:8786 (needs pip install "qml-hybrid[distributed]"; None: no Dask)')
 
 
 def add_subparser(subparsers) -> argparse.ArgumentParser:
@@ -62,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                 return 2
             names = registry.names() if args.all else [registry.get(n).name for n in args.names]
             for name in names:
-                path = builder.build(name, rows=args.rows, out_dir=args.out, progress=not args.no_progress)
+                path = builder.build(name, rows=args.rows, out_dir=args.out, progress=not args.no_progress,
+                                     executor=args.scheduler, workers=args.workers, cache=not args.no_cache)
                 print(f"wrote {path} and {path.with_suffix('.json').name}")
             return 0
         if args.datasets_command == "verify":
@@ -70,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             status = 0
             for name in names:
                 report = builder.verify(name, rows=args.rows, root=args.dir, progress=not args.no_progress,
-                                        tol=args.tol)
+                                        tol=args.tol, executor=args.scheduler, workers=args.workers)
                 print(report)
                 status = status or (0 if report.ok else 1)
             return status

@@ -1,13 +1,10 @@
-"""Trainable models: HybridModel (classical -> quantum -> classical) and PESModel."""
+"""Trainable models: HybridModel (classical -> quantum -> classical), PESModel, the MLP baseline."""
 
-from .baseline import MLPRegressor as MLPRegressor
-from .baseline import matching_hidden as matching_hidden
-from .hybrid import HybridModel as HybridModel
+from .._lazy import attach
 
-
-def __getattr__(name):
-    if name == "PESModel":
-        from .pes import PESModel
-
-        return PESModel
-    raise AttributeError(f"module 'qml.models' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "HybridModel": ".hybrid:HybridModel",
+    "MLPRegressor": ".baseline:MLPRegressor",
+    "matching_hidden": ".baseline:matching_hidden",
+    "PESModel": ".pes:PESModel",
+})

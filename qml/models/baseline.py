@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigurationError
-from ..layers import check_inputs
+from ..inputs import check_inputs
 from .normalized import Normalized
 
 

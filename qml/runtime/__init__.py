@@ -14,19 +14,21 @@ Public names (loaded on first use, so ``qml jobs`` starts fast): :func:`ibm_back
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import attach
 
-_LAZY = {
-    "IBMBackend": "backend",
-    "RuntimeExecutor": "backend",
-    "fake_backend_names": "backend",
-    "CostEstimate": "cost",
-    "estimate": "cost",
-    "FakeRuntimeService": "fake",
-    "RuntimeOptions": "options",
-    "JobStore": "store",
-    "JobRecord": "store",
-}
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "IBMBackend": ".backend:IBMBackend",
+    "RuntimeExecutor": ".backend:RuntimeExecutor",
+    "fake_backend_names": ".backend:fake_backend_names",
+    "CostEstimate": ".cost:CostEstimate",
+    "estimate": ".cost:estimate",
+    "FakeRuntimeService": ".fake:FakeRuntimeService",
+    "fake_device": ".fake:fake_device",
+    "fake_device_names": ".fake:fake_device_names",
+    "RuntimeOptions": ".options:RuntimeOptions",
+    "JobStore": ".store:JobStore",
+    "JobRecord": ".store:JobRecord",
+}, eager=("ibm_backend",))
 
 
 def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **options):
@@ -41,7 +43,8 @@ def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **opt
             ``dynamical_decoupling``, ``twirling``, ``zne``, ``gradient``, ``max_jobs``, ...).
 
     Returns:
-        An :class:`IBMBackend`; ``backend.make_executor(spec)`` gives the packed executor.
+        An :class:`IBMBackend`; ``backend.make_executor(spec)`` gives the packed executor and
+        ``backend.energy_evaluator(ansatz, n_qubits)`` the packed energy evaluator.
 
     Raises:
         ConfigurationError: an unknown or invalid option.
@@ -49,24 +52,5 @@ def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **opt
         BackendError: an unknown fake device or a circuit wider than the device.
     """
     from .backend import IBMBackend
-    from .options import RuntimeOptions
 
-    opts = RuntimeOptions.from_kwargs(**options)
-    return IBMBackend(device_name, n_qubits=n_qubits, shots=shots, seed=seed, options=opts)
-
-
-def __getattr__(name: str):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'qml.runtime' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-__all__ = ["ibm_backend", *sorted(_LAZY)]
-
-
-def __dir__():
-    return __all__
+    return IBMBackend(f"ibm:{device_name}", n_qubits=n_qubits, shots=shots, seed=seed, **options)

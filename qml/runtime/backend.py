@@ -1,44 +1,40 @@
-"""``ibm:<device>``: the backend object and the packed executor behind it.
+"""``ibm:<device>``: the backend object; its executors are the shared Estimator path.
 
-One executor call (one optimizer step's forward pass) sends ONE EstimatorV2 job
-with ONE PUB: the ISA circuit, the observables broadcast as shape
-``(n_outputs, 1)``, and parameter values of shape ``(n_evals, P)`` holding the
-unshifted angles of every sample and all shifted angles the gradient needs
-(see :mod:`qml.runtime.packing`).  Jobs are recorded in the job store before we
-wait on them, reused on resume, counted per step, and checked against the cost
-guard before they are sent.
+Every call of an executor (expectation values, one optimizer step's forward pass) or of an energy
+evaluator (energies of B geometries with B Hamiltonians) sends ONE Estimator job with ONE PUB
+holding the unshifted angles of every sample and all shifted angles the gradient needs (see
+:mod:`qml.backends.estimator` and :mod:`qml.backends.packing`).  What is IBM-specific lives here:
+the service and credentials, Qiskit Runtime's client-side Estimator (``executor_estimator``, the
+implementation qiskit-ibm-runtime 0.50+ recommends; local testing mode on fake devices), the job
+store (jobs recorded before we wait on them, reused on resume), counters per step and the cost guard
+(checked before a job is sent).
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 
 import numpy as np
-import torch
 
+from ..backends import context
+from ..backends.aer import fake_device, fake_device_names
+from ..backends.base import Backend
+from ..backends.estimator import EstimatorPath, ExpvalExecutor, compile_for, result_arrays
 from ..errors import BackendError, ConfigurationError, CostLimitError, JobFailedError
-from ..train import context
 from . import credentials as creds
-from .circuits import compile_circuit, trace
 from .failures import is_not_found, wait_for, with_retries
 from .options import DEFAULT_SHOTS, RuntimeOptions
-from .packing import PackedEstimate, plan
-from .store import DONE, FAILED, JobStore, fingerprint
+from .store import DONE, FAILED, JobStore
 
 log = logging.getLogger("qml.runtime")
-COUNTERS = ("jobs", "pubs", "circuits", "shots", "jobs_reused")
-LOCAL_NO_EFFECT = ("resilience_level", "dynamical_decoupling", "twirling", "zne", "measure_mitigation")
+
+#: ``RuntimeExecutor`` is the shared expectation-value executor (kept as a name for users and tests).
+RuntimeExecutor = ExpvalExecutor
 
 
 def fake_backend_names() -> tuple[str, ...]:
     """Every fake device of ``qiskit_ibm_runtime.fake_provider`` usable as ``ibm:<name>``."""
-    from qiskit_ibm_runtime import fake_provider
-    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
-
-    return tuple(sorted(n for n in dir(fake_provider) if n.startswith("Fake")
-                        and isinstance(getattr(fake_provider, n), type)
-                        and issubclass(getattr(fake_provider, n), FakeBackendV2)))
+    return fake_device_names()
 
 
 def local_device(name: str, n_qubits: int):
@@ -48,9 +44,7 @@ def local_device(name: str, n_qubits: int):
     Raises:
         BackendError: no fake device matches; the message lists some.
     """
-    from qiskit_ibm_runtime import fake_provider
-
-    names = fake_backend_names()
+    names = fake_device_names()
     if name == "least_busy":
         candidates = [n for n in ("FakeManilaV2", "FakeNairobiV2", "FakeGuadalupeV2", "FakeBrisbane") if n in names]
     elif name.startswith("ibm_"):
@@ -58,57 +52,71 @@ def local_device(name: str, n_qubits: int):
         candidates = [n for n in (base, base + "V2") if n in names]
     else:
         candidates = [name] if name in names else []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for cand in candidates:
-            device = getattr(fake_provider, cand)()
-            if device.num_qubits >= n_qubits or name != "least_busy":
-                return device
+    for cand in candidates:
+        device = fake_device(cand)
+        if device.num_qubits >= n_qubits or name != "least_busy":
+            return device
     raise BackendError(
         f"no fake device for {name!r}; use a qiskit_ibm_runtime.fake_provider device such as "
         f"{', '.join(names[:6])} ... ({len(names)} in all; see qml.runtime.fake_backend_names())"
     )
 
 
-class IBMBackend:
+class IBMBackend(EstimatorPath, Backend):
     """An IBM Quantum device (or its fake twin in local testing mode) as a qml backend.
 
-    Build it with ``qml.backends.resolve("ibm:<device>", ...)`` or :func:`ibm_backend`.
-    Credentials are checked here (no network); the service is contacted on first use.
+    Build it with ``qml.backends.resolve("ibm:<device>", ...)``, ``IBMBackend("ibm:<device>", n_qubits=...,
+    shots=..., seed=..., **options)`` or :func:`~qml.runtime.ibm_backend`.  Credentials are checked here
+    (no network); the service is contacted on first use.
+
+    Capabilities: ``expval`` (``make_executor(spec)``) and ``energy`` (``energy_evaluator(ansatz, n_qubits)``),
+    one job per call, both recorded in the job store and counted against ``max_jobs``/``max_shots``.
 
     Attributes:
         name: ``"ibm:<device>"``; exact: always ``False``; shots: shots per circuit (``None``
         when ``precision`` is set); seed; options: the validated :class:`RuntimeOptions`;
-        local: ``True`` for fake devices (Qiskit Runtime local testing mode).
+        local: ``True`` for fake devices (Qiskit Runtime local testing mode); usage: jobs and shots
+        sent by every executor and evaluator of this backend (what ``max_jobs``/``max_shots`` limit).
+
+    Raises:
+        ConfigurationError: an unknown or invalid option.
+        CredentialsError: a real device and no IBM Quantum token.
+        BackendError: an unknown fake device or a circuit wider than the device.
     """
 
     exact = False
+    samples = True
+    description = "IBM Quantum hardware through Qiskit Runtime's client-side Estimator (fake devices: local mode)"
 
-    def __init__(self, device_name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions):
+    def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None,
+                 **kwargs):
+        if options is None:
+            options = RuntimeOptions.from_kwargs(**kwargs)
+        elif kwargs:
+            raise ConfigurationError(f"give ibm backend options either as options= or as keywords, not both "
+                                     f"(got options= and {sorted(kwargs)})")
+        device_name = name[4:] if name.startswith("ibm:") else name
         if not device_name:
             raise BackendError("give a device after 'ibm:', e.g. 'ibm:ibm_brisbane', 'ibm:least_busy' "
                                "or a fake device such as 'ibm:FakeManilaV2'")
         if shots is not None and options.precision is not None:
             raise ConfigurationError("give either shots or precision to an ibm backend, not both")
-        self.name = f"ibm:{device_name}"
+        Backend.__init__(self, f"ibm:{device_name}", n_qubits=n_qubits, shots=shots, seed=seed)
         self.device_name = device_name
-        self.n_qubits = n_qubits
-        self.shots = None if options.precision is not None else (shots or DEFAULT_SHOTS)
-        self.seed = seed
+        self.shots = None if options.precision is not None else (self.shots or DEFAULT_SHOTS)
         self.options = options
         self.local = options.local or device_name.startswith("Fake")
+        self.gradient = options.gradient
+        self.spsa_epsilon = options.spsa_epsilon
+        self.optimization_level = options.optimization_level
         self.credentials = None
-        #: jobs and shots sent by every executor of this backend (what max_jobs/max_shots limit)
+        #: jobs and shots sent by every executor and evaluator of this backend (what max_jobs/max_shots limit)
         self.usage = {"jobs": 0, "shots": 0}
         self._device = None
         self._service = options.service
         if self.local:
             self._device = local_device(device_name, n_qubits)
             self._check_width()
-            ignored = [k for k, v in options.public_dict().items()
-                       if k in LOCAL_NO_EFFECT and v not in (None, False)]
-            if ignored:
-                log.info("options %s have no effect in local testing mode (they apply on IBM hardware)", ignored)
         elif self._service is None:
             self.credentials = creds.resolve_credentials(options.instance)  # raises before any network call
         self._store = None
@@ -157,108 +165,63 @@ class IBMBackend:
             self._store = JobStore(path)
         return self._store
 
-    def make_executor(self, spec) -> "RuntimeExecutor":
-        """Return the packed executor ``run(inputs (B, F), weights) -> (B, n_outputs)`` for ``spec``."""
-        if spec.n_qubits > self.n_qubits:
-            raise BackendError(f"the spec has {spec.n_qubits} qubits but the backend was built for {self.n_qubits}")
-        return RuntimeExecutor(self, spec)
+    # -- the shared Estimator path -----------------------------------------------------------
+    def compile(self, traced):
+        return compile_for(self, traced, self.device)
 
-    def __repr__(self):
-        cost = f"precision={self.options.precision}" if self.shots is None else f"shots={self.shots}"
-        where = "local" if self.local else (repr(self.credentials) if self.credentials else "service")
-        return f"IBMBackend({self.name!r}, {cost}, mode={self.options.mode!r}, {where})"
+    def fingerprint_parts(self) -> tuple:
+        return super().fingerprint_parts() + (self.optimization_level,)
 
+    @staticmethod
+    def record(name: str, value) -> None:
+        """Add to the running training step's counters (``fit`` puts them in the history)."""
+        context.record(name, value)
 
-class RuntimeExecutor:
-    """Runs a spec on an :class:`IBMBackend`, one packed job per call.
+    def run_pub(self, pub, *, key: str, shape: tuple, n_evals: int, owner):
+        """One job: resume it from the job store, or check the cost guard, submit, record, wait.
 
-    Attributes:
-        stats: totals over the executor's life: ``jobs``, ``pubs``, ``circuits``, ``shots``,
-            ``jobs_reused`` (taken from the job store instead of submitted).
-        last: the same counts for the latest call; ``job_ids``: every job id sent, in order.
-    """
+        Returns:
+            ``(evs, stds)`` arrays of ``shape``.
 
-    def __init__(self, backend: IBMBackend, spec):
-        self.backend = backend
-        self.spec = spec
-        self.stats = dict.fromkeys(COUNTERS, 0)
-        self.last = dict.fromkeys(COUNTERS, 0)
-        self.job_ids: list[str] = []
-        self._mode = None
-
-    def __call__(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        if inputs.ndim == 1:
-            inputs = inputs.reshape(1, -1)
-        self._check_differentiable(inputs)
-        traced = trace(self.spec, inputs, weights)
-        grad_cols = traced.grad_cols if torch.is_grad_enabled() else []
-        self.last = dict.fromkeys(COUNTERS, 0)
-
-        def evaluate(angles: np.ndarray, cols):
-            opts = self.backend.options
-            compiled = compile_circuit(traced, self.backend.device, optimization_level=opts.optimization_level,
-                                       seed=self.backend.seed)
-            fp = fingerprint(traced.key, self.backend.name, angles, list(cols), opts.gradient, opts.spsa_epsilon,
-                             self.backend.shots_per_circuit, opts.optimization_level, self.backend.seed)
-            rng = np.random.default_rng([int(fp[:15], 16), self.backend.seed or 0])
-            p = plan(angles, cols, method=opts.gradient, epsilon=opts.spsa_epsilon, rng=rng)
-            evs = self._run(compiled, p.values[:, compiled.columns], fp)
-            return p.split(evs)
-
-        out = PackedEstimate.apply(traced.angles, evaluate, grad_cols)
-        return out.to(inputs.dtype)
-
-    def _check_differentiable(self, inputs: torch.Tensor) -> None:
-        spec = self.spec
-        if (spec.embedding == "amplitude" and spec.n_inputs < 2**spec.n_qubits and inputs.requires_grad
-                and torch.is_grad_enabled()):
-            raise ConfigurationError(
-                f"the amplitude embedding pads {spec.n_inputs} features with zeros to {2**spec.n_qubits} "
-                "amplitudes, and its gate decomposition (Mottonen state preparation) has no input derivative "
-                "at zero amplitudes, so ibm: backends cannot differentiate it with respect to the inputs. "
-                f"Use n_inputs={2**spec.n_qubits}, another embedding, or inputs that do not require grad.")
-
-    # -- one job -------------------------------------------------------------------------
-    def _run(self, compiled, values: np.ndarray, fp: str) -> np.ndarray:
-        backend, opts = self.backend, self.backend.options
-        n_evals = values.shape[0]
-        n_out = len(compiled.observables)
+        Raises:
+            CostLimitError: the job would exceed ``max_jobs``/``max_shots`` (nothing is sent).
+            JobFailedError: the job failed, was cancelled, timed out or was lost.
+        """
+        opts = self.options
         step = context.current()
-        store = backend.store
+        store = self.store
         if store is not None and step is not None and step.run_id is not None:
-            evs = self._resume(store, step, fp, n_out, n_evals)
-            if evs is not None:
-                return evs
-        shots = (backend.shots_per_circuit or 0) * n_evals
+            found = self._resume(store, step, key, shape, owner)
+            if found is not None:
+                return found
+        shots = (self.shots_per_circuit or 0) * n_evals
         self._guard(shots)
-        pub = (compiled.isa, [[o] for o in compiled.observables], values)
-        estimator = self._estimator()
-        job = with_retries(lambda: estimator.run([pub]), what=f"submitting to {backend.name}",
+        estimator = self._estimator(owner)
+        job = with_retries(lambda: estimator.run([pub]), what=f"submitting to {self.name}",
                            retries=opts.max_retries, backoff=opts.backoff)
         job_id = str(job.job_id())
-        self.job_ids.append(job_id)
+        owner.job_ids.append(job_id)
         for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
-            self._count(name, value)
-        backend.usage["jobs"] += 1
-        backend.usage["shots"] += shots
-        log.info("submitted job %s to %s: 1 PUB, %d circuits, %d shots", job_id, backend.name, n_evals, shots)
+            owner._count(name, value)
+        self.usage["jobs"] += 1
+        self.usage["shots"] += shots
+        log.info("submitted job %s to %s: 1 PUB of shape %s, %d circuits, %d shots", job_id, self.name,
+                 list(shape), n_evals, shots)
         if store is not None:
-            store.add(job_id=job_id, backend=backend.name, fingerprint=fp, pub_shapes=[[n_out, n_evals]],
-                      options=dict(opts.public_dict(), shots=backend.shots, seed=backend.seed),
+            store.add(job_id=job_id, backend=self.name, fingerprint=key, pub_shapes=[list(shape)],
+                      options=dict(opts.public_dict(), shots=self.shots, seed=self.seed),
                       run_id=getattr(step, "run_id", None), epoch=getattr(step, "epoch", None),
-                      step=getattr(step, "step", None), local=backend.local)
-        return self._collect(job, store, n_out, n_evals)
+                      step=getattr(step, "step", None), local=self.local)
+        return self._collect(job, store, shape)
 
-    def _collect(self, job, store, n_out: int, n_evals: int) -> np.ndarray:
-        opts = self.backend.options
+    def _collect(self, job, store, shape: tuple):
+        opts = self.options
         job_id = str(job.job_id())
         try:
-            in_process = self.backend.local or opts.estimator is not None
+            in_process = self.local or opts.estimator is not None
             result = wait_for(job, timeout=opts.timeout, poll_interval=opts.poll_interval,
                               retries=opts.max_retries, backoff=opts.backoff, blocking=in_process)
-            data = result[0].data
-            evs = np.broadcast_to(np.asarray(data.evs, dtype=np.float64).reshape(n_out, -1), (n_out, n_evals))
-            stds = np.broadcast_to(np.asarray(data.stds, dtype=np.float64).reshape(n_out, -1), (n_out, n_evals))
+            evs, stds = result_arrays(result, tuple(shape))
         except JobFailedError as exc:
             if store is not None and not getattr(exc, "pending", False):  # timed out: stays PENDING
                 store.set_status(job_id, FAILED, str(exc))
@@ -269,21 +232,23 @@ class RuntimeExecutor:
             raise JobFailedError(f"job {job_id} returned non-finite expectation values; run the step again", job_id)
         if store is not None:
             store.set_result(job_id, evs=evs, stds=stds)
-        return np.array(evs)
+        return evs, stds
 
-    def _resume(self, store, step, fp: str, n_out: int, n_evals: int):
-        rec = store.find(step.run_id, step.epoch, step.step, fp)
+    def _resume(self, store, step, key: str, shape: tuple, owner):
+        rec = store.find(step.run_id, step.epoch, step.step, key)
         if rec is None:
             return None
         if rec.status == DONE and rec.result is not None:
             log.info("reusing finished job %s for run %s step %s", rec.job_id, step.run_id, step.step)
-            self._count("jobs_reused", 1)
-            return rec.result["evs"]
+            owner._count("jobs_reused", 1)
+            evs = np.asarray(rec.result["evs"], dtype=np.float64).reshape(shape)
+            stds = rec.result.get("stds")
+            return evs, (np.zeros(shape) if stds is None else np.asarray(stds, dtype=np.float64).reshape(shape))
         if rec.local:
             return None  # a local job died with its process: submit again
-        opts = self.backend.options
+        opts = self.options
         try:
-            job = with_retries(lambda: self.backend.service.job(rec.job_id), what=f"retrieving job {rec.job_id}",
+            job = with_retries(lambda: self.service.job(rec.job_id), what=f"retrieving job {rec.job_id}",
                                retries=opts.max_retries, backoff=opts.backoff)
         except Exception as exc:  # noqa: BLE001
             if is_not_found(exc):
@@ -291,15 +256,15 @@ class RuntimeExecutor:
                 return None
             raise
         log.info("resuming pending job %s for run %s step %s", rec.job_id, step.run_id, step.step)
-        self._count("jobs_reused", 1)
-        return self._collect(job, store, n_out, n_evals)
+        owner._count("jobs_reused", 1)
+        return self._collect(job, store, shape)
 
     def _guard(self, shots: int) -> None:
-        opts, used = self.backend.options, self.backend.usage
+        opts, used = self.options, self.usage
         if opts.max_jobs is not None and used["jobs"] + 1 > opts.max_jobs:
             raise CostLimitError(
                 f"sending another job would exceed max_jobs={opts.max_jobs} ({used['jobs']} sent so far "
-                f"on {self.backend.name}). Raise max_jobs, train for fewer steps, or check the plan with "
+                f"on {self.name}). Raise max_jobs, train for fewer steps, or check the plan with "
                 "qml.runtime.estimate(...) first.")
         if opts.max_shots is not None and used["shots"] + shots > opts.max_shots:
             raise CostLimitError(
@@ -307,38 +272,32 @@ class RuntimeExecutor:
                 f"over max_shots={opts.max_shots}. Raise max_shots, lower shots/precision, use a smaller batch "
                 "or gradient='spsa', or check the plan with qml.runtime.estimate(...) first.")
 
-    def _count(self, name: str, value) -> None:
-        self.stats[name] += value
-        self.last[name] += value
-        context.record(name, value)
-
-    def _estimator(self):
-        backend, opts = self.backend, self.backend.options
+    def _estimator(self, owner):
+        """The Estimator for the next job: an injected one, the fake service's, or Qiskit Runtime's
+        client-side ``executor_estimator.Estimator`` (job mode, or the owner's Batch/Session)."""
+        opts = self.options
         if opts.estimator is not None:
             return opts.estimator
-        seed = None if backend.seed is None else backend.seed + self.stats["jobs"]
-        est_opts = opts.estimator_options(shots=backend.shots, seed=seed, local=backend.local)
-        device = backend.device
-        service = backend.service
+        seed = None if self.seed is None else self.seed + self.usage["jobs"]
+        est_opts = opts.estimator_options(shots=self.shots, seed=seed, local=self.local)
+        device = self.device
+        service = self.service
         if service is not None and callable(getattr(service, "estimator", None)):
             return service.estimator(backend=device, mode=opts.mode, options=est_opts)
-        from qiskit_ibm_runtime import Batch, EstimatorV2, Session
+        from qiskit_ibm_runtime import Batch, Session
+        from qiskit_ibm_runtime.executor_estimator import Estimator
 
         if opts.mode == "job":
             mode = device
         else:
-            if self._mode is None:
-                self._mode = (Batch if opts.mode == "batch" else Session)(backend=device)
-            mode = self._mode
-        return EstimatorV2(mode=mode, options=est_opts)
-
-    def close(self) -> None:
-        """Close the Batch/Session this executor opened (no-op in job mode)."""
-        if self._mode is not None:
-            try:
-                self._mode.close()
-            finally:
-                self._mode = None
+            if owner._mode is None:
+                owner._mode = (Batch if opts.mode == "batch" else Session)(backend=device)
+            mode = owner._mode
+        return Estimator(mode=mode, options=est_opts)
 
     def __repr__(self):
-        return f"RuntimeExecutor({self.backend!r}, stats={self.stats})"
+        cost = f"precision={self.options.precision}" if self.shots is None else f"shots={self.shots}"
+        where = "local" if self.local else (repr(self.credentials) if self.credentials else "service")
+        return f"IBMBackend({self.name!r}, {cost}, mode={self.options.mode!r}, {where})"
+
+

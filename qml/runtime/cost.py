@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..backends.qiskit_circuits import trace
 from ..errors import ConfigurationError, CostLimitError
-from .circuits import trace
 from .options import DEFAULT_SHOTS
 
 #: Seconds of fixed QPU time per job (loading, compilation on the device side); rough.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from ..backends.pennylane import fake_device
+from ..backends.aer import fake_device, fake_device_names  # noqa: F401 (re-exported)
 
 FAILURES = ("fail", "cancel", "timeout", "not_found", "network_submit", "network_poll")
 _IDS = itertools.count(1)
@@ -55,8 +55,9 @@ class FakeRuntimeService:
         return job
 
     def estimator(self, *, backend, mode: str, options: dict):
-        """An Estimator for ``mode``; ``options`` are validated by qiskit-ibm-runtime's own model."""
-        from qiskit_ibm_runtime.options import EstimatorOptions
+        """An Estimator for ``mode``; ``options`` are validated by the model of qiskit-ibm-runtime's
+        client-side Estimator (``options_models.EstimatorOptions``), as the real one does."""
+        from qiskit_ibm_runtime.options_models import EstimatorOptions
 
         EstimatorOptions(**options)  # raises on a name or value the real service would reject
         self.options_seen.append(options)

@@ -11,7 +11,6 @@ fingerprint)`` and reuses the job instead of paying for it twice.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -53,19 +52,6 @@ def qml_home() -> Path:
 
 def default_path() -> Path:
     return qml_home() / "jobs.sqlite"
-
-
-def fingerprint(*parts) -> str:
-    """SHA-256 of circuit structure, options and parameter values (numpy arrays hashed by bytes)."""
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            h.update(str(part.shape).encode())
-            h.update(np.ascontiguousarray(part, dtype=np.float64).tobytes())
-        else:
-            h.update(repr(part).encode())
-        h.update(b"|")
-    return h.hexdigest()[:32]
 
 
 def pack_arrays(**arrays) -> bytes:

@@ -11,11 +11,11 @@ import types
 from .._lazy import attach
 
 _LAZY = {
-    "load_checkpoint": "checkpoint",
-    "save_checkpoint": "checkpoint",
-    "evaluate": "fit",
-    "fit": "fit",
-    "History": "history",
+    "load_checkpoint": ".checkpoint:load_checkpoint",
+    "save_checkpoint": ".checkpoint:save_checkpoint",
+    "evaluate": ".fit:evaluate",
+    "fit": ".fit:fit",
+    "History": ".history:History",
 }
 
 

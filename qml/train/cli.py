@@ -80,10 +80,12 @@ def run_pes(args) -> int:
     import numpy as np
     import torch
 
-    import qml
+    from .. import plot
+    from ..models.pes import PESModel
+    from .fit import fit
 
     out = Path(args.out or f"runs/pes-{args.molecule}")
-    model = qml.PESModel(args.molecule, ansatz=args.ansatz, backend=args.backend)
+    model = PESModel(args.molecule, ansatz=args.ansatz, backend=args.backend)
     lo, hi = model.entry.scan_range
     r_train = parse_r(args.train_r, np.linspace(lo, hi, 8))
     mids = (np.array(r_train[:-1]) + np.array(r_train[1:])) / 2
@@ -91,7 +93,7 @@ def run_pes(args) -> int:
     _write_json(out / "config.json", {**vars(args), "func": None, "train_r": r_train, "test_r": r_test})
     torch.manual_seed(args.seed)
     t0 = time.perf_counter()
-    history = qml.fit(model, r_train, epochs=args.epochs, lr=args.lr, batch_size=len(r_train), seed=args.seed,
+    history = fit(model, r_train, epochs=args.epochs, lr=args.lr, batch_size=len(r_train), seed=args.seed,
                       checkpoint_dir=out, resume=args.resume, overwrite=args.overwrite,
                       progress=not args.no_progress)
     err_train, err_test = model.errors_mha(r_train), model.errors_mha(r_test)
@@ -100,11 +102,11 @@ def run_pes(args) -> int:
         "train_max_error_mha": float(np.abs(err_train).max()), "test_max_error_mha": float(np.abs(err_test).max()),
         "test_mean_error_mha": float(np.abs(err_test).mean()),
         "test_within_chemical_accuracy": int((np.abs(err_test) < 1.6).sum()), "n_test": len(r_test),
-        "seconds": time.perf_counter() - t0, "backend": getattr(model, "chosen_backend", args.backend),
+        "seconds": time.perf_counter() - t0, "backend": model.backend_chosen,
     }
     _write_json(out / "metrics.json", metrics)
-    qml.plot.pes_model(model, r_train, r_test=r_test).savefig(out / "pes.png", dpi=120)
-    qml.plot.history(history, log=False).savefig(out / "history.png", dpi=120)
+    plot.pes_model(model, r_train, r_test=r_test).savefig(out / "pes.png", dpi=120)
+    plot.history(history, log=False).savefig(out / "history.png", dpi=120)
     print(f"{args.molecule}: held-out max error {metrics['test_max_error_mha']:.3f} mHa, mean "
           f"{metrics['test_mean_error_mha']:.3f} mHa ({metrics['test_within_chemical_accuracy']}/{len(r_test)} "
           f"within 1.6 mHa); run folder {out}")
@@ -114,18 +116,21 @@ def run_pes(args) -> int:
 def run_regress(args) -> int:
     import torch
 
-    import qml
+    from .. import plot
+    from ..data import load_dataset
+    from ..models.hybrid import HybridModel
+    from .fit import fit
 
     out = Path(args.out or f"runs/regress-{args.dataset}")
-    train, val, test = (qml.load_dataset(args.dataset, split=s) for s in ("train", "val", "test"))
+    train, val, test = (load_dataset(args.dataset, split=s) for s in ("train", "val", "test"))
     torch.manual_seed(args.seed)
-    model = qml.HybridModel(train.features.shape[1], 1, n_qubits=args.n_qubits, layers=args.layers,
+    model = HybridModel(train.features.shape[1], 1, n_qubits=args.n_qubits, layers=args.layers,
                             hidden=args.hidden, embedding=args.embedding, ansatz=args.ansatz,
                             backend=args.backend, shots=args.shots, seed=args.seed)
     model.set_normalization(train.features, train.targets)
     _write_json(out / "config.json", {**vars(args), "func": None})
     t0 = time.perf_counter()
-    history = qml.fit(model, train, val=val, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+    history = fit(model, train, val=val, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                       seed=args.seed, checkpoint_dir=out, resume=args.resume, overwrite=args.overwrite,
                       progress=not args.no_progress)
     with torch.no_grad():
@@ -134,7 +139,7 @@ def run_regress(args) -> int:
     metrics = {"dataset": args.dataset, "test_mae_mha": mae, "parameters": model.parameter_counts(),
                "seconds": time.perf_counter() - t0}
     _write_json(out / "metrics.json", metrics)
-    qml.plot.predictions(test.targets, pred, title=args.dataset).savefig(out / "predictions.png", dpi=120)
-    qml.plot.history(history).savefig(out / "history.png", dpi=120)
+    plot.predictions(test.targets, pred, title=args.dataset).savefig(out / "predictions.png", dpi=120)
+    plot.history(history).savefig(out / "history.png", dpi=120)
     print(f"{args.dataset}: test MAE {mae:.2f} mHa; run folder {out}")
     return 0

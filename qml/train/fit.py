@@ -19,8 +19,9 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..backends import context
 from ..errors import ConfigurationError, NonFiniteLossError, check_int, one_of
-from . import context, defaults
+from . import defaults
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_state
 from .data import as_pairs
 from .history import History
@@ -172,7 +173,7 @@ def fit(
         model.train()
         g = torch.Generator().manual_seed(seed * 100003 + epoch)
         order = torch.randperm(len(train_set), generator=g)
-        total, counters = 0.0, {}
+        total, counters, notes = 0.0, {}, {}
         for step, idx in enumerate(order.split(batch_size)):
             with context.step(run_id, epoch, step) as ctx:
 
@@ -203,9 +204,10 @@ def fit(
             total += value.item() * len(idx)
             for k, v in ctx.counters.items():
                 counters[k] = counters.get(k, 0) + v
+            notes.update(ctx.notes)  # e.g. what backend="auto" chose on this epoch's first batch
             bar.step_done(step)
         record = {"epoch": epoch, "train_loss": total / len(train_set), "val_loss": None,
-                  "lr": opt.param_groups[0]["lr"], **counters}
+                  "lr": opt.param_groups[0]["lr"], **counters, **notes}
         if val_set is not None:
             record["val_loss"] = evaluate(model, val_set, loss_fn, batch_size=max(batch_size, 256), variational=variational)
         if sched is not None:

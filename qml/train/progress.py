@@ -12,7 +12,7 @@ Where the output goes decides the form (``QML_PROGRESS`` overrides it):
 Long epochs (hardware, large data) also get a step-level bar (or, in ``log`` form, step lines at
 the same interval) once an epoch has run for :data:`STEP_BAR_AFTER` seconds, or at once when the
 backend reports jobs: it shows the optimizer steps of the epoch and the jobs sent to the backend
-(the ``jobs`` counter that hardware executors record through :func:`qml.train.context.record`)
+(the ``jobs`` counter that hardware executors record through :func:`qml.backends.context.record`)
 and received back (a step ends only when its jobs have returned), with "waiting" while a job is out.
 """
 
@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from . import context
+from ..backends import context
 
 MODES = ("bar", "log", "off")
 STEP_BAR_AFTER = 5.0

@@ -1,0 +1,201 @@
+"""``Backend``: the one interface between models and the places circuits run.
+
+A backend offers some of three capabilities (:data:`CAPABILITIES`):
+
+* ``"expval"``: :meth:`Backend.make_executor` ``(spec) -> run(inputs (B, F), weights) -> (B, n_outputs)``,
+  expectation values of a :class:`~qml.circuits.CircuitSpec`, differentiable in inputs and weights
+  (what :class:`qml.QuantumLayer` needs);
+* ``"energy"``: :meth:`Backend.energy_evaluator` ``(ansatz, n_qubits) -> ev``;
+  ``ev(params (B, P), hamiltonians) -> (B,)`` with one Hamiltonian per sample, differentiable in
+  ``params`` (what ``vqe``, ``scan`` and ``PESModel`` need);
+* ``"state"``: :meth:`Backend.state_fn` ``(ansatz, n_qubits) -> f(params (B, P)) -> (B, 2**n)`` complex.
+
+A model asks for a capability; it never looks at a backend's name. A backend implements the
+methods it can and lists them in :attr:`Backend.capabilities`; asking for another one raises a
+:class:`~qml.errors.BackendError` that names the backends that have it. A new backend is one
+subclass in one module plus one line in :data:`qml.backends.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from ..errors import BackendError, check_int
+
+#: capability -> what it computes (used in messages).
+CAPABILITIES = {
+    "expval": "expectation values of a circuit for a batch of inputs (QuantumLayer, HybridModel)",
+    "energy": "energies <psi(theta_b)|H_b|psi(theta_b)> for a batch, one Hamiltonian per sample "
+              "(vqe, scan, PESModel)",
+    "state": "the state vector itself",
+}
+
+
+def check_shots(shots):
+    """Return ``shots`` as ``None`` or a positive int; raise BackendError otherwise."""
+    if shots is None:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, int):
+        raise BackendError(f"shots must be None (exact) or a positive integer, got {shots!r}")
+    if shots < 1:
+        raise BackendError(f"shots must be None (exact) or a positive integer, got {shots}")
+    return shots
+
+
+class Backend:
+    """Base class of every backend.
+
+    Subclasses set :attr:`capabilities` (and :attr:`max_qubits`, :attr:`samples`,
+    :attr:`accepts` where they differ) and override the methods of their capabilities.
+    Every backend is constructed as ``Cls(name, *, n_qubits, shots, seed, **options)`` by
+    :func:`qml.backends.resolve`, ``name`` being the full string (``"aer:FakeManilaV2"``).
+
+    Attributes:
+        name: the backend string.
+        n_qubits: widest circuit this instance will run.
+        shots: ``None`` (exact expectation values) or shots per circuit.
+        seed: seed of the shot sampler (``None``: not reproducible).
+        exact: ``True`` when results carry no sampling noise.
+
+    Raises:
+        BackendError: bad shots, sampling asked of an exact-only simulator, a circuit wider than
+            :attr:`max_qubits`, or options the backend does not take.
+    """
+
+    #: what this backend computes, a subset of :data:`CAPABILITIES`.
+    capabilities: frozenset = frozenset()
+    #: widest circuit it simulates (``None``: no fixed limit, checked by the subclass).
+    max_qubits: int | None = None
+    #: whether it can sample (``shots`` not ``None``).
+    samples: bool = False
+    #: option names it takes (anything else raises).
+    accepts: tuple = ()
+    #: one line for :func:`qml.backends.describe` and the README table.
+    description: str = ""
+
+    def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None, **options):
+        self.name = name
+        self.n_qubits = check_int("n_qubits", n_qubits)
+        self.shots = check_shots(shots)
+        self.seed = seed
+        unknown = sorted(set(options) - set(self.accepts))
+        if unknown:
+            takes = f"its options are {sorted(self.accepts)}" if self.accepts else "it takes no options"
+            raise BackendError(f"backend {name!r} takes no option(s) {unknown}; {takes} (options such as "
+                               "resilience levels belong to 'ibm:<device>' backends)")
+        self.options = dict(options)
+        if self.shots is not None and not self.samples:
+            raise BackendError(
+                f"the {name!r} backend computes exact expectation values only; for shots use one of: "
+                + ", ".join(_sampling_backends())
+            )
+        if self.max_qubits is not None and self.n_qubits > self.max_qubits:
+            raise BackendError(
+                f"the circuit needs {self.n_qubits} qubits but {name} simulates at most {self.max_qubits}; "
+                "use fewer qubits or another backend (see qml.backends.BACKENDS)"
+            )
+
+    @property
+    def exact(self) -> bool:
+        return self.shots is None
+
+    def supports(self, capability: str) -> bool:
+        """Whether this backend has ``capability`` (one of :data:`CAPABILITIES`)."""
+        return capability in self.capabilities
+
+    def require(self, capability: str) -> None:
+        """Raise BackendError unless this backend has ``capability``; the message names those that do."""
+        if capability not in CAPABILITIES:
+            raise BackendError(f"unknown capability {capability!r}; capabilities are {sorted(CAPABILITIES)}")
+        if capability not in self.capabilities:
+            from . import with_capability
+
+            raise BackendError(
+                f"backend {self.name!r} cannot compute {CAPABILITIES[capability]}; backends that can: "
+                + ", ".join(repr(n) for n in with_capability(capability))
+            )
+
+    # -- capabilities (override what the backend can do) --------------------------------------
+    def make_executor(self, spec):
+        """``run(inputs (B, F), weights) -> Tensor (B, spec.n_outputs)`` ("expval")."""
+        self.require("expval")
+        raise NotImplementedError(f"{type(self).__name__} lists 'expval' but does not implement make_executor")
+
+    def energy_evaluator(self, ansatz, n_qubits: int):
+        """An :class:`EnergyEvaluator` for ``ansatz`` on ``n_qubits`` wires ("energy")."""
+        self.require("energy")
+        raise NotImplementedError(f"{type(self).__name__} lists 'energy' but does not implement energy_evaluator")
+
+    def state_fn(self, ansatz, n_qubits: int):
+        """``f(params (B, P)) -> complex Tensor (B, 2**n_qubits)`` ("state")."""
+        self.require("state")
+        raise NotImplementedError(f"{type(self).__name__} lists 'state' but does not implement state_fn")
+
+    # -- inspection -------------------------------------------------------------------------
+    def report(self) -> dict:
+        """What ran: ``{"backend": name}`` (``auto`` adds its decision)."""
+        return {"backend": self.name}
+
+    def __repr__(self) -> str:
+        shots = "exact" if self.shots is None else f"shots={self.shots}"
+        return f"{type(self).__name__}({self.name!r}, {shots})"
+
+
+class EnergyEvaluator:
+    """``ev(params, hamiltonians) -> energies``: the "energy" capability of one backend.
+
+    Subclasses implement :meth:`evaluate`; calling the evaluator validates the batch first.
+
+    Attributes:
+        backend: the backend it runs on.
+        ansatz: the :class:`qml.chem.ChemAnsatz`.
+        last_stderr: after each call, an ndarray ``(B,)`` of standard errors, or ``None`` when exact.
+        stats: counts for hardware backends (``jobs``, ``pubs``, ``circuits``, ``shots``).
+    """
+
+    def __init__(self, backend: Backend, ansatz, n_qubits: int):
+        self.backend, self.ansatz, self.n_qubits = backend, ansatz, n_qubits
+        self.last_stderr = None
+        self.stats: dict = {}
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def __call__(self, params, hamiltonians):
+        """Energies for ``params`` of shape ``(B, P)`` and a list of ``B`` Hamiltonian entries.
+
+        Returns:
+            Tensor of shape ``(B,)`` (float64), differentiable with respect to ``params``.
+
+        Raises:
+            DataError: a batch that does not match the ansatz or the Hamiltonians.
+        """
+        from ..errors import DataError
+
+        if params.ndim != 2 or params.shape[1] != self.ansatz.n_params:
+            raise DataError(f"params must have shape (batch, {self.ansatz.n_params}), got {tuple(params.shape)}")
+        hamiltonians = list(hamiltonians)
+        if len(hamiltonians) != params.shape[0]:
+            raise DataError(f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
+                            "pass one Hamiltonian per sample")
+        return self.evaluate(params, hamiltonians)
+
+    def evaluate(self, params, hamiltonians):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.backend.name!r}, {self.ansatz!r})"
+
+
+def _sampling_backends() -> list[str]:
+    from . import REGISTRY, backend_class
+
+    out = []
+    for family in REGISTRY:
+        if family == "auto":
+            continue
+        try:
+            if getattr(backend_class(family), "samples", True):
+                out.append(repr(family))
+        except ImportError:  # an optional family whose dependencies are not installed
+            continue
+    return out

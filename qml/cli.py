@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "and test errors in mHa next to chemical accuracy (1.6 mHa), and write "
                                       "prediction.png and history.png.")
     demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help="L-BFGS steps (each up to 20 iterations)")
-    demo.add_argument("--backend", default="auto", help="where the circuit runs: auto, fast, default.qubit, "
-                                                        "lightning.qubit, aer, ...")
+    demo.add_argument("--backend", default="auto", help="where the circuit runs: a backend string, as listed "
+                                                        "by qml.backends.BACKENDS")
     demo.add_argument("--out", default="qml-demo", help="folder for the plots")
     demo.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")

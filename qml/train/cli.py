@@ -25,7 +25,7 @@ def add_subparser(sub) -> None:
                           "(None: 8 points over the catalog scan range)")
     pes.add_argument("--test-r", default=None, help="held-out geometries, same format (None: midpoints of the training geometries)")
     pes.add_argument("--ansatz", default="uccsd", help="ansatz of the energy model")
-    pes.add_argument("--backend", default="auto", help="state-vector backend: auto, fast, default.qubit, sector")
+    pes.add_argument("--backend", default="auto", help="a backend with the energy capability (see qml.backends.BACKENDS)")
     pes.add_argument("--epochs", type=int, default=200, help="training epochs")
     pes.add_argument("--lr", type=float, default=1e-2, help="learning rate (Adam)")
     _common(pes)

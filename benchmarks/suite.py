@@ -15,8 +15,8 @@ Workloads (full size; --quick in brackets)
       batch 4]: Qiskit Machine Learning TorchConnector(EstimatorQNN) on the exact StatevectorEstimator
       (precision 0, parameter-shift gradients) against qml "fast" at the SAME size (and TorchLayer default.qubit).
   W2  LiH (2 electrons in 5 orbitals, 10 qubits), uccsd ansatz of qml.chem.make_ansatz, one energy + gradient
-      [H2, 4 qubits].  qml: "auto" as qml.chem.vqe picks it (qml.chem.vqe.choose_backend, the same QNode
-      and float64 scope as vqe), "fast".  Peers: plain PennyLane QNodes on lightning.qubit (adjoint) and
+      [H2, 4 qubits].  qml: "auto" as qml.chem.vqe picks it (qml.chem.vqe.energy_function: the backend's
+      energy evaluator that vqe runs, auto included), "fast".  Peers: plain PennyLane QNodes on lightning.qubit (adjoint) and
       default.qubit (backprop).
   W3  one epoch of qml.PESModel("H4") (uccsd, 8 qubits, encoder (32, 32)) over 16 geometries in batches of 4
       with Adam; Hamiltonians prepared beforehand, not timed [H2, 3 geometries, batch 3].  qml's default
@@ -430,7 +430,7 @@ def preload(qiskit: bool = False) -> None:
     import importlib
 
     for mod in ("torch", "pennylane", "pennylane_lightning.lightning_qubit", "qml", "qml.layers", "qml.sim",
-                "qml.backends", "qml.backends.auto", "qml.chem", "qml.chem.vqe", "qml.models.pes", "qml.models.sector"):
+                "qml.backends", "qml.backends.auto", "qml.chem", "qml.chem.vqe", "qml.models.pes", "qml.sim.sector"):
         importlib.import_module(mod)
     import torch
 

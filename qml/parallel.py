@@ -53,14 +53,17 @@ def _init_worker() -> None:
 
 @contextlib.contextmanager
 def one_thread():
-    """Run the body with one pyscf (OpenMP), BLAS and torch intra-op thread; restore them after.
+    """Run the body with one thread in every native pool (BLAS, OpenMP, pyscf, torch); restore after.
 
-    Thread counts change the order of floating-point sums, hence the last bits of a result; every
-    task of :func:`map_tasks` runs inside this context so that a result does not depend on where
-    it was computed. Libraries already loaded are set to one thread; for those the task loads
-    itself, the ``*_NUM_THREADS`` variables are 1 while it runs. Meant for one task per process
-    at a time (process pools, Dask workers with one thread each, or serial).
+    Thread counts change the order of floating-point sums, hence the last bits of a result (FCI of
+    LiH moves by 4e-15 Ha between one and two BLAS threads); every task of :func:`map_tasks` runs
+    inside this context so that a result does not depend on where it was computed. Loaded BLAS
+    and OpenMP libraries are limited with threadpoolctl; torch and pyscf through their own
+    setters; libraries the task loads itself see ``*_NUM_THREADS=1``. Meant for one task per
+    process at a time (process pools, Dask workers with one thread each, or serial).
     """
+    from threadpoolctl import threadpool_limits
+
     env = {v: os.environ.get(v) for v in THREAD_VARS}
     torch, lib = sys.modules.get("torch"), sys.modules.get("pyscf.lib")
     old = (torch.get_num_threads() if torch else None, lib.num_threads() if lib else None)
@@ -70,7 +73,8 @@ def one_thread():
     if lib:
         lib.num_threads(1)
     try:
-        yield
+        with threadpool_limits(limits=1):
+            yield
     finally:
         for v, value in env.items():
             if value is None:
@@ -293,7 +297,7 @@ def runner(executor=None, workers=None):
         distributed = _import_distributed()
         if executor == "dask":
             cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                               processes=True, dashboard_address=None)
+                                               processes=True, dashboard_address=":0")
             client = distributed.Client(cluster)
             try:
                 yield Runner("dask", client, workers)

@@ -129,9 +129,9 @@ def test_device_names_appear_only_in_the_execution_layer():
             continue
         docs = _docstrings(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-                if any(d in node.value for d in DEVICE_NAMES) and (module, node.value) not in DEVICE_NAME_ALLOWLIST:
-                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                    and any(d in node.value for d in DEVICE_NAMES) and (module, node.value) not in DEVICE_NAME_ALLOWLIST):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert not bad, "device names outside qml.backends / qml.runtime / qml.sim:\n" + "\n".join(bad)
 
 

@@ -9,12 +9,11 @@ import pennylane as qp
 import pytest
 import torch
 
-from qml.backends import resolve
+from qml.backends import context, resolve
 from qml.circuits import make_spec
 from qml.errors import ConfigurationError, CostLimitError, CredentialsError
 from qml.runtime import FakeRuntimeService, RuntimeOptions, estimate, ibm_backend
 from qml.runtime import credentials as creds
-from qml.train import context
 
 qiskit_primitives = pytest.importorskip("qiskit.primitives")
 

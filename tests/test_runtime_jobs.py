@@ -13,13 +13,13 @@ import pennylane as qp
 import pytest
 import torch
 
+from qml.backends import context
 from qml.circuits import make_spec
 from qml.errors import CostLimitError, CredentialsError, JobFailedError
 from qml.runtime import FakeRuntimeService, JobStore, ibm_backend
 from qml.runtime import cli as jobs_cli
 from qml.runtime import credentials as creds
 from qml.runtime.store import DONE, FAILED, PENDING
-from qml.train import context
 
 SPEC = dict(n_qubits=2, embedding="angle", ansatz="hardware_efficient", layers=1)
 FAST = dict(backoff=0.001, poll_interval=0.001, max_retries=3)

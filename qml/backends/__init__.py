@@ -16,7 +16,10 @@ import importlib
 
 from .._lazy import attach
 from ..errors import BackendError
-from .base import CAPABILITIES, Backend, EnergyEvaluator, check_shots
+from .base import CAPABILITIES as CAPABILITIES
+from .base import Backend as Backend
+from .base import EnergyEvaluator as EnergyEvaluator
+from .base import check_shots as check_shots
 
 #: family name -> "module:Class", imported on first use.
 REGISTRY: dict[str, str] = {

@@ -4,10 +4,17 @@ On the first call of a request (an expval executor for a circuit, an energy eval
 function for an ansatz), ``auto`` times the local simulators that can serve it on a capped
 sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 rows or 100,000:
 
-* each candidate runs once to warm up, then twice at ``SUB_BATCH // 4`` rows and twice at
-  ``SUB_BATCH`` rows (best of each); a line ``t(B) = a + b B`` through the two sizes predicts its
-  time on the real batch, so a per-sample simulator that wins on 8 rows is not chosen for 100,000;
-* candidates are tried in :data:`CANDIDATES` order; :data:`BUDGET_S` seconds after the first
+* each candidate runs once to warm up, then :data:`REPEATS` times on the sub-batch (the best
+  counts); its time on the real batch is predicted from how it runs a batch: a backend that runs
+  one circuit per row (``Backend.min_seconds_per_row > 0``, e.g. lightning.qubit's adjoint
+  method) scales with the rows, ``t * B / SUB_BATCH``; a broadcast simulator (one execution per
+  batch) is compared at the sub-batch size, where its cost is mostly fixed overhead. So a
+  per-sample simulator that wins on 8 rows is not chosen for 100,000. (A line fitted through
+  two small sizes was tried and dropped: on a loaded machine timing noise made it predict a
+  minute for a broadcast simulator that takes one second.)
+* candidates are tried in :data:`CANDIDATES` order; one that runs a circuit per row is skipped
+  without running when its lower bound (``min_seconds_per_row`` times the batch) already
+  exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
   :data:`SLOW_FACTOR` times slower than the best measured so far is not timed further;
 * the decision is kept in a bounded LRU cache (:data:`MAX_DECISIONS` entries) keyed by the
@@ -126,7 +133,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision:
+def decide(capability: str, candidates, trial, batch: int, key=None, floors=None) -> Decision:
     """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
 
     Args:
@@ -135,6 +142,9 @@ def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision
         trial: ``trial(name, rows)`` runs the workload of ``rows`` rows on ``name`` (builds lazily).
         batch: rows of the real batch.
         key: cache key; ``None`` disables the cache.
+        floors: ``{name: lower bound of seconds per row}``, positive for backends that run one
+            circuit per row (their time is predicted proportional to the rows); a candidate whose
+            bound times ``batch`` exceeds the best prediction so far is skipped without running.
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
@@ -143,7 +153,6 @@ def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision
         return replace(hit, cached=True, decide_seconds=0.0, batch=batch)
     t_start = time.perf_counter()
     m = min(batch, SUB_BATCH)
-    small = max(1, m // 4)
     timings, predicted, notes = {}, {}, {}
     last_error = None
     if len(candidates) == 1:
@@ -155,21 +164,23 @@ def decide(capability: str, candidates, trial, batch: int, key=None) -> Decision
                 timings[name] = math.inf
                 notes[name] = f"skipped: deciding budget of {BUDGET_S} s spent"
                 continue
+            floor = (floors or {}).get(name, 0.0) * batch
+            if predicted and floor > min(predicted.values()):
+                timings[name] = math.inf
+                notes[name] = (f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
+                               f"against {min(predicted.values()):.3g} s predicted for the best")
+                continue
             try:
-                warm = _timed(lambda: trial(name, m))
+                warm = _timed(lambda name=name: trial(name, m))
                 best = min(predicted.values(), default=math.inf)
                 if warm > SLOW_FACTOR * best:
                     timings[name] = warm
                     notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
                     continue
-                t_m = min(_timed(lambda: trial(name, m)) for _ in range(REPEATS))
+                t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
                 timings[name] = t_m
-                if batch <= m or small == m:
-                    predicted[name] = t_m * batch / m if batch > m else t_m
-                else:
-                    t_s = min(_timed(lambda: trial(name, small)) for _ in range(REPEATS))
-                    slope = max(0.0, (t_m - t_s) / (m - small))
-                    predicted[name] = max(0.0, t_m - slope * m) + slope * batch
+                per_row = (floors or {}).get(name, 0.0) > 0
+                predicted[name] = max(t_m * batch / m, floor) if per_row else t_m
                 t_first = t_first or time.perf_counter()
             except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
                 timings[name] = math.inf
@@ -239,6 +250,10 @@ class AutoBackend(Backend):
 
         return resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
 
+    def floors(self, candidates) -> dict:
+        """``{name: min_seconds_per_row}`` of the candidates (their objects are cheap to build)."""
+        return {name: self.backend(name).min_seconds_per_row for name in candidates}
+
     def _record(self, decision: Decision, candidates) -> None:
         self.decision = self.decisions[decision.capability] = decision
         self.candidates = tuple(candidates)
@@ -303,7 +318,7 @@ class _AutoExecutor:
                 if training:
                     out.sum().backward()
 
-            decision = decide("expval", self.candidates, trial, int(inputs.shape[0]), key)
+            decision = decide("expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates))
             self.auto._record(decision, self.candidates)
             self._run = executors.get(decision.chosen) or self.auto.backend(decision.chosen).make_executor(self.spec)
         return self._run(inputs, weights)
@@ -338,7 +353,8 @@ class _AutoEnergy(EnergyEvaluator):
                 if training:
                     e.sum().backward()
 
-            decision = decide("energy", self.candidates, trial, int(params.shape[0]), key)
+            decision = decide("energy", self.candidates, trial, int(params.shape[0]), key,
+                              self.backend.floors(self.candidates))
             self.backend._record(decision, self.candidates)
             self.inner = evaluators.get(decision.chosen) or self.backend.backend(decision.chosen).energy_evaluator(
                 self.ansatz, self.n_qubits)
@@ -369,7 +385,7 @@ class _AutoState:
                 if training:
                     psi.abs().sum().backward()
 
-            decision = decide("state", self.candidates, trial, int(params.shape[0]), key)
+            decision = decide("state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates))
             self.auto._record(decision, self.candidates)
             self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(self.ansatz,
                                                                                               self.n_qubits)

@@ -71,6 +71,13 @@ class Backend:
     #: one line for :func:`qml.backends.describe` and the README table.
     description: str = ""
 
+    @property
+    def min_seconds_per_row(self) -> float:
+        """A lower bound on the seconds each row of a batch costs (0 for broadcast simulators):
+        ``auto`` skips a backend, without running it, when this bound alone exceeds the time it
+        predicts for a measured one."""
+        return 0.0
+
     def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None, **options):
         self.name = name
         self.n_qubits = check_int("n_qubits", n_qubits)

@@ -147,7 +147,9 @@ def build(name: str, rows: int | None = None, out_dir=None, progress: bool = Tru
         workers: a local pool of this many processes (one thread each) instead of ``executor``.
         cache: ``True`` (default): finished rows are kept in ``OUT_DIR/.NAME.cache/`` until the
             files are written, so a killed build resumes where it stopped; a folder: keep them
-            there (and leave it); ``False``: no cache.
+            there (and leave it); ``False``: no cache. Rows are keyed by their content and the
+            package versions, not by the code: after editing the energy code, build with a fresh
+            cache (or ``cache=False``).
 
     Returns:
         Path of the written CSV file.

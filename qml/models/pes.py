@@ -222,8 +222,10 @@ class PESModel(nn.Module):
         decision = getattr(self._backend, "decision", None)
         if decision is not None:
             backend += f" -> {decision.summary()}"
-        elif self.backend_name == "auto":
+        elif self.backend_chosen is None:
             backend += " (decides on the first batch)"
+        elif self.backend_chosen != self.backend_name:
+            backend += f" -> {self.backend_chosen!r} (chosen before this copy was saved)"
         return (f"molecule={self.molecule_name!r}, ansatz={self.ansatz_name!r}, n_qubits={self.n_qubits}, "
                 f"n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, backend={backend}")
 

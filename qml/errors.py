@@ -24,6 +24,17 @@ class DataError(QMLError, ValueError):
     """Input data is malformed: wrong shape, non-finite values, mismatched lengths, bad file."""
 
 
+class CheckpointError(ConfigurationError):
+    """A checkpoint cannot be used: damaged, not written by qml, holding code, or from other settings.
+
+    The message names the file and says what to do (resume from the backup, ``overwrite=True``).
+    """
+
+
+class JobStoreError(QMLError, RuntimeError):
+    """The job store (``$QML_HOME/jobs.sqlite``) is damaged or cannot be opened; the message says where."""
+
+
 class NonFiniteLossError(QMLError, FloatingPointError):
     """Training produced a NaN or infinite loss; the last good checkpoint is left intact."""
 

@@ -11,6 +11,7 @@ from torch import nn
 from . import backends as _backends
 from .circuits import make_spec
 from .circuits.spec import CircuitSpec
+from .errors import ConfigurationError
 from .inputs import check_inputs as check_inputs
 
 
@@ -74,6 +75,12 @@ class QuantumLayer(nn.Module):
             circuit=circuit,
             weight_shape=weight_shape,
         )
+        if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)):
+            raise TypeError(f"init_scale must be a number (e.g. 0.1), got {init_scale!r}")
+        if not (math.isfinite(init_scale) and init_scale >= 0):
+            raise ConfigurationError(f"init_scale must be a finite number >= 0 (e.g. 0.1), got {init_scale!r}")
+        if backend_options is not None and not isinstance(backend_options, dict):
+            raise TypeError(f"backend_options must be a dict of backend options, got {backend_options!r}")
         self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
         self.shots, self.seed = shots, seed
         self._backend_options = dict(backend_options or {})

@@ -42,7 +42,8 @@ def h4():
 
 # ------------------------------------------------------------------ catalog and Molecule
 def test_catalog_sizes_and_active_spaces():
-    expected = {"H2": (2, 4), "HeH+": (2, 4), "LiH": (2, 10), "BeH2": (4, 12), "H2O": (8, 12), "H4": (4, 8)}
+    expected = {"H2": (2, 4), "HeH+": (2, 4), "LiH": (2, 10), "BeH2": (4, 12), "H2O": (8, 12), "H4": (4, 8),
+                "H4-rect": (4, 8)}
     assert qml.chem.names() == list(expected)
     for name, (ne, nq) in expected.items():
         entry = qml.chem.CATALOG[name]
@@ -66,6 +67,8 @@ def test_catalog_geometries():
     assert math.degrees(math.acos(a @ b / 0.96**2)) == pytest.approx(104.5)
     h4 = Molecule.from_name("H4", 1.1).coordinates
     assert np.allclose(np.diff(h4[:, 2]), 1.1) and np.allclose(h4[:, :2], 0)
+    rect = Molecule.from_name("H4-rect", 0.8).coordinates  # meta-VQE: H 0 0 0; H 0 0 1.23; H R 0 0; H R 0 1.23
+    assert np.allclose(rect, [[0, 0, 0], [0, 0, 1.23], [0.8, 0, 0], [0.8, 0, 1.23]])
 
 
 @pytest.mark.parametrize("name", ["LiH", "BeH2", "H2O"])

@@ -18,6 +18,7 @@ EXPECTED = [
     "04_noise_shots_and_aer.ipynb",
     "05_running_on_ibm_quantum.ipynb",
     "06_performance_and_compression.ipynb",
+    "07_cooptimising_on_ibm_quantum.ipynb",
 ]
 SWITCH = 'FAST = os.environ.get("QML_FAST") == "1"'
 

@@ -22,11 +22,10 @@ TEST_COMMAND = 'pip install torch==2.13.0 -e ".[dev]" && pytest -n 2'
 SUBSTITUTIONS = [
     ("qml.fit(pes, [1.0, 1.4, 1.8, 2.2, 2.6, 3.0], epochs=200)",
      "qml.fit(pes, [1.0, 1.4, 1.8, 2.2, 2.6, 3.0], epochs=3)", "PES training: 3 epochs"),
-    ('x, y = water.features[:160], water.targets[:160]', 'x, y = water.features[:4], water.targets[:4]',
-     "hardware example on the fake device: one batch of 4"),
-    ('history = qml.fit(model, (x, y), epochs=5, batch_size=16, checkpoint_dir="runs/hw")',
-     'history = qml.fit(model, (x, y), epochs=1, batch_size=16, checkpoint_dir="runs/hw", progress=False)',
-     "hardware example: one epoch, one job"),
+    ('history = qml.fit(model, train, epochs=5, batch_size=16, checkpoint_dir="runs/hw")',
+     'history = qml.fit(model, (train.features[:4], train.targets[:4]), epochs=1, batch_size=16, '
+     'checkpoint_dir="runs/hw", progress=False)',
+     "hardware example on the fake device: one epoch of one batch of 4, one job"),
 ]
 
 

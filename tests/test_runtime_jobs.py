@@ -178,8 +178,8 @@ def test_jobs_cli_list_show_fetch(monkeypatch, capsys, tmp_path):
     service.submitted[0].kind = None
     parser = __import__("argparse").ArgumentParser()
     jobs_cli.add_subparser(parser.add_subparsers(dest="command"))
-    assert jobs_cli.run(parser.parse_args(["jobs", "list"])) == 0
-    assert job_id in capsys.readouterr().out
+    assert jobs_cli.run(parser.parse_args(["jobs", "list", "--no-check"])) == 0  # PENDING kept, marked unchecked
+    assert f"[not checked (no IBM Quantum connection); `qml jobs fetch {job_id}`" in capsys.readouterr().out
     assert jobs_cli.run(parser.parse_args(["jobs", "show", job_id])) == 0
     shown = capsys.readouterr().out
     assert "status:      PENDING" in shown and "run:         run-cli  epoch 1  step 2" in shown

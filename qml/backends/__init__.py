@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 
 from .._lazy import attach
-from ..errors import BackendError
+from ..errors import BackendError, check_int
 from .base import CAPABILITIES as CAPABILITIES
 from .base import Backend as Backend
 from .base import EnergyEvaluator as EnergyEvaluator
@@ -114,6 +114,8 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
             return backend
         raise TypeError(f"backend must be a string such as 'auto' or 'lightning.qubit', got {type(backend).__name__}")
     shots = check_shots(shots)
+    if seed is not None:
+        seed = check_int("seed", seed, 0)
     try:
         cls = backend_class(backend)
     except ImportError as exc:

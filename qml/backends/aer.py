@@ -251,6 +251,13 @@ class AerBackend(EstimatorPath, Backend):
             raise BackendError(f"{self.name} returned non-finite expectation values; check the circuit's parameters")
         return evs, (None if self.exact else stds)
 
+    def seed_state(self) -> dict:
+        """Checkpoint hook: calls so far (call k samples with ``seed + k``)."""
+        return {"calls": self.calls}
+
+    def set_seed_state(self, state: dict) -> None:
+        self.calls = int(state["calls"])
+
     def __repr__(self):
         shots = "exact" if self.shots is None else f"shots={self.shots}"
         return f"AerBackend({self.name!r}, {shots}, gradient={self.gradient!r})"

@@ -217,6 +217,10 @@ class AutoBackend(Backend):
         self._pool = tuple(self.options.get("candidates") or CANDIDATES)
         self.decisions: dict[str, Decision] = {}
         self.decision: Decision | None = None
+        #: sub-backends built so far, one per name (their shot samplers' seed streams are checkpointed)
+        self._subs: dict[str, Backend] = {}
+        #: choices restored from a checkpoint: used instead of timing again (see set_seed_state)
+        self._forced: dict[str, str] = {}
         self.candidates: tuple = ()
         if not self.eligible("expval") and not self.eligible("energy"):
             raise BackendError(f"no local simulator takes a {n_qubits}-qubit circuit"
@@ -248,7 +252,35 @@ class AutoBackend(Backend):
     def backend(self, name: str) -> Backend:
         from . import resolve
 
-        return resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
+        if name not in self._subs:
+            self._subs[name] = resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
+        return self._subs[name]
+
+    def decide(self, capability: str, candidates, trial, batch: int, key, floors=None) -> Decision:
+        """:func:`decide`, except that timing draws no shots from the seed streams (they are rewound),
+        and a choice restored from a checkpoint is taken as is: a resumed run samples exactly as an
+        uninterrupted one."""
+        if capability in self._forced:
+            return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True)
+        before = {name: _stream(sub) for name, sub in self._subs.items()}
+        try:
+            return decide(capability, candidates, trial, batch, key, floors)
+        finally:
+            for name, sub in self._subs.items():
+                if name in before and before[name] is not None:
+                    sub.set_seed_state(before[name])
+                elif name not in before and callable(getattr(sub, "reset_seed_state", None)):
+                    sub.reset_seed_state()
+
+    def seed_state(self) -> dict:
+        """Checkpoint hook: the choices made so far and the seed streams of the chosen simulators."""
+        return {"chosen": {cap: d.chosen for cap, d in self.decisions.items()},
+                "streams": {name: s for name, sub in self._subs.items() if (s := _stream(sub)) is not None}}
+
+    def set_seed_state(self, state: dict) -> None:
+        self._forced = dict(state.get("chosen", {}))
+        for name, stream in state.get("streams", {}).items():
+            self.backend(name).set_seed_state(stream)
 
     def floors(self, candidates) -> dict:
         """``{name: min_seconds_per_row}`` of the candidates (their objects are cheap to build)."""
@@ -290,6 +322,12 @@ class AutoBackend(Backend):
         return f"AutoBackend({self.decision.summary()})"
 
 
+def _stream(backend):
+    """A backend's seed state, or ``None`` when it has no seed stream."""
+    get = getattr(backend, "seed_state", None)
+    return get() if callable(get) else None
+
+
 def _ansatz_key(ansatz, n_qubits: int) -> tuple:
     return (ansatz.name, n_qubits, tuple(ansatz.hf_state), tuple(ansatz.weight_shape),
             tuple(sorted(getattr(ansatz, "options", {}).items())))
@@ -318,7 +356,7 @@ class _AutoExecutor:
                 if training:
                     out.sum().backward()
 
-            decision = decide("expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates))
+            decision = self.auto.decide("expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates))
             self.auto._record(decision, self.candidates)
             self._run = executors.get(decision.chosen) or self.auto.backend(decision.chosen).make_executor(self.spec)
         return self._run(inputs, weights)
@@ -353,7 +391,7 @@ class _AutoEnergy(EnergyEvaluator):
                 if training:
                     e.sum().backward()
 
-            decision = decide("energy", self.candidates, trial, int(params.shape[0]), key,
+            decision = self.backend.decide("energy", self.candidates, trial, int(params.shape[0]), key,
                               self.backend.floors(self.candidates))
             self.backend._record(decision, self.candidates)
             self.inner = evaluators.get(decision.chosen) or self.backend.backend(decision.chosen).energy_evaluator(
@@ -385,7 +423,7 @@ class _AutoState:
                 if training:
                     psi.abs().sum().backward()
 
-            decision = decide("state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates))
+            decision = self.auto.decide("state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates))
             self.auto._record(decision, self.candidates)
             self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(self.ansatz,
                                                                                               self.n_qubits)

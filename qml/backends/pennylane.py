@@ -49,7 +49,27 @@ class PennyLaneBackend(Backend):
         return 0.0 if self.broadcasts else self.PER_CIRCUIT_FLOOR_S
 
     def device(self, n_qubits: int):
-        return qp.device(self.device_name, wires=n_qubits, seed=self.seed)
+        return qp.device(self.device_name, wires=n_qubits, seed=self.rng)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The shot sampler's seed stream, shared by every device this backend makes; checkpointed
+        through :meth:`seed_state`/:meth:`set_seed_state` so a resumed run draws the same shots."""
+        if getattr(self, "_rng", None) is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
+
+    def seed_state(self) -> dict:
+        """The sampler's seed stream as plain values (checkpoint hook, see qml.train.checkpoint)."""
+        return {"numpy": self.rng.bit_generator.state}
+
+    def set_seed_state(self, state: dict) -> None:
+        """Continue the seed stream from :meth:`seed_state` (devices already made follow it too)."""
+        self.rng.bit_generator.state = state["numpy"]
+
+    def reset_seed_state(self) -> None:
+        """Rewind the seed stream to its start (``seed``)."""
+        self.rng.bit_generator.state = np.random.default_rng(self.seed).bit_generator.state
 
     def _qnode(self, fn, n_qubits: int, diff_method: str | None = None):
         qnode = qp.QNode(fn, self.device(n_qubits), interface="torch", diff_method=diff_method or self.diff_method)

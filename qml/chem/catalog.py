@@ -30,7 +30,14 @@ H2O       O-H = r (both),        (8, 6) 12q  O 1s frozen (-20.2 Ha), full valenc
                                              0.96 A; (8, 6) is 0.08 mHa off.
 H4        linear chain,          (4, 4) 8q   full space.
           spacing r
+H4-rect   rectangle, sides       (4, 4) 8q   full space; the meta-VQE benchmark (Cervera-Lierta et al.,
+          1.23 A x r                         PRX Quantum 2, 020329 (2021)). At r = 1.23 (the square)
+                                             the RHF occupied space jumps (HOMO/LUMO cross); the
+                                             tracked orbitals follow one RHF solution through it.
 ========  =====================  ==========  =========================================================
+
+Surfaces of several coordinates (:data:`SURFACES`): ``"H2O-2D"``, water as a function of the O-H
+bond length ``r`` (0.8-1.5 A) and the H-O-H angle (85-125 deg), (8e, 6o), built by :func:`water`.
 
 All coordinates are returned in Angstrom, shape ``(n_atoms, 3)``; molecules lie
 along ``z`` (H2O in the ``xz`` plane, oxygen at the origin).
@@ -38,8 +45,8 @@ along ``z`` (H2O in the ``xz`` plane, oxygen at the origin).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -67,6 +74,14 @@ def _chain4(r: float) -> np.ndarray:
     return np.array([[0.0, 0.0, i * r] for i in range(4)])
 
 
+#: Fixed side (Angstrom) of the rectangular H4 of the meta-VQE benchmark.
+H4_RECT_SIDE = 1.23
+
+
+def _rectangle4(r: float) -> np.ndarray:
+    return np.array([[0.0, 0.0, 0.0], [0.0, 0.0, H4_RECT_SIDE], [r, 0.0, 0.0], [r, 0.0, H4_RECT_SIDE]])
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
     """One named molecule family.
@@ -84,6 +99,9 @@ class CatalogEntry:
             H4 chain (no experimental structure) 0.9, the FCI/STO-3G minimum (0.888 A) rounded; the
             shipped datasets' sidecars record 0.9.
         description: what ``r`` means.
+        follow: how ``Molecule.from_name(..., orbitals="tracked")`` continues the reference
+            determinant along ``r``: ``"continuous"`` (through HOMO/LUMO crossings) or
+            ``"aufbau"`` (PySCF's lowest RHF at every ``r``; see :mod:`qml.chem.orbitals`).
     """
 
     name: str
@@ -97,6 +115,7 @@ class CatalogEntry:
     scan_range: tuple[float, float]
     r_eq: float
     description: str
+    follow: str = "continuous"
 
     def scan_values(self, n: int = 12) -> np.ndarray:
         """``n`` equally spaced values of ``r`` over :attr:`scan_range`, shape ``(n,)``."""
@@ -136,8 +155,42 @@ CATALOG: dict[str, CatalogEntry] = {
                      (0.5, 3.0), (0.7, 2.0), 0.958, "O-H distance, symmetric stretch at 104.5 deg"),
         CatalogEntry("H4", ("H", "H", "H", "H"), _chain4, 0, 1, None, None,
                      (0.4, 3.0), (0.5, 2.0), 0.9, "H-H spacing of a linear equally spaced chain"),
+        CatalogEntry("H4-rect", ("H", "H", "H", "H"), _rectangle4, 0, 1, None, None,
+                     (0.2, 3.5), (0.5, 2.5), 0.75,
+                     "side R of the rectangle H(0,0,0) H(0,0,1.23) H(R,0,0) H(R,0,1.23) (meta-VQE benchmark)"),
     )
 }
+
+
+# ---------------------------------------------------------------------------- surfaces of several coordinates
+def water(r: float, angle: float, *, basis: str = "sto-3g", **kwargs):
+    """Water with both O-H bonds ``r`` (Angstrom) and H-O-H angle ``angle`` (degrees), (8e, 6o) = 12 qubits.
+
+    Oxygen at the origin, hydrogens in the ``xz`` plane symmetric about ``z`` (as the ``"H2O"``
+    entry, whose geometry is ``water(r, 104.5)``).
+
+    Raises:
+        ConfigurationError: ``r`` outside 0.5-3.0 Angstrom or ``angle`` outside 60-180 degrees.
+    """
+    from .molecule import Molecule
+
+    for what, value, (lo, hi) in (("r", r, WATER_2D["bounds"][0]), ("angle", angle, WATER_2D["bounds"][1])):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{what} must be a number, got {type(value).__name__}")
+        if not lo <= float(value) <= hi:
+            raise ConfigurationError(f"water: {what} = {value} is outside {lo} <= {what} <= {hi}")
+    half = np.deg2rad(float(angle)) / 2
+    s, c = r * np.sin(half), r * np.cos(half)
+    return Molecule(("O", "H", "H"), [[0.0, 0.0, 0.0], [s, 0.0, c], [-s, 0.0, c]], basis=basis,
+                    active_electrons=8, active_orbitals=6, name="H2O-2D", **kwargs)
+
+
+#: The 2-D water surface: symmetric O-H stretch ``r`` (Angstrom) x H-O-H angle (degrees).
+WATER_2D = {"builder": water, "ranges": [(0.8, 1.5), (85.0, 125.0)], "reference": (0.958, 104.5),
+            "coordinate_names": ("r", "angle"), "bounds": [(0.5, 3.0), (60.0, 180.0)]}
+
+#: Named surfaces of several coordinates, for ``qml.chem.surface.surface(name)`` and ``PESModel(name)``.
+SURFACES = {"H2O-2D": WATER_2D}
 
 
 def names() -> list[str]:

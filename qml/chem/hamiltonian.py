@@ -11,11 +11,13 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import ConfigurationError, one_of
+from .orbitals import fix_phases  # noqa: F401  (kept importable from here)
 
-#: Integral back ends. ``"pyscf"`` (default): PySCF integrals with a fixed orbital sign convention
+#: Integral back ends. ``"pyscf"`` (default): PySCF integrals in ``molecule.orbitals``
 #: (:func:`active_integrals`), then ``qp.qchem.fermionic_observable`` + ``qp.jordan_wigner``, the same
 #: path as ``qp.qchem.molecular_hamiltonian(method="pyscf")``; ``"dhf"``: PennyLane's differentiable
-#: Hartree-Fock. Measured here: 12-qubit H2O (8e, 6o) 0.5 s with pyscf against 3.3 s with dhf
+#: Hartree-Fock (its own canonical orbitals: ``molecule.orbitals`` is not used). Measured
+#: here: 12-qubit H2O (8e, 6o) 0.5 s with pyscf against 3.3 s with dhf
 #: (LiH 10 qubits: 0.8 s vs 2.0 s), same spectrum.
 METHODS = ("pyscf", "dhf")
 
@@ -53,39 +55,20 @@ def build_hamiltonian(molecule, method: str = "pyscf"):
     return H
 
 
-def fix_phases(mo_coeff: np.ndarray) -> np.ndarray:
-    """Return MO coefficients with a deterministic sign per orbital.
-
-    Each column is flipped so that its first atomic-orbital coefficient of at least half the
-    column's largest magnitude is positive. SCF returns orbitals of arbitrary sign, and a sign
-    flip changes the sign of the excitation amplitudes that involve the orbital, so without a
-    convention the parameters of neighbouring geometries are not comparable (warm starts fail).
-    """
-    c = np.array(mo_coeff, dtype=float, copy=True)
-    mag = np.abs(c)
-    first = np.argmax(mag >= 0.5 * mag.max(axis=0, keepdims=True), axis=0)
-    signs = np.sign(c[first, np.arange(c.shape[1])])
-    signs[signs == 0] = 1.0
-    return c * signs
-
-
 def active_integrals(molecule):
     """Core constant, one- and two-electron MO integrals (physicists' order) of the active space.
 
-    PySCF RHF (ROHF when open-shell) orbitals with :func:`fix_phases`, folded exactly as
-    ``pennylane.qchem``'s own ``method="pyscf"`` does (frozen core in the constant and the
-    one-body term).
+    The orbitals are ``molecule.orbitals`` (tracked along a surface, or canonical RHF/ROHF with a
+    fixed sign convention; see :mod:`qml.chem.orbitals`), folded exactly as ``pennylane.qchem``'s
+    own ``method="pyscf"`` does (frozen core in the constant and the one-body term).
 
     Returns:
         tuple: ``(core (1,), one (n, n), two (n, n, n, n))`` with ``n`` active orbitals, Hartree.
     """
     from pyscf import ao2mo
 
-    from .reference import _scf
-
     mol = molecule.to_pyscf()
-    mf = _scf(molecule)
-    c = fix_phases(mf.mo_coeff)
+    c = molecule.orbitals
     one = c.T @ (mol.intor_symmetric("int1e_kin") + mol.intor_symmetric("int1e_nuc")) @ c
     n_mo = c.shape[1]
     two = ao2mo.restore(1, ao2mo.incore.full(mol.intor("int2e_sph", aosym="s8"), c), n_mo)
@@ -93,7 +76,7 @@ def active_integrals(molecule):
     n_core = (molecule.total_electrons - molecule.n_electrons) // 2
     core_idx = np.arange(n_core)
     act = np.arange(n_core, n_core + molecule.n_orbitals)
-    core = float(mf.energy_nuc())
+    core = float(mol.energy_nuc())
     if n_core:
         core += 2 * one[core_idx, core_idx].sum()
         cc = np.ix_(core_idx, core_idx)

@@ -22,7 +22,7 @@ ANGSTROM_TO_BOHR = 1.0 / 0.52917721092
 ATOMIC_NUMBERS = {
     s: z
     for z, s in enumerate(
-        "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar".split(), start=1
+        ["H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S", "Cl", "Ar"], start=1
     )
 }
 
@@ -43,26 +43,35 @@ class Molecule:
         active_orbitals: spatial orbitals in the active space (``None``: all).
         name: optional label (set by :meth:`from_name`).
         max_qubits: refuse active spaces wider than this many qubits.
+        orbitals: MO coefficients to build the Hamiltonian in, shape ``(n_ao, n_mo)``, orthonormal
+            under the AO overlap, occupied orbitals first (core, then active), e.g. orbitals
+            tracked along a surface (:mod:`qml.chem.orbitals`). ``None`` (default): canonical
+            RHF/ROHF orbitals with a fixed sign convention. Energies do not depend on rotations
+            inside the core, active occupied and active virtual blocks; the qubits' meaning does.
 
     Attributes:
         symbols (tuple[str]), coordinates (ndarray ``(n_atoms, 3)``, Angstrom), charge, multiplicity,
-        basis, active_electrons, active_orbitals, name, r (float or None: the catalog parameter).
+        basis, active_electrons, active_orbitals, name, r (float or None: the catalog parameter),
+        orbitals (ndarray ``(n_ao, n_mo)``, computed on first use), orbital_source (``"canonical"``,
+        ``"given"`` or ``"tracked"``).
 
     Raises:
         ConfigurationError: unknown element, wrong coordinate shape, non-finite or coincident atoms,
             an electron count incompatible with the multiplicity, or an active space that is
-            inconsistent or too large.
+            inconsistent or too large; ``orbitals`` of the wrong shape or not orthonormal.
         TypeError: a non-integer charge/multiplicity/active size or a non-string basis.
     """
 
     def __init__(self, symbols, coordinates, *, charge: int = 0, multiplicity: int = 1,
                  basis: str = "sto-3g", active_electrons: int | None = None,
                  active_orbitals: int | None = None, name: str | None = None,
-                 max_qubits: int = MAX_QUBITS):
+                 max_qubits: int = MAX_QUBITS, orbitals=None):
         if isinstance(symbols, str):
             raise ConfigurationError(
                 f"symbols must be a list of element symbols such as ['H', 'H'], got the string {symbols!r}"
             )
+        if not isinstance(symbols, (list, tuple)):
+            raise TypeError(f"symbols must be a list of element symbols such as ['H', 'H'], got {symbols!r}")
         symbols = tuple(symbols)
         unknown = [s for s in symbols if s not in ATOMIC_NUMBERS]
         if not symbols or unknown:
@@ -70,7 +79,10 @@ class Molecule:
                 f"unknown element symbol(s) {unknown or symbols!r}; use capitalised symbols from "
                 f"{', '.join(ATOMIC_NUMBERS)}"
             )
-        coords = np.asarray(coordinates, dtype=float)
+        try:
+            coords = np.asarray(coordinates, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"coordinates must be numbers of shape (n_atoms, 3) in Angstrom: {exc}") from None
         if coords.ndim == 1 and coords.size == 3 * len(symbols):
             coords = coords.reshape(-1, 3)
         if coords.shape != (len(symbols), 3):
@@ -97,9 +109,11 @@ class Molecule:
             raise ConfigurationError(f"multiplicity must be >= 1 (1 singlet, 2 doublet, ...), got {multiplicity}")
         if not isinstance(basis, str):
             raise TypeError(f"basis must be a string such as 'sto-3g', got {type(basis).__name__}")
+        _check_basis(basis, symbols)
         self.basis = basis
         self.name = name
         self.r: float | None = None
+        self._pyscf = None
 
         total = sum(ATOMIC_NUMBERS[s] for s in symbols) - self.charge
         if total < 1:
@@ -115,12 +129,20 @@ class Molecule:
         self.active_orbitals = None if active_orbitals is None else _int("active_orbitals", active_orbitals)
         self._check_active_space(_int("max_qubits", max_qubits))
         self._cache: dict = {}
+        self._orbitals = None if orbitals is None else self._check_orbitals(orbitals)
+        self._tracker = None  # (OrbitalTracker, point) when the orbitals come from a chain
+        self.orbital_source = "canonical" if orbitals is None else "given"
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_name(cls, name: str, r: float, *, basis: str = "sto-3g", active_electrons="default",
-                  active_orbitals="default", **kwargs) -> "Molecule":
+                  active_orbitals="default", orbitals: str = "tracked", **kwargs) -> Molecule:
         """Build a catalog molecule (see :mod:`qml.chem.catalog`) at parameter ``r`` (Angstrom).
+
+        By default the orbitals are *tracked*: followed from the entry's equilibrium ``r_eq`` in
+        0.02 A steps (:mod:`qml.chem.orbitals`; the chain is cached, so a scan computes each step
+        once), so that each qubit means the same orbital at every ``r``. Energies are those of
+        canonical orbitals.
 
         Args:
             name: catalog name: ``"H2"``, ``"HeH+"``, ``"LiH"``, ``"BeH2"``, ``"H2O"`` or ``"H4"``.
@@ -128,22 +150,97 @@ class Molecule:
             basis: basis set name.
             active_electrons, active_orbitals: ``"default"`` keeps the catalog's active space;
                 ``None`` means all electrons / orbitals.
+            orbitals: ``"tracked"`` (default: tracked as the catalog entry's ``follow`` says),
+                ``"continuous"`` (the determinant and orbitals followed continuously, also through
+                HOMO/LUMO crossings), ``"aufbau"`` (tracked, with PySCF's lowest RHF determinant at
+                every ``r``: it jumps at a HOMO/LUMO crossing, with a warning) or ``"canonical"`` (RHF orbitals of this geometry alone, sorted by energy, signs by a
+                fixed convention: qubits may change meaning between neighbouring geometries).
             **kwargs: passed to :class:`Molecule` (e.g. ``max_qubits``).
 
         Returns:
             Molecule: with ``name`` and ``r`` set.
 
         Raises:
-            ConfigurationError: unknown name (the message lists the valid ones) or ``r`` out of range.
+            ConfigurationError: unknown name (the message lists the valid ones), ``r`` out of range
+                or an unknown ``orbitals`` choice.
         """
         entry = _catalog.get(name)
         r = entry.check_r(r)
+        if orbitals not in ("tracked", "continuous", "aufbau", "canonical"):
+            raise ConfigurationError(
+                f"orbitals must be 'tracked', 'continuous', 'aufbau' or 'canonical', got {orbitals!r}"
+            )
         ae = entry.active_electrons if active_electrons == "default" else active_electrons
         ao = entry.active_orbitals if active_orbitals == "default" else active_orbitals
         mol = cls(entry.symbols, entry.geometry(r), charge=entry.charge, multiplicity=entry.multiplicity,
                   basis=basis, active_electrons=ae, active_orbitals=ao, name=name, **kwargs)
         mol.r = r
+        if orbitals != "canonical":
+            from .orbitals import catalog_tracker
+
+            options = dict(basis=basis, active_electrons=ae, active_orbitals=ao, **kwargs)
+            follow = entry.follow if orbitals == "tracked" else orbitals
+            mol.track(catalog_tracker(name, options, follow), (r,))
         return mol
+
+    def track(self, tracker, point) -> Molecule:
+        """Take this molecule's orbitals from ``tracker`` at ``point`` (computed on first use); returns self.
+
+        Args:
+            tracker: a :class:`qml.chem.orbitals.OrbitalTracker` whose builder gives this geometry.
+            point: the coordinates of this molecule on the tracker's surface (tuple).
+        """
+        if self._cache:
+            raise ConfigurationError("track() must be called before the Hamiltonian is built; make a new Molecule")
+        self._tracker = (tracker, tuple(float(v) for v in point))
+        self._orbitals = None
+        self.orbital_source = "tracked"
+        return self
+
+    def with_orbitals(self, orbitals) -> Molecule:
+        """A copy of this molecule whose Hamiltonian is built in ``orbitals`` (shape ``(n_ao, n_mo)``)."""
+        d = self.to_dict(orbitals=False)
+        d["orbitals"] = orbitals
+        mol = Molecule(**d)
+        mol.r = self.r
+        return mol
+
+    @property
+    def orbitals(self) -> np.ndarray:
+        """MO coefficients the Hamiltonian is built in, shape ``(n_ao, n_mo)`` (read-only, computed once)."""
+        if self._orbitals is None:
+            if self._tracker is not None:
+                tracker, point = self._tracker
+                c = tracker.orbitals(point)
+            else:
+                from .orbitals import canonical
+
+                c = canonical(self).coefficients
+            c = np.array(c, dtype=float, copy=True)
+            c.setflags(write=False)
+            self._orbitals = c
+        return self._orbitals
+
+    def _check_orbitals(self, orbitals) -> np.ndarray:
+        try:
+            c = np.array(orbitals, dtype=float, copy=True)
+        except (TypeError, ValueError):
+            raise TypeError(f"orbitals must be a 2-D array of MO coefficients, got {type(orbitals).__name__}") from None
+        n_ao = self.n_orbitals_total
+        if c.shape != (n_ao, n_ao):
+            raise ConfigurationError(
+                f"orbitals must have shape ({n_ao}, {n_ao}) (AO x MO coefficients of the {self.basis} basis), "
+                f"got {c.shape}"
+            )
+        s = self.to_pyscf().intor_symmetric("int1e_ovlp")
+        err = np.abs(c.T @ s @ c - np.eye(n_ao)).max()
+        if not err < 1e-8:
+            raise ConfigurationError(
+                f"orbitals are not orthonormal under the AO overlap (max |C^T S C - 1| = {err:.2g}); pass MO "
+                "coefficients of this geometry, e.g. from qml.chem.orbitals"
+            )
+        c.setflags(write=False)
+        return c
 
     def _check_active_space(self, max_qubits: int) -> None:
         ae, ao = self.active_electrons, self.active_orbitals
@@ -286,12 +383,14 @@ class Molecule:
 
     # ---------------------------------------------------------------- interop
     def to_pyscf(self):
-        """Return the equivalent ``pyscf.gto.Mole`` (built, quiet, Angstrom)."""
-        from pyscf import gto
+        """Return the equivalent ``pyscf.gto.Mole`` (built, quiet, Angstrom; built once, do not modify it)."""
+        if self._pyscf is None:
+            from pyscf import gto
 
-        atom = [(s, tuple(c)) for s, c in zip(self.symbols, self.coordinates)]
-        return gto.M(atom=atom, basis=self.basis, charge=self.charge, spin=self.multiplicity - 1,
-                     unit="Angstrom", verbose=0)
+            atom = [(s, tuple(c)) for s, c in zip(self.symbols, self.coordinates)]
+            self._pyscf = gto.M(atom=atom, basis=self.basis, charge=self.charge, spin=self.multiplicity - 1,
+                                unit="Angstrom", verbose=0)
+        return self._pyscf
 
     def to_pennylane(self):
         """Return the equivalent ``pennylane.qchem.Molecule`` (coordinates in Bohr)."""
@@ -300,14 +399,32 @@ class Molecule:
         return qp.qchem.Molecule(list(self.symbols), self.coordinates_bohr, charge=self.charge,
                                  mult=self.multiplicity, basis_name=self.basis, unit="bohr")
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable description (Angstrom) from which ``Molecule(**d)`` rebuilds an equal molecule."""
-        return {"symbols": list(self.symbols), "coordinates": self.coordinates.tolist(), "charge": self.charge,
-                "multiplicity": self.multiplicity, "basis": self.basis, "active_electrons": self.active_electrons,
-                "active_orbitals": self.active_orbitals, "name": self.name}
+    def to_dict(self, orbitals: bool = True) -> dict:
+        """JSON-serialisable description (Angstrom) from which ``Molecule(**d)`` rebuilds an equal molecule.
+
+        Args:
+            orbitals: include the MO coefficients (computed if needed) so that the rebuilt molecule
+                has the same Hamiltonian, not only the same spectrum.
+        """
+        d = {"symbols": list(self.symbols), "coordinates": self.coordinates.tolist(), "charge": self.charge,
+             "multiplicity": self.multiplicity, "basis": self.basis, "active_electrons": self.active_electrons,
+             "active_orbitals": self.active_orbitals, "name": self.name}
+        if orbitals:
+            d["orbitals"] = self.orbitals.tolist()
+        return d
 
     # ---------------------------------------------------------------- dunder
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if state["_tracker"] is not None:  # a chain holds a builder (often a closure): keep its result only
+            state["_orbitals"] = self.orbitals
+            state["_tracker"] = None
+        state["_pyscf"] = None
+        return state
+
     def __repr__(self) -> str:
+        if "_cache" not in self.__dict__:  # half-built (an exception in __init__): repr must not raise
+            return "Molecule(not fully built)"
         label = f"{self.name!r}, r={self.r}" if self.name else f"symbols={list(self.symbols)}"
         space = (f"active=({self.n_electrons}e, {self.n_orbitals}o)"
                  if self.active_electrons is not None or self.active_orbitals is not None else "full space")
@@ -315,7 +432,7 @@ class Molecule:
                  else f", charge={self.charge}, multiplicity={self.multiplicity}")
         return f"Molecule({label}, basis={self.basis!r}{extra}, {space}, {self.n_qubits} qubits)"
 
-    def _key(self):
+    def _key(self):  # the molecule, not its orbital basis: equal molecules have the same spectrum
         return (self.symbols, self.coordinates.round(10).tobytes(), self.charge, self.multiplicity,
                 self.basis, self.active_electrons, self.active_orbitals)
 
@@ -330,3 +447,22 @@ def _int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     return int(value)
+
+
+def _check_basis(basis: str, symbols) -> None:
+    """Raise ConfigurationError unless PySCF's basis loader knows ``basis`` for every element."""
+    import warnings
+
+    from pyscf.gto import basis as pyscf_basis
+
+    for element in sorted(set(symbols)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found = pyscf_basis.load(basis, element)
+        except Exception:  # noqa: BLE001 - PySCF raises BasisNotFoundError, KeyError, ... by case
+            found = None
+        if not found:
+            raise ConfigurationError(
+                f"unknown basis {basis!r} for {element} (PySCF's basis loader does not have it); use a basis "
+                "set name such as 'sto-3g', '6-31g' or 'cc-pvdz'")

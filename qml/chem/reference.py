@@ -23,6 +23,7 @@ def _scf(molecule):
     mol = molecule.to_pyscf()
     mf = scf.RHF(mol) if molecule.multiplicity == 1 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
+    mf.chkfile = None  # no HDF5 checkpoint file per SCF cycle
     mf.kernel()
     if not mf.converged:  # pragma: no cover - PySCF convergence trouble at odd geometries
         mf = mf.newton().run()

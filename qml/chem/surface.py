@@ -9,12 +9,18 @@ three things only:
 * :attr:`Surface.ranges` gives one ``(lo, hi)`` per coordinate, used to scale inputs.
 
 ``surface("LiH")`` wraps a catalog entry (one coordinate, its physical range enforced);
+``surface("H2O-2D")`` a named surface of several coordinates (:data:`qml.chem.catalog.SURFACES`);
 ``surface(builder, ranges=[(lo, hi), ...])`` wraps any ``builder(*coords) -> Molecule``.
+
+Orbitals are continuous along a surface: :meth:`Surface.molecule` gives molecules whose orbitals
+are tracked along the straight line from :attr:`Surface.reference` (:mod:`qml.chem.orbitals`), so
+that each qubit keeps its meaning from one geometry to the next.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,6 +39,11 @@ class Surface:
             default: the centre of ``ranges``.
         bounds: optional ``(lo, hi)`` per coordinate outside which :meth:`check` raises.
         coordinate_names: one label per coordinate (default ``"r"`` for one, ``"q0", "q1", ...``).
+        check_point: optional ``check_point(*coords)`` that raises on a bad point.
+        track: follow the orbitals from ``reference`` (default); a builder that sets its own
+            orbitals (``Molecule(..., orbitals=C)``, or catalog molecules, already tracked) is
+            left alone.
+        track_steps: chain steps per coordinate for tracking (default: ``(hi - lo) / 48`` of each range).
 
     Raises:
         TypeError: ``builder`` is not callable.
@@ -40,7 +51,8 @@ class Surface:
     """
 
     def __init__(self, builder: Callable, ranges, *, name: str | None = None, reference=None,
-                 bounds=None, coordinate_names=None, check_point: Callable | None = None):
+                 bounds=None, coordinate_names=None, check_point: Callable | None = None,
+                 track: bool = True, track_steps=None):
         if not callable(builder):
             raise TypeError(f"builder must be a function builder(*coords) -> qml.chem.Molecule, got {type(builder).__name__}")
         self.builder = builder
@@ -57,6 +69,18 @@ class Surface:
             raise ConfigurationError(f"coordinate_names needs {self.dim} names, got {list(coordinate_names)}")
         self.coordinate_names = tuple(coordinate_names)
         self._check_point = check_point
+        if not isinstance(track, bool):
+            raise TypeError(f"track must be True or False, got {track!r}")
+        if track_steps is None:
+            track_steps = tuple((hi - lo) / 48 for lo, hi in self.ranges)
+        steps = np.atleast_1d(np.asarray(track_steps, dtype=float))
+        if steps.shape != (self.dim,) or not np.all(np.isfinite(steps) & (steps > 0)):
+            raise ConfigurationError(f"track_steps must be {self.dim} positive number(s), got {track_steps!r}")
+        self.tracker = None
+        if track:
+            from .orbitals import OrbitalTracker
+
+            self.tracker = OrbitalTracker(self._build, self.reference, steps, name=self.name)
 
     # ------------------------------------------------------------------ validation
     def _point(self, what: str, value) -> tuple:
@@ -76,7 +100,7 @@ class Surface:
             DataError: empty, non-finite, or the wrong number of coordinates.
             ConfigurationError: a point outside :attr:`bounds` (or the catalog's physical range).
         """
-        if isinstance(coords, str) or isinstance(coords, bool):
+        if isinstance(coords, (str, bool)):
             raise TypeError(f"coordinates of {self.name} must be numbers, got {coords!r}")
         try:
             arr = np.asarray(coords.detach().cpu().numpy() if hasattr(coords, "detach") else coords,
@@ -124,12 +148,22 @@ class Surface:
     def molecule(self, point):
         """The molecule at ``point`` (a number or a tuple of ``d`` numbers).
 
+        Its orbitals are tracked from :attr:`reference` along the straight line (unless the builder
+        chose them, or ``track=False``).
+
         Raises:
             TypeError: the builder did not return a ``qml.chem.Molecule``.
+            ConfigurationError: ``point`` is not ``d`` finite numbers.
         """
+        point = self._point("point", point)
+        mol = self._build(point)
+        if self.tracker is not None and mol.orbital_source == "canonical":
+            mol.track(self.tracker, point)
+        return mol
+
+    def _build(self, point):
         from .molecule import Molecule
 
-        point = self._point("point", point)
         mol = self.builder(*point)
         if not isinstance(mol, Molecule):
             raise TypeError(f"the builder of {self.name} must return a qml.chem.Molecule, got {type(mol).__name__}")
@@ -150,9 +184,10 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
     """Return the :class:`Surface` of a catalog name or of a builder.
 
     Args:
-        molecule: a catalog name (``"LiH"``, ...) or a function ``builder(*coords) -> Molecule``.
+        molecule: a catalog name (``"LiH"``, ...), a named surface (``"H2O-2D"``) or a function
+            ``builder(*coords) -> Molecule``.
         ranges: ``[(lo, hi), ...]`` one per coordinate. For a catalog name the default is its scan
-            range; for a builder it is required.
+            range, for a named surface its ranges; for a builder it is required.
         **molecule_options: for catalog names, passed to ``Molecule.from_name`` (``basis``,
             ``active_electrons``, ``active_orbitals``); a builder takes none.
 
@@ -163,18 +198,21 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
         if ranges is not None or molecule_options:
             raise ConfigurationError("a Surface already carries its ranges and options; pass it alone")
         return molecule
+    if isinstance(molecule, str) and molecule in _named_surfaces():
+        spec = _named_surfaces()[molecule]
+        builder = functools.partial(spec["builder"], **molecule_options)
+        return Surface(builder, spec["ranges"] if ranges is None else ranges,
+                       name=molecule, reference=spec["reference"], bounds=spec["bounds"],
+                       coordinate_names=spec["coordinate_names"])
     if isinstance(molecule, str):
         from . import catalog
         from .molecule import Molecule
 
         entry = catalog.get(molecule)
-        opts = dict(molecule_options)
-
-        def build(r):
-            return Molecule.from_name(entry.name, r, **opts)
-
+        build = functools.partial(Molecule.from_name, entry.name, **molecule_options)
         return Surface(build, [entry.scan_range] if ranges is None else ranges, name=entry.name,
-                       reference=(entry.r_eq,), coordinate_names=("r",), check_point=entry.check_r)
+                       reference=(entry.r_eq,), coordinate_names=("r",), check_point=entry.check_r,
+                       track=False)  # Molecule.from_name tracks (one shared chain per molecule)
     if callable(molecule):
         if molecule_options:
             raise ConfigurationError(
@@ -189,6 +227,12 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
         f"molecule must be a catalog name such as 'LiH' or a function builder(*coords) -> qml.chem.Molecule, "
         f"got {type(molecule).__name__}"
     )
+
+
+def _named_surfaces() -> dict:
+    from .catalog import SURFACES
+
+    return SURFACES
 
 
 def _pairs(what: str, value, dim: int | None = None) -> tuple:

@@ -133,9 +133,9 @@ def make_spec(
             ) from exc
         return spec
 
-    if embedding not in EMBEDDINGS:
+    if not isinstance(embedding, str) or embedding not in EMBEDDINGS:
         raise one_of("embedding", embedding, EMBEDDINGS)
-    if ansatz not in ANSATZES:
+    if not isinstance(ansatz, str) or ansatz not in ANSATZES:
         raise one_of("ansatz", ansatz, ANSATZES)
     emb = EMBEDDINGS[embedding]
     max_f = emb.n_features(n_qubits)

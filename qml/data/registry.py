@@ -89,7 +89,7 @@ PES_POINTS = 50
 
 #: Data-set name of each catalog molecule.
 PES_MOLECULES = {"h2_pes": "H2", "heh+_pes": "HeH+", "lih_pes": "LiH", "beh2_pes": "BeH2",
-                 "h2o_pes": "H2O", "h4_pes": "H4"}
+                 "h2o_pes": "H2O", "h4_pes": "H4", "h4-rect_pes": "H4-rect"}
 
 
 def _pes_spec(name: str, molecule: str) -> DatasetSpec:

@@ -64,7 +64,7 @@ class HybridModel(Normalized, nn.Module):
         in_features = check_int("in_features", in_features)
         out_features = check_int("out_features", out_features)
         hidden = check_int("hidden", hidden, minimum=0)
-        if embedding not in EMBEDDINGS:
+        if not isinstance(embedding, str) or embedding not in EMBEDDINGS:
             raise one_of("embedding", embedding, EMBEDDINGS)
         if dtype not in (torch.float32, torch.float64):
             raise ConfigurationError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
@@ -102,6 +102,8 @@ class HybridModel(Normalized, nn.Module):
         return self.quantum.draw(style=style)
 
     def extra_repr(self) -> str:
+        if "quantum" not in self._modules:  # half-built (an exception in __init__): repr must not raise
+            return "not fully built"
         counts = self.parameter_counts()
         res = self.quantum.specs()
         return (

@@ -43,7 +43,8 @@ class Normalized:
             The model itself.
 
         Raises:
-            DataError: ``x`` or ``y`` of the wrong width, different lengths, or fewer than 2 samples.
+            DataError: ``x`` or ``y`` of the wrong width, different lengths, fewer than 2 samples, or NaN/inf
+                values.
         """
         x = self._as_columns(x, self.x_mean, "x", "features")
         y = self._as_columns(y, self.y_mean, "y", "targets")
@@ -51,6 +52,11 @@ class Normalized:
             raise DataError(f"x and y have different lengths: {len(x)} and {len(y)}")
         if len(x) < 2:
             raise DataError("set_normalization needs at least 2 samples to estimate a spread")
+        for name, t in (("x", x), ("y", y)):
+            if not torch.isfinite(t).all():
+                row = int((~torch.isfinite(t)).any(dim=-1).nonzero()[0])
+                raise DataError(f"set_normalization: {name} contains NaN or inf (first at row {row}); "
+                                "clean the data first (nothing was changed)")
         self.x_mean.copy_(x.mean(0))
         self.x_std.copy_(x.std(0).clamp_min(1e-12))
         self.y_mean.copy_(y.mean(0))

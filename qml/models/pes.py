@@ -79,7 +79,8 @@ class PESModel(nn.Module):
         hi = torch.tensor([r[1] for r in self.surface.ranges], dtype=torch.float64)
         self.register_buffer("x_center", (lo + hi) / 2)
         self.register_buffer("x_scale", (hi - lo) / 2)
-        self.encoder = _encoder(tuple(encoder), self.surface.dim, self.ansatz.n_params)
+        self.encoder = _encoder(tuple(encoder) if isinstance(encoder, (tuple, list)) else encoder, self.surface.dim,
+                                self.ansatz.n_params)
         if self.ansatz_name == "hardware_efficient":
             with torch.no_grad():  # start from small angles around HF, as the VQE does
                 self.encoder[-1].bias.copy_(torch.as_tensor(self.ansatz.init_params(0).ravel()))
@@ -170,11 +171,23 @@ class PESModel(nn.Module):
         with torch.no_grad():
             return self._state_fn()(self.params(x))
 
-    def energy(self, x):
-        """Predicted energy (Hartree): a float for a single number, else an ndarray of shape ``(B,)``."""
+    def energy(self, x, return_std: bool = False):
+        """Predicted energy (Hartree): a float for a single number, else an ndarray of shape ``(B,)``.
+
+        With ``return_std=True``, ``(energy, stderr)``: the standard error of each energy from the
+        shot-based backend (``ibm:``, ``aer`` with shots), zeros on exact backends; same shapes.
+        """
         with torch.no_grad():
             e = self.energies(x).numpy()
-        return float(e[0]) if np.ndim(x) == 0 else e
+        if not return_std:
+            return float(e[0]) if np.ndim(x) == 0 else e
+        s = self.last_stderr(len(e))
+        return (float(e[0]), float(s[0])) if np.ndim(x) == 0 else (e, s)
+
+    def last_stderr(self, n: int) -> np.ndarray:
+        """Standard errors (Hartree) of the latest ``n`` energies, shape ``(n,)`` (zeros when exact)."""
+        std = getattr(self._evaluator, "last_stderr", None)
+        return np.zeros(n) if std is None else np.asarray(std, dtype=np.float64).reshape(n)
 
     def exact_energy(self, x):
         """Exact active-space energy (Hartree) from the same Hamiltonian: a float or shape ``(B,)``."""
@@ -200,8 +213,17 @@ class PESModel(nn.Module):
         return _Geometries(torch.as_tensor(coords, dtype=torch.float64))
 
     def variational_loss(self, batch) -> torch.Tensor:
-        """Mean energy over a batch of geometries: the variational training objective."""
-        return self.energies(batch).mean()
+        """Mean energy over a batch of geometries: the variational training objective.
+
+        On shot-based backends the loss's standard error, ``sqrt(sum stderr**2) / B``, goes to the
+        epoch's history record as ``loss_stderr`` (that of the epoch's last step)."""
+        e = self.energies(batch)
+        std = self.last_stderr(len(e))
+        if std.any():
+            from ..backends import context
+
+            context.note("loss_stderr", float(np.sqrt(np.sum(std**2)) / len(std)))
+        return e.mean()
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
@@ -242,7 +264,7 @@ class _Geometries:
 
 
 def _encoder(widths: tuple, n_in: int, n_out: int) -> nn.Sequential:
-    if any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
+    if not isinstance(widths, tuple) or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
         raise ConfigurationError(f"encoder must be a tuple of positive layer widths, e.g. (32, 32), got {widths}")
     layers = []
     for w in widths:

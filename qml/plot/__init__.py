@@ -12,3 +12,4 @@ from .basic import predictions as predictions
 from .pes import pes as pes
 from .pes import pes_errors as pes_errors
 from .pes_model import pes_model as pes_model
+from .pes_model import pes_model_surface as pes_model_surface

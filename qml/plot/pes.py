@@ -41,7 +41,7 @@ def _columns(scan):
     )
 
 
-def pes(scan, ax=None, *, title: str | None = None):
+def pes(scan, ax=None, *, title: str | None = None, yerr=None):
     """Draw HF, VQE and exact energies against ``r`` with the chemical-accuracy band, plus an error panel.
 
     Args:
@@ -50,6 +50,8 @@ def pes(scan, ax=None, *, title: str | None = None):
             by default a new Figure with two panels: energies (Ha) and ``|VQE - exact|`` (mHa, log scale,
             dashed line at 1.6 mHa).
         title: figure title (default: the molecule name and ansatz).
+        yerr: standard errors (Ha) of the VQE energies, shape ``(n_points,)``, drawn as error bars
+            (shot-based backends); default: the scan's ``stderr`` column when it has one.
 
     Returns:
         matplotlib.figure.Figure
@@ -68,7 +70,13 @@ def pes(scan, ax=None, *, title: str | None = None):
                       label=f"exact ± {CHEMICAL_ACCURACY_MHA} mHa")
     ax_e.plot(r, c["hf"], "--", color="tab:gray", label="Hartree-Fock")
     ax_e.plot(r, c["exact"], "-", color="k", lw=1.2, label="exact (active space)")
-    ax_e.plot(r, c["vqe"], "o", color="tab:blue", ms=5, label="VQE")
+    if yerr is None and hasattr(scan, "columns") and "stderr" in scan.columns:
+        yerr = scan.columns["stderr"]
+    yerr = None if yerr is None or not np.any(yerr) else np.asarray(yerr, dtype=float)
+    if yerr is None:
+        ax_e.plot(r, c["vqe"], "o", color="tab:blue", ms=5, label="VQE")
+    else:
+        ax_e.errorbar(r, c["vqe"], yerr=yerr, fmt="o", color="tab:blue", ms=5, capsize=3, label="VQE")
     ax_e.set_ylabel("energy (Ha)")
     ax_e.legend(loc="best", fontsize="small")
     name = getattr(scan, "name", None) or (scan.get("name") if isinstance(scan, dict) else None)

@@ -9,7 +9,8 @@ through Qiskit Runtime's local testing mode.
 
 Public names (loaded on first use, so ``qml jobs`` starts fast): :func:`ibm_backend`,
 :class:`IBMBackend`, :class:`RuntimeOptions`, :func:`estimate`, :class:`CostEstimate`,
-:class:`JobStore`, :func:`fake_backend_names`, :class:`FakeRuntimeService`.
+:class:`JobStore`, :func:`fake_backend_names`, :class:`FakeRuntimeService`,
+:func:`measurement_plan` (measurement settings and shot budgets of a Hamiltonian).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "fake_device": ".fake:fake_device",
     "fake_device_names": ".fake:fake_device_names",
     "RuntimeOptions": ".options:RuntimeOptions",
+    "MeasurementPlan": ".measurement:MeasurementPlan",
+    "measurement_plan": ".measurement:measurement_plan",
     "JobStore": ".store:JobStore",
     "JobRecord": ".store:JobRecord",
 }, eager=("ibm_backend",))

@@ -101,6 +101,7 @@ class IBMBackend(EstimatorPath, Backend):
                                "or a fake device such as 'ibm:FakeManilaV2'")
         if shots is not None and options.precision is not None:
             raise ConfigurationError("give either shots or precision to an ibm backend, not both")
+        creds.check_device_name(device_name, fake_device_names())  # before credentials are sought
         Backend.__init__(self, f"ibm:{device_name}", n_qubits=n_qubits, shots=shots, seed=seed)
         self.device_name = device_name
         self.shots = None if options.precision is not None else (self.shots or DEFAULT_SHOTS)
@@ -112,6 +113,8 @@ class IBMBackend(EstimatorPath, Backend):
         self.credentials = None
         #: jobs and shots sent by every executor and evaluator of this backend (what max_jobs/max_shots limit)
         self.usage = {"jobs": 0, "shots": 0}
+        #: seeds drawn so far: job k of a run gets seed + k (checkpointed through seed_state)
+        self.seeds_used = 0
         self._device = None
         self._service = options.service
         if self.local:
@@ -120,6 +123,13 @@ class IBMBackend(EstimatorPath, Backend):
         elif self._service is None:
             self.credentials = creds.resolve_credentials(options.instance)  # raises before any network call
         self._store = None
+
+    def seed_state(self) -> dict:
+        """Checkpoint hook: how far the job seed stream has advanced (qml.train.checkpoint saves it)."""
+        return {"seeds_used": self.seeds_used}
+
+    def set_seed_state(self, state: dict) -> None:
+        self.seeds_used = int(state["seeds_used"])
 
     @property
     def shots_per_circuit(self) -> int | None:
@@ -172,6 +182,17 @@ class IBMBackend(EstimatorPath, Backend):
     def fingerprint_parts(self) -> tuple:
         return super().fingerprint_parts() + (self.optimization_level,)
 
+    def cost_plan(self, module, calls):
+        """Pre-flight protocol of ``qml.fit``: the :class:`~qml.runtime.CostEstimate` of ``calls``
+        (``(batch_size, with_gradient, how_many)`` triples) made by ``module``.
+
+        Raises:
+            CostLimitError: the plan exceeds ``max_jobs``/``max_shots`` (nothing is sent).
+        """
+        from .cost import plan_calls
+
+        return plan_calls(self, module, calls)
+
     @staticmethod
     def record(name: str, value) -> None:
         """Add to the running training step's counters (``fit`` puts them in the history)."""
@@ -200,6 +221,7 @@ class IBMBackend(EstimatorPath, Backend):
         job = with_retries(lambda: estimator.run([pub]), what=f"submitting to {self.name}",
                            retries=opts.max_retries, backoff=opts.backoff)
         job_id = str(job.job_id())
+        self.seeds_used += 1
         owner.job_ids.append(job_id)
         for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
             owner._count(name, value)
@@ -241,11 +263,14 @@ class IBMBackend(EstimatorPath, Backend):
         if rec.status == DONE and rec.result is not None:
             log.info("reusing finished job %s for run %s step %s", rec.job_id, step.run_id, step.step)
             owner._count("jobs_reused", 1)
+            self.seeds_used += 1  # the reused job drew this seed when it ran
             evs = np.asarray(rec.result["evs"], dtype=np.float64).reshape(shape)
             stds = rec.result.get("stds")
             return evs, (np.zeros(shape) if stds is None else np.asarray(stds, dtype=np.float64).reshape(shape))
-        if rec.local:
-            return None  # a local job died with its process: submit again
+        if rec.local:  # a local job died with its process: mark it, submit again (same seed)
+            store.set_status(rec.job_id, FAILED, "lost: its process ended before it finished (local testing mode, "
+                             "nothing was charged); resubmitted on resume")
+            return None
         opts = self.options
         try:
             job = with_retries(lambda: self.service.job(rec.job_id), what=f"retrieving job {rec.job_id}",
@@ -257,6 +282,7 @@ class IBMBackend(EstimatorPath, Backend):
             raise
         log.info("resuming pending job %s for run %s step %s", rec.job_id, step.run_id, step.step)
         owner._count("jobs_reused", 1)
+        self.seeds_used += 1
         return self._collect(job, store, shape)
 
     def _guard(self, shots: int) -> None:
@@ -278,7 +304,7 @@ class IBMBackend(EstimatorPath, Backend):
         opts = self.options
         if opts.estimator is not None:
             return opts.estimator
-        seed = None if self.seed is None else self.seed + self.usage["jobs"]
+        seed = None if self.seed is None else self.seed + self.seeds_used
         est_opts = opts.estimator_options(shots=self.shots, seed=seed, local=self.local)
         device = self.device
         service = self.service

@@ -20,6 +20,8 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="newest jobs first")
     lst.add_argument("--run", default=None, help="only jobs of this run id")
     lst.add_argument("--limit", type=int, default=20, help="show at most this many jobs")
+    lst.add_argument("--no-check", action="store_true",
+                     help="do not contact IBM Quantum about PENDING jobs (they are still marked as unchecked)")
     show = sub.add_parser("show", help="everything recorded about one job")
     show.add_argument("job_id", help="the job id, as `qml jobs list` prints it")
     fetch = sub.add_parser("fetch", help="get a job's result (from the store, or from IBM Quantum) and store it")
@@ -43,7 +45,7 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     """Run ``qml jobs ...``; returns the exit code (1 with a message on stderr for a user error)."""
     from ..errors import QMLError
-    from .store import JobStore
+    from .store import JobStore, default_path
 
     action = getattr(args, "jobs_command", None)
     if action is None:
@@ -52,26 +54,24 @@ def run(args) -> int:
     try:
         if action == "estimate":
             return _estimate(args)
-        if action in ("list", "show"):
-            # Read-only: a store that does not exist yet is reported, not created.
-            from pathlib import Path
-
-            from .store import default_path
-
-            path = Path(args.store) if args.store else default_path()
-            if not path.exists():
-                if action == "list":
-                    print(f"no jobs in {path} (no job has been recorded yet)")
-                    return 0
-                print(f"error: no job {args.job_id!r}: the job store {path} does not exist yet", file=sys.stderr)
+        store = JobStore.existing(args.store)  # read-only commands create no file
+        if store is None:
+            path = args.store or default_path()
+            if action == "list":
+                print(f"no jobs in {path}: there is no job store there yet (the first ibm: run creates it)")
+                return 0
+            if action == "show":
+                print(f"error: no job {args.job_id!r}: there is no job store at {path}", file=sys.stderr)
                 return 1
-        store = JobStore(args.store)
+            return _fetch(None, args)
         if action == "list":
+            notes = _reconcile(store, args)
             records = store.list(run_id=args.run, limit=args.limit)
             if not records:
                 print(f"no jobs in {store.path}")
             for rec in records:
-                print(rec.summary())
+                note = notes.get(rec.job_id)
+                print(rec.summary() + (f"  [{note}]" if note else ""))
             return 0
         if action == "show":
             rec = store.get(args.job_id)
@@ -84,6 +84,29 @@ def run(args) -> int:
     except QMLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _reconcile(store, args) -> dict:
+    """Settle PENDING rows before listing them (see JobStore.reconcile); contact IBM Quantum only
+    when a remote job is PENDING, credentials exist and ``--no-check`` was not given."""
+    from .store import PENDING
+
+    pending = store.list(run_id=args.run, status=PENDING, limit=1_000_000)
+    service = None
+    if any(not r.local for r in pending) and not args.no_check:
+        service = _service()
+    return store.reconcile(service=service, run_id=args.run)
+
+
+def _service():
+    """A QiskitRuntimeService from the user's credentials, or ``None`` when there are none or it fails."""
+    from ..errors import CredentialsError
+    from . import credentials as creds
+
+    try:
+        return creds.connect(creds.resolve_credentials())
+    except CredentialsError:
+        return None
 
 
 def _describe(rec) -> str:
@@ -110,7 +133,7 @@ def _fetch(store, args) -> int:
     from . import credentials as creds
     from .failures import wait_for
 
-    rec = store.get(args.job_id)
+    rec = store.get(args.job_id) if store is not None else None
     if rec is not None and rec.result is not None:
         result = rec.result
     else:

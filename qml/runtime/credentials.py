@@ -9,8 +9,9 @@ and :func:`redact` scrubs it from any text we log or raise.
 from __future__ import annotations
 
 import os
+import re
 
-from ..errors import CredentialsError
+from ..errors import BackendError, CredentialsError
 
 DEFAULT_CHANNEL = "ibm_quantum_platform"
 _KNOWN_TOKENS: set[str] = set()
@@ -62,6 +63,28 @@ class Credentials:
 
     def __reduce__(self):  # pickling drops the token: it must be re-read from the environment
         return (Credentials, (self.channel, self.instance, self.saved_name, None))
+
+
+def check_device_name(name: str, fake_names) -> None:
+    """Refuse a device name that no account can have, before credentials are looked for.
+
+    Real IBM Quantum devices are named ``ibm_<city>``; ``least_busy`` picks one; fake devices
+    are the names in ``fake_names`` (case-sensitive, e.g. ``FakeManilaV2``; names starting with
+    ``Fake`` are left to the local-mode lookup, which lists the valid ones).
+
+    Raises:
+        BackendError: names the unknown device and suggests the right spelling when one matches.
+    """
+    if name == "least_busy" or name.startswith("Fake") or re.fullmatch(r"ibm_[a-z0-9_]+", name):
+        return  # Fake* names are looked up (and refused with the list) by the local-mode path
+    lower = {n.lower(): n for n in fake_names}
+    guess = lower.get(name.lower()) or lower.get(name.lower() + "v2")
+    hint = f"did you mean 'ibm:{guess}' (names are case-sensitive)? " if guess else ""
+    sample = ", ".join(list(fake_names)[:4])
+    raise BackendError(
+        f"unknown IBM device {name!r} in 'ibm:{name}': {hint}use a real device such as 'ibm:ibm_brisbane', "
+        f"'ibm:least_busy', or a fake device for offline runs such as {sample} ... "
+        f"({len(fake_names)} in all; see qml.runtime.fake_backend_names())")
 
 
 def resolve_credentials(instance: str | None = None) -> Credentials:

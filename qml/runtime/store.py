@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, JobStoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_step ON jobs (run_id, epoch, step, fingerprint);
 """
 PENDING, DONE, FAILED = "PENDING", "DONE", "FAILED"
+#: columns added after the first release (added to older stores when they are opened for writing)
+MIGRATIONS = {"pid": "ALTER TABLE jobs ADD COLUMN pid INTEGER"}
 
 
 def qml_home() -> Path:
@@ -82,6 +84,7 @@ class JobRecord:
     error: str | None
     created: float
     updated: float
+    pid: int | None = None
     result: dict | None = None
 
     def summary(self) -> str:
@@ -103,20 +106,40 @@ class JobStore:
         self.timeout = timeout
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # created 0600 before SQLite opens it: it holds job ids and options (its -wal and
+                # -shm files take the same mode)
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             with self._connect() as con:
                 con.executescript(SCHEMA)
+                have = {row[1] for row in con.execute("PRAGMA table_info(jobs)")}
+                for column, sql in MIGRATIONS.items():
+                    if column not in have:
+                        con.execute(sql)
+        except JobStoreError:
+            raise
         except (OSError, sqlite3.Error) as exc:
             raise ConfigurationError(
                 f"cannot open the job store {self.path}: {exc}; set QML_HOME to a writable folder "
                 "or pass store=False to the backend"
             ) from exc
 
+    @classmethod
+    def existing(cls, path: str | os.PathLike | None = None, **kwargs) -> "JobStore | None":
+        """The store at ``path`` if the file exists, else ``None`` (creates nothing: for read-only commands)."""
+        path = Path(path) if path is not None else default_path()
+        return cls(path, **kwargs) if path.exists() else None
+
     def _connect(self) -> "_Closing":
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA synchronous = NORMAL")
-        return _Closing(con)
+        try:
+            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            _raise_if_damaged(self.path, exc)
+            raise
+        return _Closing(con, self.path)
 
     def add(self, *, job_id: str, backend: str, fingerprint: str, pub_shapes, options: dict,
             run_id=None, epoch=None, step=None, local: bool = False) -> None:
@@ -125,10 +148,10 @@ class JobStore:
         with self._connect() as con:
             con.execute(
                 "INSERT OR REPLACE INTO jobs (job_id, backend, run_id, epoch, step, fingerprint, pub_shapes,"
-                " options, local, status, error, created, updated, result)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+                " options, local, status, error, created, updated, result, pid)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)",
                 (job_id, backend, run_id, epoch, step, fingerprint, json.dumps(pub_shapes),
-                 json.dumps(options, default=str, sort_keys=True), int(local), PENDING, now, now),
+                 json.dumps(options, default=str, sort_keys=True), int(local), PENDING, now, now, os.getpid()),
             )
 
     def set_result(self, job_id: str, **arrays) -> None:
@@ -145,31 +168,86 @@ class JobStore:
     def get(self, job_id: str) -> JobRecord | None:
         """The job ``job_id`` with its result arrays, or ``None``."""
         with self._connect() as con:
-            row = con.execute("SELECT * FROM jobs WHERE job_id=?", (job_id,)).fetchone()
+            row = con.execute(f"SELECT {_COLUMNS}, result FROM jobs WHERE job_id=?", (job_id,)).fetchone()
         return _record(row) if row else None
 
     def find(self, run_id, epoch, step, fingerprint: str) -> JobRecord | None:
         """The newest DONE or PENDING job of this step and fingerprint (DONE preferred), or ``None``."""
         with self._connect() as con:
             row = con.execute(
-                "SELECT * FROM jobs WHERE run_id IS ? AND epoch IS ? AND step IS ? AND fingerprint=?"
+                f"SELECT {_COLUMNS}, result FROM jobs WHERE run_id IS ? AND epoch IS ? AND step IS ? AND fingerprint=?"
                 " AND status IN (?, ?) ORDER BY status = ? DESC, created DESC LIMIT 1",
                 (run_id, epoch, step, fingerprint, DONE, PENDING, DONE),
             ).fetchone()
         return _record(row) if row else None
 
-    def list(self, *, run_id: str | None = None, limit: int = 50) -> list[JobRecord]:
-        """Newest jobs first (without result arrays)."""
-        query = ("SELECT job_id, backend, run_id, epoch, step, fingerprint, pub_shapes, options, local, status,"
-                 " error, created, updated, NULL FROM jobs")
-        args: tuple = ()
+    def list(self, *, run_id: str | None = None, limit: int = 50, status: str | None = None) -> list[JobRecord]:
+        """Newest jobs first (without result arrays), optionally of one run and/or one status."""
+        query = f"SELECT {_COLUMNS}, NULL FROM jobs"
+        where, args = [], ()
         if run_id is not None:
-            query += " WHERE run_id = ?"
-            args = (run_id,)
+            where.append("run_id = ?")
+            args += (run_id,)
+        if status is not None:
+            where.append("status = ?")
+            args += (status,)
+        if where:
+            query += " WHERE " + " AND ".join(where)
         query += " ORDER BY created DESC LIMIT ?"
         with self._connect() as con:
             rows = con.execute(query, args + (int(limit),)).fetchall()
         return [_record(r) for r in rows]
+
+    def reconcile(self, *, service=None, run_id: str | None = None) -> dict[str, str]:
+        """Settle the PENDING rows a killed run left behind; returns ``{job_id: what was found}``.
+
+        A local-testing-mode job whose process has ended is marked FAILED ("lost", nothing was
+        charged). A job on IBM Quantum is looked up with ``service`` when one is given: its result is
+        stored (DONE), or it is marked FAILED (error, cancelled, unknown to the service), or it stays
+        PENDING because it is still queued or running. Without a service it stays PENDING, and the
+        note says it was not checked.
+        """
+        from .credentials import redact
+        from .failures import is_not_found
+
+        notes = {}
+        for rec in self.list(run_id=run_id, status=PENDING, limit=1_000_000):
+            jid = rec.job_id
+            if rec.local:
+                if rec.pid is not None and rec.pid != os.getpid() and _alive(rec.pid):
+                    notes[jid] = f"running now in process {rec.pid} (local testing mode)"
+                    continue
+                self.set_status(jid, FAILED, "lost: the process that ran it (local testing mode) ended before it "
+                                "finished; nothing was charged")
+                notes[jid] = "lost with its process (local testing mode): marked FAILED"
+                continue
+            if service is None:
+                notes[jid] = f"not checked (no IBM Quantum connection); `qml jobs fetch {jid}` gets its result"
+                continue
+            try:
+                job = service.job(jid)
+                status = job.status()
+                status = str(getattr(status, "name", status)).upper()
+                if status == "DONE":
+                    data = job.result()[0].data
+                    n_out, n_evals = rec.pub_shapes[0]
+                    arrays = {k: np.broadcast_to(np.asarray(getattr(data, k), dtype=np.float64).reshape(n_out, -1),
+                                                 (n_out, n_evals)) for k in ("evs", "stds")}
+                    self.set_result(jid, **arrays)
+                    notes[jid] = "finished on IBM Quantum: result stored (DONE)"
+                elif status in ("ERROR", "CANCELLED", "FAILED"):
+                    message = getattr(job, "error_message", lambda: "")() or status.lower()
+                    self.set_status(jid, FAILED, redact(str(message)))
+                    notes[jid] = f"{status.lower()} on IBM Quantum: marked FAILED"
+                else:
+                    notes[jid] = f"{status.lower()} on IBM Quantum (checked just now)"
+            except Exception as exc:  # noqa: BLE001 - one unreachable job must not stop the others
+                if is_not_found(exc):
+                    self.set_status(jid, FAILED, "not found by IBM Quantum for this account")
+                    notes[jid] = "unknown to IBM Quantum: marked FAILED"
+                else:
+                    notes[jid] = f"not checked ({type(exc).__name__}: {redact(str(exc))})"
+        return notes
 
     def count(self) -> int:
         with self._connect() as con:
@@ -180,24 +258,52 @@ class JobStore:
 
 
 class _Closing:
-    """``with`` on a sqlite3 connection commits but does not close; this one closes too."""
+    """``with`` on a sqlite3 connection commits but does not close; this one closes too, and turns
+    SQLite's "not a database" / "malformed" errors into a :class:`JobStoreError` naming the file."""
 
-    def __init__(self, con: sqlite3.Connection):
-        self.con = con
+    def __init__(self, con: sqlite3.Connection, path: Path):
+        self.con, self.path = con, path
 
     def __enter__(self) -> sqlite3.Connection:
         return self.con
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.con.close()
+        if exc is not None and isinstance(exc, sqlite3.DatabaseError):
+            _raise_if_damaged(self.path, exc)
 
     def execute(self, *args):
         return self.con.execute(*args)
 
 
+_COLUMNS = ("job_id, backend, run_id, epoch, step, fingerprint, pub_shapes, options, local, status, error, "
+            "created, updated, pid")
+
+
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _raise_if_damaged(path: Path, exc: sqlite3.DatabaseError) -> None:
+    """Raise JobStoreError for a damaged file (not for locks or permissions: those are OperationalError)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return
+    raise JobStoreError(
+        f"the job store {path} is damaged ({exc}). Move it aside (e.g. `mv {path} {path}.damaged`): the next "
+        "run starts a new one. Jobs it recorded are still listed on IBM Quantum's dashboard, and "
+        "`qml jobs fetch ID` can fetch one by id") from exc
+
+
 def _record(row) -> JobRecord:
-    (job_id, backend, run_id, epoch, step, fp, shapes, options, local, status, error, created, updated,
+    (job_id, backend, run_id, epoch, step, fp, shapes, options, local, status, error, created, updated, pid,
      result) = row
     return JobRecord(job_id, backend, run_id, epoch, step, fp, json.loads(shapes), json.loads(options),
-                     bool(local), status, error, created, updated,
+                     bool(local), status, error, created, updated, pid,
                      unpack_arrays(result) if result is not None else None)

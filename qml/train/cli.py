@@ -26,6 +26,7 @@ def add_subparser(sub) -> None:
     pes.add_argument("--test-r", default=None, help="held-out geometries, same format (None: midpoints of the training geometries)")
     pes.add_argument("--ansatz", default="uccsd", help="ansatz of the energy model")
     pes.add_argument("--backend", default="auto", help="a backend with the energy capability (see qml.backends.BACKENDS)")
+    pes.add_argument("--shots", type=int, default=None, help="shots per measurement setting (None: exact)")
     pes.add_argument("--epochs", type=int, default=200, help="training epochs")
     pes.add_argument("--lr", type=float, default=1e-2, help="learning rate (Adam)")
     _common(pes)
@@ -85,7 +86,7 @@ def run_pes(args) -> int:
     from .fit import fit
 
     out = Path(args.out or f"runs/pes-{args.molecule}")
-    model = PESModel(args.molecule, ansatz=args.ansatz, backend=args.backend)
+    model = PESModel(args.molecule, ansatz=args.ansatz, backend=args.backend, shots=args.shots, seed=args.seed)
     lo, hi = model.entry.scan_range
     r_train = parse_r(args.train_r, np.linspace(lo, hi, 8))
     mids = (np.array(r_train[:-1]) + np.array(r_train[1:])) / 2
@@ -97,12 +98,15 @@ def run_pes(args) -> int:
                       checkpoint_dir=out, resume=args.resume, overwrite=args.overwrite,
                       progress=not args.no_progress)
     err_train, err_test = model.errors_mha(r_train), model.errors_mha(r_test)
+    stderr_test = model.last_stderr(len(r_test)) * 1000.0
     metrics = {
         "molecule": args.molecule, "n_qubits": model.n_qubits, "n_params": model.ansatz.n_params,
         "train_max_error_mha": float(np.abs(err_train).max()), "test_max_error_mha": float(np.abs(err_test).max()),
         "test_mean_error_mha": float(np.abs(err_test).mean()),
         "test_within_chemical_accuracy": int((np.abs(err_test) < 1.6).sum()), "n_test": len(r_test),
         "seconds": time.perf_counter() - t0, "backend": model.backend_chosen,
+        "shots": args.shots, "test_max_stderr_mha": float(stderr_test.max()),
+        "jobs": int(sum(r.get("jobs", 0) for r in history.records)),
     }
     _write_json(out / "metrics.json", metrics)
     plot.pes_model(model, r_train, r_test=r_test).savefig(out / "pes.png", dpi=120)

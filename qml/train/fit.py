@@ -10,21 +10,36 @@ dependency to every install.
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
+import numbers
 import time
 import uuid
-from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
 
 from ..backends import context
-from ..errors import ConfigurationError, NonFiniteLossError, check_int, one_of
+from ..errors import CheckpointError, ConfigurationError, DataError, NonFiniteLossError, check_int, one_of
 from . import defaults
-from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_state
+from .checkpoint import (
+    BACKUP,
+    CHECKPOINT,
+    RUN_FILE,
+    has_checkpoint,
+    load_checkpoint,
+    prepare_dir,
+    read_run_file,
+    save_checkpoint,
+    seeded_backends,
+    set_rng_state,
+    set_sampler_states,
+    write_run_file,
+)
 from .data import as_pairs
 from .history import History
+from .preflight import evals_per_step, preflight, train_calls
 from .progress import EpochProgress
 
 LOSSES: dict[str, Callable] = {
@@ -86,15 +101,19 @@ def fit(
         schedule: ``"auto"`` (default: cosine for first-order optimizers on supervised data,
             constant for L-BFGS and variational models), ``None`` (constant ``lr``) or ``"cosine"``
             (cosine decay from ``lr`` to 0 over ``epochs``, stepped once per epoch).
-        seed: seeds the shuffling of every epoch (``seed + epoch``) and torch's RNG.
-        checkpoint_dir: folder for ``checkpoint.pt`` and ``history.json``, rewritten atomically
-            after every epoch.
-        resume: continue from the checkpoint in ``checkpoint_dir`` (same weights at the end as an
-            uninterrupted run); starts afresh when there is none.
+        seed: a non-negative int; seeds the shuffling of every epoch and torch's RNG.
+        checkpoint_dir: folder for ``checkpoint.pt`` (the previous one kept as ``checkpoint.prev.pt``),
+            ``resume.json`` (run id and settings, written before the first step) and ``history.json``;
+            checked for writability before training, rewritten atomically after every epoch.
+        resume: continue the run in ``checkpoint_dir``: the same weights at the end as an
+            uninterrupted run, shot samplers included; a run killed before its first checkpoint
+            restarts with its run id, so hardware jobs that finished are reused. Starts afresh
+            when the folder holds no run. The settings, data values and model must be those of the
+            saved run (``epochs`` may grow, except with ``schedule="cosine"``).
         overwrite: allow starting afresh over an existing checkpoint.
         early_stopping: stop after this many epochs without improvement of the validation loss
             (training loss without ``val``).
-        min_delta: smallest decrease of that loss that counts as an improvement.
+        min_delta: smallest decrease of that loss that counts as an improvement (finite, >= 0).
         progress: show progress: a bar in terminals and notebooks, a line every 30 s in logs
             (see :mod:`qml.train.progress`; ``QML_PROGRESS`` overrides the form).
         run_id: identifier passed to hardware executors to tag jobs (default: stored in the
@@ -104,31 +123,47 @@ def fit(
         History with one record per epoch.
 
     Raises:
-        ConfigurationError: bad hyperparameters, an existing checkpoint without ``resume`` or
-            ``overwrite``, or a checkpoint written with other settings.
-        DataError / TypeError: malformed data.
+        ConfigurationError: bad hyperparameters, an unusable ``checkpoint_dir``, ``resume`` without
+            ``checkpoint_dir``, or an existing run without ``resume`` or ``overwrite``.
+        CheckpointError: (a ConfigurationError) the checkpoint and its backup are damaged or unsafe,
+            or were written with other settings, data or model.
+        DataError / TypeError: malformed data, or targets whose width is not the model's output.
         NonFiniteLossError: the loss became NaN or inf; the model is restored to the start of that
             epoch and the last good checkpoint is left intact.
     """
     epochs = check_int("epochs", epochs, 1)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1)
+    seed = check_int("seed", seed, 0)
     if early_stopping is not None:
         early_stopping = check_int("early_stopping", early_stopping, 1)
-    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ConfigurationError(f"lr must be a positive number, got {lr!r}")
-    if schedule not in (None, "auto", "cosine"):
-        raise one_of("schedule", schedule, ["auto", "cosine", None])
+    if lr is not None:
+        lr = _check_number("lr", lr, positive=True)
     if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
         raise one_of("optimizer", optimizer, OPTIMIZERS)
+    min_delta = _check_number("min_delta", min_delta)
+    for flag, value in (("resume", resume), ("overwrite", overwrite), ("progress", progress)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False, got {value!r}")
+    if run_id is not None and not (isinstance(run_id, str) and run_id):
+        raise TypeError(f"run_id must be a non-empty string or None, got {run_id!r}")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (e.g. qml.HybridModel), got {type(model).__name__}")
+    if resume and checkpoint_dir is None:
+        raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue)")
+    if schedule not in (None, "auto", "cosine"):
+        raise one_of("schedule", schedule, ["auto", "cosine", None])
     loss_fn = _loss(loss)
+    # before any data preparation or training: the folder must be usable
+    ckpt_dir = prepare_dir(checkpoint_dir) if checkpoint_dir is not None else None
     variational = hasattr(model, "variational_loss")
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float64)
     prep = (lambda d, n: model.variational_data(d, n, progress=progress)) if variational else (lambda d, n: as_pairs(d, n, dtype))
     train_set = prep(train, "train")
     val_set = prep(val, "val") if val is not None else None
+    if not variational:
+        for data in (train_set, val_set):
+            _check_targets(model, data)
     optimizer, lr, batch_size, schedule = defaults.resolve(model, len(train_set), variational=variational,
                                                            optimizer=optimizer, lr=lr, batch_size=batch_size,
                                                            schedule=schedule)
@@ -137,31 +172,56 @@ def fit(
     opt = _optimizer(optimizer, model.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
 
-    config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": str(optimizer), "loss": str(loss),
-              "n_train": len(train_set), "schedule": schedule}
+    config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": _name(optimizer), "loss": _name(loss),
+              "n_train": len(train_set), "schedule": schedule, "epochs": epochs,
+              "early_stopping": early_stopping, "min_delta": min_delta,
+              "train_data": _data_fingerprint(train_set),
+              "val_data": _data_fingerprint(val_set) if val_set is not None else None,
+              "model": _model_fingerprint(model)}
     history = History(config=config)
     start = 1
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    if ckpt_dir is not None and (ckpt_dir / CHECKPOINT).exists():
+    if ckpt_dir is not None and has_checkpoint(ckpt_dir):
         if resume:
-            state = load_checkpoint(ckpt_dir)
-            _check_same_config(state["config"], config, ckpt_dir)
-            model.load_state_dict(state["model_state"])
-            opt.load_state_dict(state["optimizer_state"])
-            if sched is not None:
-                sched.load_state_dict(state["extra"]["scheduler"])
-            history = History.from_dict(state["history"])
-            set_rng_state(state["rng"])
-            run_id = run_id or state["extra"].get("run_id")
-            start = state["epoch"] + 1
+            info = read_run_file(ckpt_dir) or {}
+            if (ckpt_dir / CHECKPOINT).exists() or (ckpt_dir / BACKUP).exists():
+                state = load_checkpoint(ckpt_dir)
+                _check_same_config(state["config"], config, state["path"], done=state["epoch"])
+                model.load_state_dict(state["model_state"])
+                opt.load_state_dict(state["optimizer_state"])
+                if sched is not None:
+                    sched.load_state_dict(state["extra"]["scheduler"])
+                history = History.from_dict(state["history"])
+                set_rng_state(state["rng"])
+                set_sampler_states(model, state["samplers"], state["path"])
+                run_id = run_id or state["extra"].get("run_id")
+                start = state["epoch"] + 1
+                saved = state["config"]
+                if history.stopped_early and (saved.get("early_stopping"), saved.get("min_delta")) == (
+                        early_stopping, min_delta):
+                    start = epochs + 1  # an uninterrupted run stopped here too: nothing more to train
+            elif info:
+                # killed before the first epoch ended: same settings, same run id, so jobs
+                # that already ran are taken from the job store instead of being paid again
+                _check_same_config(info.get("config", {}), config, ckpt_dir / RUN_FILE, done=0)
+                run_id = run_id or info.get("run_id")
         elif not overwrite:
             raise ConfigurationError(
-                f"{ckpt_dir / CHECKPOINT} already exists; pass resume=True to continue that run, "
-                "overwrite=True to start afresh, or another checkpoint_dir"
+                f"{ckpt_dir} already holds a run ({CHECKPOINT} or {RUN_FILE}); pass resume=True to continue "
+                "that run, overwrite=True to start afresh, or another checkpoint_dir"
             )
+        else:
+            for name in (CHECKPOINT, BACKUP, RUN_FILE):
+                (ckpt_dir / name).unlink(missing_ok=True)
     if start == 1:
         torch.manual_seed(seed)
     run_id = run_id or uuid.uuid4().hex[:12]
+    calls = train_calls(len(train_set), batch_size, epochs - start + 1, evals_per_step=evals_per_step(opt),
+                        n_val=len(val_set) if val_set is not None else 0, val_batch_size=max(batch_size, 256))
+    plans = preflight(model, calls)  # hardware backends price the run; CostLimitError before any job
+    if plans:
+        history.config["cost_plan"] = [str(p) for p in plans]
+    if ckpt_dir is not None and start == 1:
+        write_run_file(ckpt_dir, {"run_id": run_id, "config": config})  # before the first job is sent
 
     best, since_best = _best_so_far(history, min_delta)
     n_steps = math.ceil(len(train_set) / batch_size)
@@ -255,6 +315,9 @@ def _batch_loss(model, data, idx, loss_fn, variational):
     x, y = batch
     pred = model(x)
     if pred.shape != y.shape:
+        if pred.numel() != y.numel():
+            raise DataError(f"the model returns {tuple(pred.shape)} for a batch whose targets are "
+                            f"{tuple(y.shape)}; give targets one column per model output")
         pred = pred.reshape(y.shape)
     return loss_fn(pred, y)
 
@@ -283,15 +346,92 @@ def _optimizer(optimizer, params, lr):
     return OPTIMIZERS[optimizer](params, lr=lr)
 
 
-def _check_same_config(saved: dict, now: dict, where) -> None:
-    diff = {k: (saved.get(k), now[k]) for k in ("lr", "batch_size", "seed", "optimizer", "loss", "n_train", "schedule")
-            if saved.get(k) != now[k]}
+#: settings that must match to continue a run, with what to do when one differs
+#: (early_stopping and min_delta may change: a run that stopped early can be continued with more patience)
+_SAME = ("lr", "batch_size", "seed", "optimizer", "loss", "n_train", "schedule", "train_data", "val_data", "model")
+
+
+def _check_same_config(saved: dict, now: dict, where, *, done: int) -> None:
+    """Raise CheckpointError when a resume would mix settings or data with the saved run's."""
+    what = {"train_data": "training data values", "val_data": "validation data values",
+            "model": "model (parameter shapes, backend, shots or seed)"}
+    diff = [k for k in _SAME if saved.get(k) != now[k]]
+    if saved.get("schedule") == "cosine" and now["schedule"] == "cosine" and saved.get("epochs") != now["epochs"]:
+        diff.append("epochs")
     if diff:
-        detail = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-        raise ConfigurationError(
-            f"cannot resume from {where}: it was written with other settings ({detail}); "
-            "pass the same settings, or overwrite=True to start afresh"
+        detail = "; ".join(
+            f"{what[k]} changed" if k in what else f"{k}: checkpoint {saved.get(k)!r} vs now {now[k]!r}" for k in diff)
+        hint = (" (the cosine schedule decays the learning rate to 0 over `epochs`, so its length cannot change "
+                "mid-run)" if "epochs" in diff else "")
+        raise CheckpointError(
+            f"cannot resume from {where}: it was written with other settings or data ({detail}){hint}. Pass the "
+            "same settings and data to continue it, or overwrite=True (or another checkpoint_dir) to start afresh"
         )
+    if done > now["epochs"]:
+        raise CheckpointError(
+            f"cannot resume from {where}: it has already trained {done} epochs, more than epochs={now['epochs']}. "
+            f"Pass epochs >= {done} to continue it, load its weights with qml.train.load_checkpoint, or "
+            "overwrite=True to start afresh")
+
+
+def _name(obj) -> str:
+    """A name for a setting that is stable across processes (a function's repr holds its address)."""
+    if isinstance(obj, str):
+        return obj
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
+def _check_number(name: str, value, *, positive: bool = False) -> float:
+    """A finite real number (> 0 when ``positive``, else >= 0).
+
+    Raises:
+        TypeError: not a real number. ConfigurationError: NaN, inf or out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {'a positive number' if positive else 'a finite number >= 0'}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "a positive number" if positive else "a finite number >= 0"
+        raise ConfigurationError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def _check_targets(model, data) -> None:
+    """Targets must have one column per model output (checked when the model says how many)."""
+    if data is None:
+        return
+    n_out = getattr(model, "out_features", None)
+    if isinstance(n_out, int) and data.y.shape[-1] != n_out:
+        raise DataError(
+            f"{data.name}: targets have {data.y.shape[-1]} column(s) but the model has out_features={n_out}; "
+            f"pass targets of shape (N, {n_out}) or build the model with out_features={data.y.shape[-1]}")
+
+
+def _data_fingerprint(data) -> str:
+    """SHA-256 (16 hex) of every value ``fit`` trains on: a changed value is a different run."""
+    h = hashlib.sha256()
+    _hash_into(h, data.batch(torch.arange(len(data))))
+    return h.hexdigest()[:16]
+
+
+def _hash_into(h, obj) -> None:
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes())
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            _hash_into(h, item)
+    else:
+        h.update(repr(obj).encode())
+
+
+def _model_fingerprint(model) -> str:
+    shapes = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
+    # with shots, which sampler and seed is part of the run; exact backends compute the same values
+    samplers = [(label, getattr(b, "name", None), b.shots, getattr(b, "seed", None))
+                for label, b in seeded_backends(model).items() if getattr(b, "shots", None) is not None]
+    return hashlib.sha256(repr((type(model).__name__, shapes, samplers)).encode()).hexdigest()[:16]
 
 
 def _best_so_far(history: History, min_delta: float):

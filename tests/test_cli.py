@@ -79,7 +79,7 @@ def test_read_only_commands_create_no_files(tmp_path, monkeypatch, capsys):
     assert qml.cli.main(["jobs", "list"]) == 0
     assert "no jobs in" in capsys.readouterr().out
     assert qml.cli.main(["jobs", "show", "abc"]) == 1
-    assert "does not exist yet" in capsys.readouterr().err
+    assert "there is no job store at" in capsys.readouterr().err
     assert qml.cli.main(["datasets", "list"]) == 0
     assert "h2_pes" in capsys.readouterr().out
     assert qml.cli.main(["jobs", "estimate", "--qubits", "2", "--batch-size", "4", "--steps", "3"]) == 0

@@ -8,9 +8,8 @@ One rule, in one place:
   sampled expectation values whose noise breaks L-BFGS's line search, or a variational model).
 * ``lr=None`` is 1 for L-BFGS (its line search scales the step) and 1e-2 for the others.
 * ``batch_size=None`` is the whole training set for L-BFGS and 32 for the others.
-* ``schedule="auto"`` is a cosine decay to 0 over the epochs for first-order optimizers on supervised
-  data (a constant rate leaves the loss oscillating at the end) and constant for L-BFGS and for
-  variational models.
+* ``schedule="auto"`` is a constant learning rate: a cosine decay (``schedule="cosine"``) fixes the
+  length of a run, and a run resumed with more ``epochs`` must stay possible by default.
 """
 
 from __future__ import annotations
@@ -53,5 +52,5 @@ def resolve(model: nn.Module, n_train: int, *, variational: bool, optimizer, lr,
     if batch_size is None:
         batch_size = max(n_train, 1) if lbfgs else MINI_BATCH
     if schedule == "auto":
-        schedule = None if lbfgs or variational else "cosine"
+        schedule = None
     return optimizer, lr, batch_size, schedule

@@ -98,9 +98,9 @@ def fit(
             (full-batch quasi-Newton with a line search, 20 iterations per step: use it with
             ``batch_size`` >= the data and ``lr=1``; it suits variational models such as
             ``PESModel``) or a function ``params -> Optimizer``.
-        schedule: ``"auto"`` (default: cosine for first-order optimizers on supervised data,
-            constant for L-BFGS and variational models), ``None`` (constant ``lr``) or ``"cosine"``
-            (cosine decay from ``lr`` to 0 over ``epochs``, stepped once per epoch).
+        schedule: ``"auto"`` (default: constant, so that a resumed run may grow ``epochs``),
+            ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
+            ``epochs``, stepped once per epoch).
         seed: a non-negative int; seeds the shuffling of every epoch and torch's RNG.
         checkpoint_dir: folder for ``checkpoint.pt`` (the previous one kept as ``checkpoint.prev.pt``),
             ``resume.json`` (run id and settings, written before the first step) and ``history.json``;

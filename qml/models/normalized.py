@@ -16,7 +16,7 @@ from ..errors import DataError
 class Normalized:
     """Mixin for regressors: ``x_mean``, ``x_std``, ``y_mean``, ``y_std`` buffers (saved in ``state_dict``).
 
-    The buffer ``normalization_set`` (a 0-d bool tensor, also saved) records whether the buffers were
+    The buffer ``normalization_set`` (a 0-d tensor, 1.0 once set, also saved) records whether the buffers were
     filled, by :meth:`set_normalization` or by ``qml.fit``; a model loaded from a trained state dict
     keeps its normalisation.
     """
@@ -26,7 +26,7 @@ class Normalized:
         self.register_buffer("x_std", torch.ones(in_features))
         self.register_buffer("y_mean", torch.zeros(out_features))
         self.register_buffer("y_std", torch.ones(out_features))
-        self.register_buffer("normalization_set", torch.tensor(False))
+        self.register_buffer("normalization_set", torch.tensor(0.0))  # 1.0 once set (a float: state dicts stay numeric)
         self.auto_normalize = bool(auto)
 
     def set_normalization(self, x, y):
@@ -61,7 +61,7 @@ class Normalized:
         self.x_std.copy_(x.std(0).clamp_min(1e-12))
         self.y_mean.copy_(y.mean(0))
         self.y_std.copy_(y.std(0).clamp_min(1e-12))
-        self.normalization_set.fill_(True)
+        self.normalization_set.fill_(1.0)
         return self
 
     def normalize_from(self, x, y) -> bool:
@@ -102,5 +102,5 @@ class Normalized:
                 for name, fill in (("x_mean", 0.0), ("x_std", 1.0), ("y_mean", 0.0), ("y_std", 1.0))
                 if prefix + name in state_dict
             )
-            state_dict[key] = torch.tensor(not identity)
+            state_dict[key] = torch.tensor(0.0 if identity else 1.0)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

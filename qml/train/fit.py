@@ -152,7 +152,7 @@ def fit(
     if resume and checkpoint_dir is None:
         raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue)")
     if schedule not in (None, "auto", "cosine"):
-        raise one_of("schedule", schedule, ["auto", "cosine", None])
+        raise one_of("schedule", schedule, ["auto", "cosine", "None"])
     loss_fn = _loss(loss)
     # before any data preparation or training: the folder must be usable
     ckpt_dir = prepare_dir(checkpoint_dir) if checkpoint_dir is not None else None

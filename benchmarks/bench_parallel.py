@@ -6,7 +6,7 @@ Three workloads, each measured serially in this process and on 1 and 2 workers o
 
 * data-set build: rows/s of ``qml.data.build`` (PySCF RHF + CCSD + FCI + CASCI per row);
 * Hamiltonian bank: geometries/s of building qubit Hamiltonians (JW operator + sparse matrix)
-  of a catalog molecule, one task per geometry (the work ``HamiltonianBank.prepare`` does);
+  of a catalog molecule with ``HamiltonianBank.prepare(points, executor=...)``, one task per geometry;
 * sweep: wall time of ``qml.sweep`` over 8 small ``HybridModel`` fits.
 
 Executors are started and warmed (every worker imports the libraries and runs one task) before
@@ -40,16 +40,6 @@ OUT = Path(__file__).parent / "results"
 
 
 # --------------------------------------------------------------------------- workloads (module level: picklable)
-def bank_task(job):
-    """One geometry of a Hamiltonian bank (what ``HamiltonianBank.prepare`` does per point):
-    ``job = (molecule name, r)`` -> sparse CSR Hamiltonian."""
-    from qml.chem.bank import HamiltonianBank
-    from qml.chem.surface import surface
-
-    name, r = job
-    return HamiltonianBank(surface(name))[r].sparse()
-
-
 def make_hybrid(layers):
     import qml
 
@@ -138,6 +128,8 @@ def main(argv=None) -> int:
     kinds, counts = args.executors, args.workers
     import qml
     from qml.chem import catalog
+    from qml.chem.bank import HamiltonianBank
+    from qml.chem.surface import surface
     from qml.data import builder, registry
 
     results, tmp = [], Path(tempfile.mkdtemp(prefix="bench_parallel_"))
@@ -155,9 +147,11 @@ def main(argv=None) -> int:
     lo, hi = catalog.get(args.molecule).scan_range
     rs = [float(r) for r in np.linspace(lo, hi, geoms)]
 
-    def bank(ex, warm):
-        jobs = [(args.molecule, rs[0] + 1e-3 * i) for i in range(1, warm + 1)] if warm else [(args.molecule, r) for r in rs]
-        return parallel.map_tasks(bank_task, jobs, executor=ex)
+    def bank(ex, warm):  # a fresh bank each call: HamiltonianBank.prepare, one task per geometry
+        points = [rs[0] + 1e-3 * i for i in range(1, warm + 1)] if warm else rs
+        hb = HamiltonianBank(surface(args.molecule))
+        hb.prepare(points, executor=ex)
+        return [hb[r].sparse() for r in points]
 
     print(f"Hamiltonian bank {args.molecule}: {geoms} geometries", flush=True)
     results += measure("Hamiltonian bank", geoms, 1, bank,

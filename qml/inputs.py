@@ -4,7 +4,32 @@ from __future__ import annotations
 
 import torch
 
-from .errors import DataError
+from .errors import ConfigurationError, DataError
+
+
+def check_device(device) -> torch.device:
+    """Validate a torch device argument: ``None`` (cpu), a string such as ``"cuda"``, or a ``torch.device``.
+
+    ``"meta"`` is accepted: tensors without values, useful to check shapes and dtypes.
+
+    Raises:
+        TypeError: not a string or ``torch.device``.
+        ConfigurationError: a string torch does not know, or ``"cuda"`` where torch sees no GPU.
+    """
+    if device is None:
+        return torch.device("cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', or a torch.device, got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ConfigurationError(f"unknown torch device {device!r}; use 'cpu', 'cuda' or 'cuda:<index>'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigurationError(
+            f"device={device!r} but torch sees no GPU (torch.cuda.is_available() is False; this torch "
+            f"build: {torch.__version__}); use device='cpu', or install a CUDA build of torch on a GPU machine"
+        )
+    return dev
 
 
 def check_inputs(inputs, n_features: int, *, where: str) -> torch.Tensor:
@@ -12,7 +37,8 @@ def check_inputs(inputs, n_features: int, *, where: str) -> torch.Tensor:
 
     Raises:
         TypeError: not a tensor/array of floats.
-        DataError: wrong feature count, empty batch, or NaN/inf values.
+        DataError: wrong feature count, empty batch, or NaN/inf values (not checked on the
+            ``meta`` device, whose tensors hold no values).
     """
     if not isinstance(inputs, torch.Tensor):
         try:
@@ -27,7 +53,7 @@ def check_inputs(inputs, n_features: int, *, where: str) -> torch.Tensor:
         )
     if inputs.ndim == 2 and inputs.shape[0] == 0:
         raise DataError(f"{where} got an empty batch of shape {tuple(inputs.shape)}")
-    if not torch.isfinite(inputs).all():
+    if not inputs.is_meta and not torch.isfinite(inputs).all():  # meta tensors have no values
         bad = (~torch.isfinite(inputs)).nonzero()[0].tolist()
         raise DataError(f"{where} got NaN or inf in its inputs (first at index {bad}); clean or impute the data first")
     return inputs

@@ -39,3 +39,10 @@ def make_mlp(hidden):
     import torch
 
     return torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)).double()
+
+
+def stretched_h2(r):
+    """A module-level surface builder (plain pickle sends it by name): H2 at bond length ``r`` Angstrom."""
+    from qml.chem import Molecule
+
+    return Molecule(["H", "H"], [[0.0, 0.0, 0.0], [0.0, 0.0, r]], name="H2 builder")

@@ -299,3 +299,19 @@ def test_aer_matches_fast(shots):
         assert qml.PESModel("H2", backend="aer").energy(0.74) == pytest.approx(h2.hf_energy(), abs=1e-8)
     else:
         assert np.all(np.abs((e_aer - e_fast).detach().numpy()) < 5 * aer.last_stderr)
+
+
+def test_vqe_on_a_fake_device_runs_or_raises_a_qml_error():
+    """Issue 10's bar: ``vqe(H2, backend="aer:FakeManilaV2")`` runs; unknown or too small devices raise
+    a qml BackendError naming the fix (never a Qiskit trace)."""
+    pytest.importorskip("qml.backends.aer")
+    h2 = Molecule.from_name("H2", 0.74)
+    res = qml.chem.vqe(h2, backend="aer:FakeManilaV2", optimizer="sgd", steps=1, progress=False)
+    assert res.backend == "aer:FakeManilaV2" and res.n_evaluations == 1 and res.params.shape == (3,)
+    assert res.energy_stderr > 0  # a noisy device samples (1024 shots by default)
+    # HF start on a noisy device: above the exact energy (up to sampling), within 0.6 Ha of HF.
+    assert res.exact_energy - 5 * res.energy_stderr < res.energy < h2.hf_energy() + 0.6
+    with pytest.raises(BackendError, match="unknown fake device 'FakeNope'.*fake_device_names"):
+        qml.chem.vqe(h2, backend="aer:FakeNope", progress=False)
+    with pytest.raises(BackendError, match="needs 10 qubits but the fake device FakeManilaV2 has 5"):
+        qml.chem.vqe(Molecule.from_name("LiH", 1.6), backend="aer:FakeManilaV2", progress=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from parallel_tasks import die_once, make_mlp, square_logged
+from parallel_tasks import die_once, make_mlp, square_logged, stretched_h2
 
 import qml
 from qml import parallel
@@ -172,6 +172,51 @@ def test_scan_chains():
     order = sweep_order(np.array([0.5, 0.6, 0.7, 0.8, 0.9]), 0.62)
     assert chains(order, True) == [[(2, 1), (3, 2), (4, 3)], [(0, 1)]]
     assert chains(order, False) == [[(2, 1)], [(3, 2)], [(4, 3)], [(0, 1)]]
+
+
+# --------------------------------------------------------------------------- Hamiltonian bank
+def _same_entries(a, b, points):
+    for p in points:
+        x, y = a[p].sparse(), b[p].sparse()
+        assert x.shape == y.shape and (x != y).nnz == 0  # every matrix element equal, bit for bit
+        assert a[p].exact_energy() == b[p].exact_energy()
+
+
+def test_bank_prepare_on_two_workers_equals_serial_bit_for_bit():
+    points = [1.2, 1.6, 1.6, 2.4]
+    torch.manual_seed(0)
+    serial = qml.PESModel("LiH", backend="fast")
+    torch.manual_seed(0)
+    pooled = qml.PESModel("LiH", backend="fast")
+    serial.prepare(points)
+    pooled.prepare(points, workers=2)
+    assert len(serial.bank) == len(pooled.bank) == 3  # the repeated point is built once
+    _same_entries(serial.bank, pooled.bank, points)
+    assert np.array_equal(pooled.energy(points), serial.energy(points))
+    assert pooled.energy(points)[1] == serial.bank[1.6].hf_energy()  # untrained uccsd: the HF state
+
+
+def test_bank_prepare_sends_builders_by_pickle_or_by_dask(client):
+    from qml.chem.bank import HamiltonianBank, catalog_spec
+    from qml.chem.surface import surface
+
+    with pytest.raises(TypeError, match="builder of surface '<lambda>' cannot be sent to worker processes.*Dask"):
+        HamiltonianBank(surface(lambda r: stretched_h2(r), ranges=[(0.5, 2.0)])).prepare([0.7], workers=2)
+    with pytest.raises(ConfigurationError, match="workers must be >= 1"):
+        HamiltonianBank(surface("H2")).prepare([0.7], workers=0)
+    assert catalog_spec(surface("LiH", basis="sto-3g")) == ("LiH", {"basis": "sto-3g"})
+    assert catalog_spec(surface(stretched_h2, ranges=[(0.5, 2.0)])) is None
+
+    def stretched(r):  # a closure: Dask sends it with cloudpickle
+        return stretched_h2(r)
+
+    points = [0.6, 0.74, 1.5]
+    serial, on_dask = (HamiltonianBank(surface(stretched, ranges=[(0.5, 2.0)])) for _ in range(2))
+    serial.prepare(points)
+    on_dask.prepare(points, executor=client)
+    _same_entries(serial, on_dask, points)
+    assert serial[0.74].molecule == stretched_h2(0.74)
+    assert serial[0.74].exact_energy() == pytest.approx(-1.137, abs=1e-3)  # H2/STO-3G FCI at 0.74 A
 
 
 # --------------------------------------------------------------------------- sweep

@@ -12,14 +12,19 @@ import torch
 from .base import EnergyEvaluator
 
 
-def torch_sparse(entry):
+def torch_sparse(entry, device=None):
     """``(A, B)``: real and imaginary parts of the entry's Hamiltonian as torch sparse COO float64
-    matrices (``B`` is ``None`` when the Hamiltonian is real, as molecular ones are), cached."""
-    key = "torch_sparse"
+    matrices on ``device`` (default cpu; ``B`` is ``None`` when the Hamiltonian is real, as
+    molecular ones are), cached per device."""
+    device = torch.device("cpu") if device is None else torch.device(device)
+    key = ("torch_sparse", str(device))
     if key not in entry.cache:
-        h = entry.sparse()
-        a = _csr(h.real)
-        b = _csr(h.imag) if h.imag.count_nonzero() and abs(h.imag).max() > 1e-14 else None
+        if device.type == "cpu":
+            h = entry.sparse()
+            a = _csr(h.real)
+            b = _csr(h.imag) if h.imag.count_nonzero() and abs(h.imag).max() > 1e-14 else None
+        else:
+            a, b = (None if m is None else m.to(device) for m in torch_sparse(entry))
         entry.cache[key] = (a, b)
     return entry.cache[key]
 
@@ -34,12 +39,16 @@ def state_energies(states: torch.Tensor, entries) -> torch.Tensor:
     """``Re <psi_b|H_b|psi_b>`` for complex ``states`` of shape ``(B, 2**n)``: real tensor ``(B,)``.
 
     With ``psi = x + i y`` and ``H = A + i B`` (``A`` symmetric, ``B`` antisymmetric):
-    ``x.A x + y.A y + 2 y.B x``. Entries that are the same object share one product.
+    ``x.A x + y.A y + 2 y.B x``. The product runs on the states' device (the Hamiltonian is
+    copied there once per entry). On the ``meta`` device (no values, no sparse kernels) the
+    result is an empty meta tensor of the right shape and dtype.
     """
     x, y = states.real.to(torch.float64), states.imag.to(torch.float64)
+    if states.is_meta:
+        return x.new_empty(len(entries))
     out = []
     for b, entry in enumerate(entries):
-        a, im = torch_sparse(entry)
+        a, im = torch_sparse(entry, x.device)
         xy = torch.stack([x[b], y[b]], dim=1)  # (2**n, 2)
         hxy = torch.sparse.mm(a, xy)
         e = (xy * hxy).sum()
@@ -51,11 +60,16 @@ def state_energies(states: torch.Tensor, entries) -> torch.Tensor:
 
 def sector_energies(amplitudes: torch.Tensor, entries, indices: np.ndarray) -> torch.Tensor:
     """``psi_b . H_b^sector . psi_b`` for real sector amplitudes ``(B, d)``: tensor ``(B,)``."""
-    key = ("sector_block", indices.tobytes())
+    device = amplitudes.device
+    key = ("sector_block", indices.tobytes(), str(device))
     blocks = []
     for entry in entries:
         if key not in entry.cache:
-            entry.cache[key] = torch.as_tensor(np.real(entry.sector_block(indices)), dtype=torch.float64)
+            block = np.real(entry.sector_block(indices))
+            if device.type == "meta":  # shapes only: no values to copy
+                entry.cache[key] = torch.empty(block.shape, dtype=torch.float64, device=device)
+            else:
+                entry.cache[key] = torch.as_tensor(block, dtype=torch.float64, device=device)
         blocks.append(entry.cache[key])
     blocks = torch.stack(blocks)
     return torch.einsum("bi,bij,bj->b", amplitudes, blocks, amplitudes)

@@ -8,6 +8,10 @@ in ``entry.cache``, so each is built once per geometry whatever evaluates it.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import functools
+import pickle
+
 import numpy as np
 
 from .molecule import Molecule
@@ -78,16 +82,58 @@ class HamiltonianBank:
         """Entries for validated coordinates of shape ``(B, d)``."""
         return [self[row] for row in np.asarray(coords)]
 
-    def prepare(self, points, progress: bool = False) -> None:
-        """Build (and cache) the Hamiltonians and sparse matrices of ``points`` (anything ``surface.check`` takes)."""
-        coords = self.surface.check(points)
-        todo = [row for row in coords if self.surface.key(row) not in self._entries]
-        if progress and len(todo) > 1:
-            from tqdm.auto import tqdm
+    def prepare(self, points, progress: bool = False, *, executor=None, workers: int | None = None) -> None:
+        """Build (and cache) the Hamiltonians and sparse matrices of ``points``.
 
-            todo = tqdm(todo, desc=f"{self.surface.name} Hamiltonians", unit="geometry", leave=False)
-        for row in todo:
-            self[row].sparse()
+        Each new geometry is one task of :func:`qml.parallel.map_tasks` (molecule, Jordan-Wigner
+        operator, sparse matrix), run with one thread: the entries are bit-identical whatever
+        ``executor``/``workers`` built them. A catalog surface is sent to workers as its name and
+        options (the worker rebuilds it); any other surface is sent whole, which a local process
+        pool can do only when its builder pickles (a ``def`` at module level; Dask also sends
+        closures and lambdas).
+
+        Args:
+            points: anything ``surface.check`` takes: a number, a tuple of ``d`` numbers, a list
+                of them, or an array of shape ``(B,)`` / ``(B, d)``.
+            progress: show a progress bar over the geometries still to build.
+            executor: None (here, the default), a ``concurrent.futures.Executor``, a
+                ``dask.distributed.Client``, ``"dask"`` or a scheduler address (see :mod:`qml.parallel`).
+            workers: a local pool of this many processes (one thread each) instead of ``executor``.
+
+        Raises:
+            TypeError, DataError, ConfigurationError: bad ``points`` (see ``Surface.check``) or bad
+                ``executor``/``workers`` (see :func:`qml.parallel.runner`), before any work.
+            TypeError: a process pool was asked for and the surface's builder cannot be pickled.
+        """
+        from .. import parallel
+
+        coords = self.surface.check(points)
+        parallel.check(executor, workers)
+        todo = list(dict.fromkeys(k for k in map(self.surface.key, coords) if k not in self._entries))
+        if not todo:
+            return
+        serial = executor is None and workers is None
+        source = ("surface", self.surface) if serial else self._source(_pickles(executor, workers))
+        molecules = parallel.map_tasks(_build, [(source, k) for k in todo], executor=executor, workers=workers,
+                                       progress=progress and len(todo) > 1, desc=f"{self.surface.name} Hamiltonians")
+        for k, mol in zip(todo, molecules):
+            self._entries[k] = HamiltonianEntry(mol)
+
+    def _source(self, plain_pickle: bool) -> tuple:
+        """What a worker needs to rebuild the surface: ``("catalog", name, options)`` or ``("surface", surface)``."""
+        spec = catalog_spec(self.surface)
+        if spec is not None:
+            return ("catalog", *spec)
+        if plain_pickle:
+            try:
+                pickle.dumps(self.surface)
+            except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                raise TypeError(
+                    f"the builder of surface {self.surface.name!r} cannot be sent to worker processes ({exc}); "
+                    "define it with `def` at module level (not a lambda or a function inside another function), "
+                    "or pass a Dask client as executor=, which sends closures with cloudpickle"
+                ) from None
+        return ("surface", self.surface)
 
     def __contains__(self, point) -> bool:
         return self.surface.key(point) in self._entries
@@ -100,3 +146,29 @@ class HamiltonianBank:
 
     def __repr__(self) -> str:
         return f"HamiltonianBank({self.surface!r}, {len(self)} cached)"
+
+
+def catalog_spec(surface) -> tuple[str, dict] | None:
+    """``(name, molecule_options)`` when ``surface`` builds catalog molecules (``surface("LiH", ...)``), else None."""
+    b = surface.builder
+    if isinstance(b, functools.partial) and b.func == Molecule.from_name and len(b.args) == 1:
+        return b.args[0], dict(b.keywords)
+    return None
+
+
+def _pickles(executor, workers) -> bool:
+    """Whether tasks reach their workers through plain pickle (our local pool, a process pool)."""
+    return (executor is None and workers is not None) or isinstance(executor, cf.ProcessPoolExecutor)
+
+
+def _build(job) -> Molecule:
+    """Task of :meth:`HamiltonianBank.prepare`: ``job = (source, key)`` -> the molecule at ``key``
+    with its operator and sparse matrix built (cached inside it, sent back with it)."""
+    source, key = job
+    if source[0] == "catalog":
+        from .surface import surface
+
+        source = ("surface", surface(source[1], **source[2]))
+    mol = source[1].molecule(key)
+    mol.sparse_hamiltonian()
+    return mol

@@ -19,6 +19,7 @@ import torch
 
 from .. import backends as _backends
 from ..errors import ConfigurationError, one_of
+from ..inputs import check_device
 from .ansatz import make_ansatz
 from .bank import HamiltonianEntry
 from .molecule import Molecule
@@ -99,7 +100,8 @@ class VQEResult:
                 f"n_evaluations={self.n_evaluations}, wall_time={self.wall_time:.2f}s, backend={self.backend!r})")
 
 
-def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None):
+def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None,
+                    device=None):
     """``f(params) -> <H>``: the energy of ``ansatz`` on ``molecule``, from ``backend``'s evaluator.
 
     Args:
@@ -107,6 +109,7 @@ def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, s
         ansatz: a :class:`ChemAnsatz` (see :func:`make_ansatz`).
         backend: a backend string with the ``"energy"`` capability, or a resolved backend.
         shots, seed, backend_options: passed to :func:`qml.backends.resolve`.
+        device: torch device ``f``'s parameters are moved to (default: left where they are).
 
     Returns:
         ``(f, evaluator)``: ``f(params)`` takes a tensor of the ansatz's weight shape and returns a
@@ -116,13 +119,14 @@ def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, s
     Raises:
         BackendError: unknown backend, or one without energies (the message names those that have them).
     """
+    device = None if device is None else check_device(device)
     be = _backends.resolve(backend, n_qubits=molecule.n_qubits, shots=shots, seed=seed, **dict(backend_options or {}))
     _backends.require(be, "energy")
     evaluator = be.energy_evaluator(ansatz, molecule.n_qubits)
     entry = HamiltonianEntry(molecule)
 
     def f(params: torch.Tensor) -> torch.Tensor:
-        return evaluator(params.reshape(1, -1).to(torch.float64), [entry])[0]
+        return evaluator(params.reshape(1, -1).to(device=device, dtype=torch.float64), [entry])[0]
 
     return f, evaluator
 
@@ -130,7 +134,7 @@ def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, s
 def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lbfgs", steps: int | None = None,
         tol: float = 1e-7, init=None, lr: float | None = None, progress: bool = True, seed: int = 0, *,
         shots: int | None = None, backend_options: dict | None = None, ansatz_options: dict | None = None,
-        **more_ansatz_options) -> VQEResult:
+        device=None, **more_ansatz_options) -> VQEResult:
     """Variational quantum eigensolver for ``molecule``.
 
     Args:
@@ -152,6 +156,9 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
         backend_options: options of the backend (``ibm:`` backends).
         ansatz_options: options of the ansatz, e.g. ``{"reps": 2}`` (uccsd), ``{"k": 1}``
             (k_upccgsd), ``{"layers": 3}`` (hardware_efficient); may also be given as keywords.
+        device: torch device of the parameters and the energy computation (default cpu), e.g.
+            ``"cuda"``: simulators in torch (``fast``, ``sector``) run there and the Hamiltonian
+            is copied there once; ``result.params`` is a numpy array either way.
 
     Returns:
         VQEResult: energies, error, parameters, history, timing and ``chemical_accuracy``.
@@ -162,7 +169,8 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
 
     Raises:
         TypeError: ``molecule`` is not a Molecule.
-        ConfigurationError: unknown optimizer/ansatz, non-positive steps/tol/lr, ``init`` of the wrong shape.
+        ConfigurationError: unknown optimizer/ansatz, non-positive steps/tol/lr, ``init`` of the wrong
+            shape, a device torch cannot use (``"cuda"`` without a GPU).
         BackendError: unknown backend, or one without the ``"energy"`` capability.
     """
     if not isinstance(molecule, Molecule):
@@ -171,6 +179,10 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
         )
     if optimizer not in OPTIMIZERS:
         raise one_of("optimizer", optimizer, OPTIMIZERS)
+    device = check_device(device)
+    if device.type == "meta":
+        raise ConfigurationError("vqe optimises energies, and tensors on the 'meta' device hold no values; "
+                                 "use device='cpu' or 'cuda' (energy_function(..., device='meta') checks shapes)")
     d_steps, d_lr, patience = OPTIMIZERS[optimizer]
     steps = d_steps if steps is None else steps
     lr = d_lr if lr is None else lr
@@ -190,10 +202,10 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
             "warm starts need the same molecule, active space and ansatz"
         )
     energy_fn, evaluator = energy_function(molecule, ans, backend, shots=shots, seed=seed,
-                                           backend_options=backend_options)
+                                           backend_options=backend_options, device=device)
     exact = molecule.exact_energy()
 
-    params = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    params = torch.tensor(start, dtype=torch.float64, device=device, requires_grad=True)
     if optimizer == "lbfgs":
         # One L-BFGS iteration per step. max_eval must be set explicitly: torch derives it from
         # max_iter (int(1.25 * 1) = 1) and gives the line search max_eval - 1 = 0 evaluations, which
@@ -257,7 +269,7 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
     err = (energy - exact) * 1e3
     decision = getattr(evaluator.backend, "decision", None)
     return VQEResult(
-        energy=energy, exact_energy=exact, error_mha=err, params=params.detach().numpy().copy(),
+        energy=energy, exact_energy=exact, error_mha=err, params=params.detach().cpu().numpy().copy(),
         history=history, n_evaluations=n_eval, wall_time=wall,
         chemical_accuracy=bool(abs(err) < CHEMICAL_ACCURACY_MHA), hf_energy=molecule.hf_energy(),
         molecule=repr(molecule), ansatz=ans.name, n_params=ans.n_params, optimizer=optimizer,

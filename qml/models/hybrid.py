@@ -9,6 +9,7 @@ from torch import nn
 
 from ..circuits.embeddings import EMBEDDINGS
 from ..errors import ConfigurationError, check_int, one_of
+from ..inputs import check_device
 from ..layers import QuantumLayer, check_inputs
 from .normalized import Normalized
 
@@ -36,10 +37,13 @@ class HybridModel(Normalized, nn.Module):
         dtype: parameter dtype, ``torch.float64`` (default) or ``torch.float32``.
         normalize: let ``qml.fit`` standardise features and targets with the training data's mean
             and spread when :meth:`set_normalization` was not called (default ``True``).
+        device: torch device of parameters, buffers and computation (default cpu), e.g.
+            ``"cuda"``; inputs are moved there. Backends that simulate in torch (``fast``) run on
+            it; outputs are on it.
         **quantum_kwargs: passed to :class:`qml.QuantumLayer` (``observables``, ``init_scale``, ...).
 
     Raises:
-        ConfigurationError: bad sizes, unknown names, backend problems.
+        ConfigurationError: bad sizes, unknown names, backend problems, a device torch cannot use.
         TypeError: non-integer sizes.
     """
 
@@ -58,12 +62,14 @@ class HybridModel(Normalized, nn.Module):
         seed: int | None = None,
         dtype: torch.dtype = torch.float64,
         normalize: bool = True,
+        device=None,
         **quantum_kwargs,
     ):
         super().__init__()
         in_features = check_int("in_features", in_features)
         out_features = check_int("out_features", out_features)
         hidden = check_int("hidden", hidden, minimum=0)
+        device = check_device(device)
         if not isinstance(embedding, str) or embedding not in EMBEDDINGS:
             raise one_of("embedding", embedding, EMBEDDINGS)
         if dtype not in (torch.float32, torch.float64):
@@ -79,13 +85,13 @@ class HybridModel(Normalized, nn.Module):
         self.pre = _mlp(in_features, hidden, q_in, final_tanh=True)
         self.post = _mlp(self.quantum.n_outputs, hidden, out_features, final_tanh=False)
         self._init_normalization(in_features, out_features, auto=normalize)
-        self.to(dtype)
+        self.to(device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``x`` of shape ``(B, in_features)`` (or ``(in_features,)``) to ``(B, out_features)``."""
         x = check_inputs(x, self.in_features, where="HybridModel")
         single = x.ndim == 1
-        x = x.reshape(-1, self.in_features).to(self.x_mean.dtype)
+        x = x.reshape(-1, self.in_features).to(device=self.x_mean.device, dtype=self.x_mean.dtype)
         z = self.pre((x - self.x_mean) / self.x_std) * self.input_scale
         q = self.quantum(z)
         y = self.post(q) * self.y_std + self.y_mean

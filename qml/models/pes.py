@@ -41,20 +41,27 @@ class PESModel(nn.Module):
         shots, seed: shot sampling of the backend (``None``: exact).
         backend_options: options of the backend (``ibm:`` backends: mode, resilience level, ...).
         ansatz_options: options of the ansatz, e.g. ``{"reps": 2}`` for uccsd.
+        device: torch device of the encoder, its buffers, the angles and the energies (default
+            cpu), e.g. ``"cuda"``; simulators in torch (``fast``, ``sector``) run there and the
+            Hamiltonians are copied there once per geometry. ``energy()`` returns numpy (cpu).
         **molecule_options: for catalog names, passed to ``qml.chem.Molecule.from_name`` (``basis``,
             ``active_electrons``, ``active_orbitals``).
 
     Raises:
-        ConfigurationError: unknown molecule or ansatz, bad ranges or encoder widths.
+        ConfigurationError: unknown molecule or ansatz, bad ranges or encoder widths, a device
+            torch cannot use.
         BackendError: unknown backend, or one without the ``"energy"`` capability (the message
             names those that have it), or one that cannot run this ansatz.
     """
 
     def __init__(self, molecule, *, ranges=None, ansatz="uccsd", encoder=(32, 32), backend="auto", shots=None,
                  seed=None, backend_options: dict | None = None, ansatz_options: dict | None = None,
-                 **molecule_options):
+                 device=None, **molecule_options):
         super().__init__()
         from ..chem import make_ansatz
+        from ..inputs import check_device
+
+        device = check_device(device)
 
         self._surface_args = (molecule, ranges, dict(molecule_options))
         self._build_surface()
@@ -84,6 +91,7 @@ class PESModel(nn.Module):
         if self.ansatz_name == "hardware_efficient":
             with torch.no_grad():  # start from small angles around HF, as the VQE does
                 self.encoder[-1].bias.copy_(torch.as_tensor(self.ansatz.init_params(0).ravel()))
+        self.to(device)
 
     # ------------------------------------------------------------------ parts
     def _build_surface(self) -> None:
@@ -138,21 +146,28 @@ class PESModel(nn.Module):
         """Geometries as float64 of shape ``(B, surface.dim)`` (see :meth:`Surface.check`)."""
         return self.surface.check(x)
 
-    def prepare(self, x, progress: bool = False) -> None:
-        """Build and cache the Hamiltonians of geometries ``x`` (with a progress bar if asked)."""
-        self.bank.prepare(x, progress=progress)
+    def prepare(self, x, progress: bool = False, *, executor=None, workers: int | None = None) -> None:
+        """Build and cache the Hamiltonians of geometries ``x`` (with a progress bar if asked).
+
+        ``executor``/``workers`` spread the geometries over processes or a Dask cluster with
+        identical results (see :meth:`qml.chem.bank.HamiltonianBank.prepare`); default: here.
+        """
+        self.bank.prepare(x, progress=progress, executor=executor, workers=workers)
 
     # ------------------------------------------------------------------ the model
     def params(self, x) -> torch.Tensor:
         """Ansatz angles for geometries ``x``: shape ``(B, n_params)``."""
-        coords = torch.as_tensor(self.check(x), dtype=torch.float64)
+        return self._angles(self.check(x))
+
+    def _angles(self, coords: np.ndarray) -> torch.Tensor:
+        coords = torch.as_tensor(coords, dtype=torch.float64, device=self.x_center.device)
         return self.encoder((coords - self.x_center) / self.x_scale)
 
     def energies(self, x) -> torch.Tensor:
         """Differentiable energies ``<psi(x)|H(x)|psi(x)>`` (Hartree), shape ``(B,)``."""
         coords = self.check(x)
         entries = self.bank.entries(coords)
-        params = self.encoder((torch.as_tensor(coords, dtype=torch.float64) - self.x_center) / self.x_scale)
+        params = self._angles(coords)
         ev = self.evaluator()
         out = ev(params, entries)
         if self.backend_chosen is None:
@@ -178,7 +193,7 @@ class PESModel(nn.Module):
         shot-based backend (``ibm:``, ``aer`` with shots), zeros on exact backends; same shapes.
         """
         with torch.no_grad():
-            e = self.energies(x).numpy()
+            e = self.energies(x).cpu().numpy()
         if not return_std:
             return float(e[0]) if np.ndim(x) == 0 else e
         s = self.last_stderr(len(e))

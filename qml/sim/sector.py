@@ -90,6 +90,8 @@ class SectorCircuit:
             if len(a) == 0:
                 continue
             c, s = cos[:, col : col + 1], sin[:, col : col + 1]
+            if a.device != psi.device:
+                a, b = a.to(psi.device), b.to(psi.device)
             pa, pb = psi[:, a], psi[:, b]
             # PennyLane's Givens rotation on (|0..1..>, |1..0..>): [[c, -s], [s, c]].
             psi = psi.index_copy(1, a, c * pa - s * pb).index_copy(1, b, s * pa + c * pb)
@@ -98,7 +100,7 @@ class SectorCircuit:
     def full_state(self, psi: torch.Tensor) -> torch.Tensor:
         """Embed sector amplitudes ``(B, d)`` into the full space: complex ``(B, 2**n_qubits)``."""
         out = torch.zeros(psi.shape[0], 2**self.n_qubits, dtype=torch.complex128, device=psi.device)
-        out[:, torch.as_tensor(self.sector, dtype=torch.long)] = psi.to(torch.complex128)
+        out[:, torch.as_tensor(self.sector, dtype=torch.long, device=psi.device)] = psi.to(torch.complex128)
         return out
 
 

@@ -67,7 +67,7 @@ def one_thread():
     env = {v: os.environ.get(v) for v in THREAD_VARS}
     torch, lib = sys.modules.get("torch"), sys.modules.get("pyscf.lib")
     old = (torch.get_num_threads() if torch else None, lib.num_threads() if lib else None)
-    os.environ.update({v: "1" for v in THREAD_VARS})
+    os.environ.update(dict.fromkeys(THREAD_VARS, "1"))
     if torch:
         torch.set_num_threads(1)
     if lib:

@@ -4,8 +4,15 @@ import os
 import socket
 import warnings
 
-import pytest
-import torch
+# One intra-op thread per test process (set before torch loads; notebook kernels inherit it): the
+# tests' models are tiny, and with 2 xdist workers on 2 shared cores, torch's spinning threads cost
+# several times the CPU time (measured: a README example took 454 s with 2 threads, 123 s with 1).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 # One tolerance per dtype (as e3nn does): comparisons between exact simulators.
 TOL = {torch.float32: 1e-4, torch.float64: 1e-9}

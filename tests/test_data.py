@@ -13,12 +13,12 @@ import json
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 import torch
 
 import qml

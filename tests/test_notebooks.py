@@ -101,3 +101,11 @@ def test_markdown_between_code_cells(name):
     kinds = [c["cell_type"] for c in nb["cells"]]
     assert kinds.count("markdown") >= 4, f"{name}: a tutorial tells a story; only {kinds.count('markdown')} markdown cells"
     assert kinds[-1] == "markdown", f"{name}: ends with a markdown summary"
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_first_code_cell_prints_the_versions(name):
+    first = _source([c for c in _load(name)["cells"] if c["cell_type"] == "code"][0])
+    for package in ("torch", "pennylane", "qiskit"):
+        assert f"version('{package}')" in first, f"{name}: the first code cell prints the {package} version"
+    assert "qml.__version__" in first, f"{name}: the first code cell prints qml's version"

@@ -237,7 +237,7 @@ def test_sweep_on_dask_equals_serial_and_resumes(client, tmp_path):
     # resume: finished runs are read back, not re-run
     stamps = {r["name"]: Path(r["folder"], "result.json").stat().st_mtime_ns for r in serial}
     again = qml.sweep(make_mlp, train, val, run_dir=tmp_path / "serial", **kw)
-    assert [r for r in again] == [r for r in serial]
+    assert list(again) == list(serial)
     assert {r["name"]: Path(r["folder"], "result.json").stat().st_mtime_ns for r in again} == stamps
     # a run interrupted after its checkpoint: continued from it, same result as uninterrupted
     Path(serial.rows[0]["folder"], "result.json").unlink()

@@ -144,6 +144,7 @@ def test_basis_state_single_output_shapes():
     assert e_fast.shape == () and p_fast.shape == (2,)
     torch.testing.assert_close(e_fast, e_ref, atol=ATOL, rtol=0)
     torch.testing.assert_close(p_fast, torch.tensor([0.0, 1.0], dtype=torch.float64), atol=ATOL, rtol=0)
+    torch.testing.assert_close(p_fast, p_ref.to(p_fast.dtype), atol=ATOL, rtol=0)
 
 
 @pytest.fixture(scope="module")

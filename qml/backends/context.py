@@ -4,7 +4,9 @@
 :func:`current` to tag the jobs it submits (run id, epoch, step) and calls
 :func:`record` to count things (jobs, circuits, shots) that ``fit`` adds to the
 epoch's entry in the history; :func:`note` attaches a value (such as what ``backend="auto"``
-chose and what deciding cost) that ``fit`` copies into that entry as is.
+chose and what deciding cost) that ``fit`` copies into that entry as is. Listeners
+(:func:`add_listener`; the progress display of ``fit`` is one) see every recorded count as it
+happens, so a long step can show the jobs it sent while it waits for them.
 
 It lives in :mod:`qml.backends` because the executors below ``fit`` read it and ``fit`` imports
 from the backends, never the other way round.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import weakref
 from dataclasses import dataclass, field
 
 
@@ -27,6 +30,7 @@ class StepContext:
 
 
 _CURRENT: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("qml_step", default=None)
+_LISTENERS: list = []
 
 
 def current() -> StepContext | None:
@@ -50,6 +54,12 @@ def record(name: str, value: float = 1) -> None:
     ctx = _CURRENT.get()
     if ctx is not None:
         ctx.counters[name] = ctx.counters.get(name, 0) + value
+        for ref in list(_LISTENERS):
+            listener = ref()
+            if listener is None:  # its owner is gone (e.g. a fit that raised): forget it
+                _LISTENERS.remove(ref)
+            else:
+                listener(name, value)
 
 
 def note(name: str, value) -> None:
@@ -57,3 +67,17 @@ def note(name: str, value) -> None:
     ctx = _CURRENT.get()
     if ctx is not None:
         ctx.notes[name] = value
+
+
+def add_listener(fn):
+    """Call ``fn(name, value)`` on every :func:`record` inside a training step; returns ``fn``.
+
+    Bound methods are held weakly: the listener goes away with its object.
+    """
+    _LISTENERS.append(weakref.WeakMethod(fn) if hasattr(fn, "__self__") else (lambda: fn))
+    return fn
+
+
+def remove_listener(fn) -> None:
+    """Stop calling ``fn`` (no error when it is not registered)."""
+    _LISTENERS[:] = [ref for ref in _LISTENERS if ref() is not None and ref() != fn]

@@ -293,7 +293,7 @@ def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = 
     index = parse_rows(rows, len(values))
     expected_inputs = spec.make_inputs(len(values))
     report = VerifyReport(spec.name, files.paths(spec.name, root)[0], index,
-                          {c: 0.0 for c in columns}, energies=spec.energies, tol=tol)
+                          dict.fromkeys(columns, 0.0), energies=spec.energies, tol=tol)
     worst = 0.0  # report.worst stays None when every row matches exactly
     regenerated = _rows(spec, [values[i][: len(spec.inputs)] for i in index], meta, executor=executor,
                         workers=workers, cache=None, progress=progress, desc=f"verify {spec.name}")

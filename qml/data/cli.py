@@ -19,12 +19,12 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
                    description="List the shipped data sets with their rows, features, target and description.")
     b = sub.add_parser("build", help="regenerate data files with PySCF",
                        description="Recompute data sets with PySCF and write NAME.csv + NAME.json "
-                                   "(default: into the source checkout's datasets/ directory).")
+                                   "(into the source checkout's datasets/ directory unless --out is given).")
     b.add_argument("names", nargs="*", metavar="NAME", help="data set(s) to build")
     b.add_argument("--all", action="store_true", help="build every data set")
-    b.add_argument("--out", metavar="DIR", default=None, help="output directory")
+    b.add_argument("--out", metavar="DIR", default=None, help="output directory (None: the checkout's datasets/)")
     b.add_argument("--rows", type=int, default=None,
-                   help="number of rows (default: the shipped number; PES: grid points, distortions: first N samples)")
+                   help="number of rows (None: the shipped number; PES: grid points, distortions: first N samples)")
     b.add_argument("--no-cache", action="store_true",
                    help="do not keep finished rows in OUT/.NAME.cache/ (a killed build then starts over)")
     _add_parallel(b)
@@ -32,11 +32,11 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     v = sub.add_parser("verify", help="regenerate rows and compare them with the shipped files",
                        description="Validate the file (hash, columns, values), recompute rows with PySCF and "
                                    "compare the energies with the file to --tol Hartree.")
-    v.add_argument("names", nargs="*", metavar="NAME", help="data set(s) to verify (default: all)")
+    v.add_argument("names", nargs="*", metavar="NAME", help="data set(s) to verify (none named: all)")
     v.add_argument("--rows", default=None, metavar="START:STOP",
-                   help="rows to regenerate, e.g. 0:10 or ::50 (default: all rows)")
-    v.add_argument("--dir", default=None, metavar="DIR", help="directory with the files (default: shipped data)")
-    v.add_argument("--tol", type=float, default=1e-8, help="energy tolerance in Hartree (default 1e-8)")
+                   help="rows to regenerate, e.g. 0:10 or ::50 (None: all rows)")
+    v.add_argument("--dir", default=None, metavar="DIR", help="directory with the files (None: the shipped data)")
+    v.add_argument("--tol", type=float, default=1e-8, help="energy tolerance in Hartree")
     _add_parallel(v)
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -44,9 +44,9 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
 def _add_parallel(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="compute rows in N local processes, one thread each (same file bit for bit)")
+                       help="compute rows in N local processes, one thread each (same file bit for bit; None: in this process)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help='a Dask scheduler address, e.g. tcp://head:8786 (needs pip install "qml-hybrid[distributed]")')
+                       help='a Dask scheduler address, e.g. tcp://head:8786 (needs pip install "qml-hybrid[distributed]"; None: no Dask)')
 
 
 def add_subparser(subparsers) -> argparse.ArgumentParser:
@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     """``python -m qml.data {list,build,verify} ...``."""
-    parser = argparse.ArgumentParser(prog="python -m qml.data",
-                                     description="List, build and verify the qml data sets.")
+    from ..cli import Parser
+
+    parser = Parser(prog="python -m qml.data", description="List, build and verify the qml data sets.")
     _add_commands(parser)
     return run(parser.parse_args(argv))

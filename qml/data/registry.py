@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ConfigurationError, one_of
+from ..errors import one_of
 
 #: Default split: fractions and seed of the deterministic row assignment (see :mod:`qml.data.dataset`).
 DEFAULT_SPLITS = {

@@ -19,9 +19,10 @@ class HybridModel(Normalized, nn.Module):
 
     The pre-network maps ``in_features`` to the embedding's inputs (bounded by ``tanh``
     and scaled to ``[-pi, pi]`` for rotation embeddings); the post-network maps the
-    ``n_qubits`` expectation values to ``out_features``. Optional normalisation buffers
-    (see :meth:`set_normalization`) let the model take and return data in physical units
-    (Angstrom in, Hartree out) while training on standardised values.
+    ``n_qubits`` expectation values to ``out_features``. Normalisation buffers let the model
+    take and return data in physical units (Angstrom in, Hartree out) while training on
+    standardised values: ``qml.fit`` fills them from the training data before the first step
+    unless :meth:`set_normalization` was called (or ``normalize=False``).
 
     Args:
         in_features: features per sample.
@@ -34,6 +35,8 @@ class HybridModel(Normalized, nn.Module):
         backend: backend string (default ``"auto"``); see ``qml.backends.BACKENDS``.
         shots, seed: shot sampling of the quantum layer.
         dtype: parameter dtype, ``torch.float64`` (default) or ``torch.float32``.
+        normalize: let ``qml.fit`` standardise features and targets with the training data's mean
+            and spread when :meth:`set_normalization` was not called (default ``True``).
         device: torch device of parameters, buffers and computation (default cpu), e.g.
             ``"cuda"``; inputs are moved there. Backends that simulate in torch (``fast``) run on
             it; outputs are on it.
@@ -58,6 +61,7 @@ class HybridModel(Normalized, nn.Module):
         shots: int | None = None,
         seed: int | None = None,
         dtype: torch.dtype = torch.float64,
+        normalize: bool = True,
         device=None,
         **quantum_kwargs,
     ):
@@ -80,7 +84,7 @@ class HybridModel(Normalized, nn.Module):
         self.input_scale = math.pi if embedding != "amplitude" else 1.0
         self.pre = _mlp(in_features, hidden, q_in, final_tanh=True)
         self.post = _mlp(self.quantum.n_outputs, hidden, out_features, final_tanh=False)
-        self._init_normalization(in_features, out_features)
+        self._init_normalization(in_features, out_features, auto=normalize)
         self.to(device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -46,49 +46,134 @@ def history(history, ax=None, *, log: bool = True):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.set_title("training history")
+    last = history.records[-1]
+    final = f"train {last['train_loss']:.3g}"
+    if last.get("val_loss") is not None:
+        final += f", validation {last['val_loss']:.3g}"
+    ax.set_title(f"training history: final loss {final}")
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
 
 
-def predictions(reference, predicted, *, x=None, unit: str = "Ha", ax=None, title: str | None = None):
+def format_mha(value: float) -> str:
+    """An error in mHa as printed by ``qml demo`` and written in plot titles (3 significant digits)."""
+    return f"{value:.3g} mHa"
+
+
+def predictions(reference, predicted, *, x=None, unit: str = "Ha", ax=None, title: str | None = None,
+                test=None, residuals: bool = False):
     """Prediction against reference: a parity plot, or curves over ``x`` when given.
 
-    With energies in Hartree (``unit="Ha"``), the title reports the mean absolute error in mHa and
-    a band marks chemical accuracy (1.6 mHa).
+    With energies in Hartree (``unit="Ha"``) errors are reported in mHa and a band marks chemical
+    accuracy (1.6 mHa). The title states the mean absolute error of the points it is computed on:
+    with ``test`` those held-out points (``test MAE ... (n points)``), without it all points.
+
+    Args:
+        reference: reference values, shape ``(N,)`` or ``(N, 1)``.
+        predicted: predictions, same number of values.
+        x: optional coordinate per point, shape ``(N,)``: draws curves over ``x``.
+        unit: unit of the values; ``"Ha"`` reports errors in mHa.
+        ax: optional Axes to draw into (no residual panel then).
+        title: text before the error in the title.
+        test: which points are held-out test points: a boolean mask ``(N,)`` or integer indices.
+            They are marked, and the title's error is theirs.
+        residuals: add a panel below with ``predicted - reference`` (in mHa for ``unit="Ha"``) and
+            the chemical-accuracy band.
 
     Returns:
         matplotlib Figure.
+
+    Raises:
+        ValueError: lengths differ, or ``test`` selects no point or an index out of range.
     """
     ref = np.asarray(reference, dtype=float).ravel()
     pred = np.asarray(predicted, dtype=float).ravel()
     if ref.shape != pred.shape:
         raise ValueError(f"reference and predicted differ in length: {ref.size} and {pred.size}")
-    fig, ax = _figure(ax, figsize=(6, 4.5))
-    mae = np.mean(np.abs(pred - ref))
+    mask = _test_mask(test, ref.size)
+    hartree = unit == "Ha"
+    scale = HARTREE_TO_MHA if hartree else 1.0
+    res_unit = "mHa" if hartree else unit
+    if ax is not None or not residuals:
+        fig, ax = _figure(ax, figsize=(6, 4.5))
+        rax = None
+    else:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6, 6))
+        ax, rax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1], "hspace": 0.08})
+    rest = ~mask if mask is not None else np.ones(ref.size, dtype=bool)
     if x is None:
         lo, hi = min(ref.min(), pred.min()), max(ref.max(), pred.max())
         ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="ideal")
-        if unit == "Ha":
+        if hartree:
             band = CHEMICAL_ACCURACY_MHA / HARTREE_TO_MHA
             ax.fill_between([lo, hi], [lo - band, hi - band], [lo + band, hi + band], color="g", alpha=0.2,
                             label="chemical accuracy")
-        ax.plot(ref, pred, "o", ms=3, label="samples")
-        ax.set_xlabel(f"reference [{unit}]")
+        xs = ref
+        ax.plot(ref[rest], pred[rest], "o", ms=3, label="samples" if mask is None else "train / validation")
         ax.set_ylabel(f"predicted [{unit}]")
+        xlabel = f"reference [{unit}]"
     else:
         xs = np.asarray(x, dtype=float).ravel()
+        if xs.shape != ref.shape:
+            raise ValueError(f"x has {xs.size} values for {ref.size} points")
         order = np.argsort(xs)
         ax.plot(xs[order], ref[order], "k-", label="reference")
-        ax.plot(xs[order], pred[order], "o", ms=4, label="predicted")
-        ax.set_xlabel("r [Angstrom]")
+        ax.plot(xs[rest], pred[rest], "o", ms=4, label="predicted" if mask is None else "predicted (train / val)")
         ax.set_ylabel(f"energy [{unit}]")
-    err = f"MAE {mae * HARTREE_TO_MHA:.2f} mHa" if unit == "Ha" else f"MAE {mae:.3g} {unit}"
+        xlabel = "r [Angstrom]"
+    if mask is not None:
+        ax.plot(xs[mask], pred[mask], "s", ms=7, mfc="none", mew=1.8, color="C3", label="predicted (test)")
+    errors = np.abs(pred - ref) * scale
+    if mask is not None:
+        err = f"test MAE {_format(errors[mask].mean(), res_unit)} ({int(mask.sum())} points)"
+    else:
+        err = f"MAE {_format(errors.mean(), res_unit)} ({ref.size} points)"
     ax.set_title(f"{title + ': ' if title else ''}{err}")
     ax.grid(alpha=0.3)
     ax.legend()
+    if rax is None:
+        ax.set_xlabel(xlabel)
+        return fig
+    resid = (pred - ref) * scale
+    if hartree:
+        rax.axhspan(-CHEMICAL_ACCURACY_MHA, CHEMICAL_ACCURACY_MHA, color="g", alpha=0.2,
+                    label=f"chemical accuracy (±{CHEMICAL_ACCURACY_MHA} mHa)")
+    rax.axhline(0.0, color="k", lw=1)
+    rax.plot(xs[rest], resid[rest], "o", ms=3, color="C1")
+    if mask is not None:
+        rax.plot(xs[mask], resid[mask], "s", ms=7, mfc="none", mew=1.8, color="C3")
+    rax.set_ylabel(f"residual [{res_unit}]")
+    rax.set_xlabel(xlabel)
+    rax.grid(alpha=0.3)
+    if hartree:
+        rax.legend(loc="best", fontsize="small")
     return fig
+
+
+def _format(value: float, unit: str) -> str:
+    return format_mha(value) if unit == "mHa" else f"{value:.3g} {unit}"
+
+
+def _test_mask(test, n: int):
+    if test is None:
+        return None
+    arr = np.asarray(test)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(f"test mask has shape {arr.shape}; expected ({n},), one flag per point")
+        mask = arr.copy()
+    else:
+        idx = arr.astype(int).ravel()
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise ValueError(f"test indices must lie in [0, {n}), got {idx.min()}..{idx.max()}")
+        mask = np.zeros(n, dtype=bool)
+        mask[idx] = True
+    if not mask.any():
+        raise ValueError("test selects no point; pass a boolean mask or the indices of the test points")
+    return mask
 
 
 def circuit(model):

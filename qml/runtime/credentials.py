@@ -9,7 +9,6 @@ and :func:`redact` scrubs it from any text we log or raise.
 from __future__ import annotations
 
 import os
-
 import re
 
 from ..errors import BackendError, CredentialsError

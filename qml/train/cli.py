@@ -11,8 +11,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 HARTREE_TO_MHA = 1000.0
 
 
@@ -24,42 +22,44 @@ def add_subparser(sub) -> None:
     pes.add_argument("--molecule", required=True, help="catalog name: H2, HeH+, LiH, BeH2, H2O, H4")
     pes.add_argument("--train-r", default=None,
                      help="training geometries: comma list '1.0,1.4,1.8' or range 'start:stop:count' "
-                          "(default: 8 points over the catalog scan range)")
-    pes.add_argument("--test-r", default=None, help="held-out geometries, same format (default: midpoints)")
-    pes.add_argument("--ansatz", default="uccsd")
-    pes.add_argument("--backend", default="auto", help="a backend string with the energy capability (see the README's Backends table)")
-    pes.add_argument("--shots", type=int, default=None, help="shots per measurement setting (default: exact)")
-    pes.add_argument("--epochs", type=int, default=200)
-    pes.add_argument("--lr", type=float, default=1e-2)
+                          "(None: 8 points over the catalog scan range)")
+    pes.add_argument("--test-r", default=None, help="held-out geometries, same format (None: midpoints of the training geometries)")
+    pes.add_argument("--ansatz", default="uccsd", help="ansatz of the energy model")
+    pes.add_argument("--backend", default="auto", help="a backend with the energy capability (see qml.backends.BACKENDS)")
+    pes.add_argument("--shots", type=int, default=None, help="shots per measurement setting (None: exact)")
+    pes.add_argument("--epochs", type=int, default=200, help="training epochs")
+    pes.add_argument("--lr", type=float, default=1e-2, help="learning rate (Adam)")
     _common(pes)
     pes.set_defaults(func=run_pes)
 
     reg = kinds.add_parser("regress", help="a HybridModel regressor on a shipped data set (supervised)")
     reg.add_argument("--dataset", required=True, help="name from `qml datasets list`")
-    reg.add_argument("--n-qubits", type=int, default=4)
-    reg.add_argument("--layers", type=int, default=2)
-    reg.add_argument("--hidden", type=int, default=16)
-    reg.add_argument("--embedding", default="angle")
-    reg.add_argument("--ansatz", default="strongly_entangling")
+    reg.add_argument("--n-qubits", type=int, default=4, help="qubits of the quantum layer")
+    reg.add_argument("--layers", type=int, default=2, help="ansatz layers")
+    reg.add_argument("--hidden", type=int, default=16, help="width of the classical pre- and post-networks")
+    reg.add_argument("--embedding", default="angle", help="angle, amplitude, iqp or reupload")
+    reg.add_argument("--ansatz", default="strongly_entangling", help="strongly_entangling, hardware_efficient or basic_entangler")
     reg.add_argument("--backend", default="auto", help="any backend string, e.g. aer:FakeManilaV2 or ibm:<device>")
-    reg.add_argument("--shots", type=int, default=None)
-    reg.add_argument("--epochs", type=int, default=50)
-    reg.add_argument("--lr", type=float, default=1e-2)
-    reg.add_argument("--batch-size", type=int, default=32)
+    reg.add_argument("--shots", type=int, default=None, help="shots per circuit (None: exact)")
+    reg.add_argument("--epochs", type=int, default=50, help="training epochs")
+    reg.add_argument("--lr", type=float, default=None, help="learning rate (None: qml.fit's default for the optimizer)")
+    reg.add_argument("--batch-size", type=int, default=None, help="samples per step (None: qml.fit's default: the whole set for L-BFGS, else 32)")
     _common(reg)
     reg.set_defaults(func=run_regress)
 
 
 def _common(p) -> None:
-    p.add_argument("--out", default=None, help="run folder (default: runs/<kind>-<name>)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="run folder (None: runs/<kind>-<name>)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights and shuffling")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--overwrite", action="store_true", help="start afresh over an existing run folder")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
 
 
 def parse_r(text: str | None, default):
     """``'1.0,1.4'`` -> [1.0, 1.4]; ``'1.0:3.0:6'`` -> 6 points from 1.0 to 3.0; ``None`` -> default."""
+    import numpy as np
+
     if text is None:
         return [float(v) for v in default]
     try:
@@ -78,6 +78,7 @@ def _write_json(path: Path, obj) -> None:
 
 
 def run_pes(args) -> int:
+    import numpy as np
     import torch
 
     from .. import plot

@@ -22,18 +22,33 @@ from torch import nn
 
 from ..backends import context
 from ..errors import CheckpointError, ConfigurationError, DataError, NonFiniteLossError, check_int, one_of
-from .checkpoint import (BACKUP, CHECKPOINT, RUN_FILE, has_checkpoint, load_checkpoint, prepare_dir, read_run_file,
-                         save_checkpoint, seeded_backends, set_rng_state, set_sampler_states, write_run_file)
+from . import defaults
+from .checkpoint import (
+    BACKUP,
+    CHECKPOINT,
+    RUN_FILE,
+    has_checkpoint,
+    load_checkpoint,
+    prepare_dir,
+    read_run_file,
+    save_checkpoint,
+    seeded_backends,
+    set_rng_state,
+    set_sampler_states,
+    write_run_file,
+)
 from .data import as_pairs
 from .history import History
 from .preflight import evals_per_step, preflight, train_calls
+from .progress import EpochProgress
 
 LOSSES: dict[str, Callable] = {
     "mse": nn.functional.mse_loss,
     "mae": nn.functional.l1_loss,
     "huber": nn.functional.huber_loss,
 }
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "lbfgs": None}
+OPTIMIZERS = {"auto": None, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+              "lbfgs": None}
 
 
 class _NonFinite(Exception):
@@ -47,11 +62,11 @@ def fit(
     val=None,
     *,
     epochs: int = 50,
-    lr: float = 1e-2,
-    batch_size: int = 32,
+    lr: float | None = None,
+    batch_size: int | None = None,
     loss="mse",
-    optimizer="adam",
-    schedule: str | None = None,
+    optimizer="auto",
+    schedule: str | None = "auto",
     seed: int = 0,
     checkpoint_dir=None,
     resume: bool = False,
@@ -73,14 +88,18 @@ def fit(
         train: training data, see above.
         val: optional validation data of the same kind, evaluated after every epoch.
         epochs: total number of epochs (with ``resume=True``, including those already done).
-        lr: learning rate.
-        batch_size: samples per optimizer step.
+        lr: learning rate (default: 1 for L-BFGS, 1e-2 otherwise).
+        batch_size: samples per optimizer step (default: the whole training set for L-BFGS, 32
+            otherwise).
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or a function ``loss(pred, target)``.
-        optimizer: ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"`` (full-batch quasi-Newton with a
-            line search, 20 iterations per step: use it with ``batch_size`` >= the data and
-            ``lr=1``; it suits variational models such as ``PESModel``) or a function
-            ``params -> Optimizer``.
-        schedule: ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
+        optimizer: ``"auto"`` (default: full-batch L-BFGS for supervised data sets of at most 1024
+            samples on exact backends when no smaller ``batch_size`` is asked for, Adam otherwise;
+            see :mod:`qml.train.defaults`), ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"``
+            (full-batch quasi-Newton with a line search, 20 iterations per step: use it with
+            ``batch_size`` >= the data and ``lr=1``; it suits variational models such as
+            ``PESModel``) or a function ``params -> Optimizer``.
+        schedule: ``"auto"`` (default: constant, so that a resumed run may grow ``epochs``),
+            ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
             ``epochs``, stepped once per epoch).
         seed: a non-negative int; seeds the shuffling of every epoch and torch's RNG.
         checkpoint_dir: folder for ``checkpoint.pt`` (the previous one kept as ``checkpoint.prev.pt``),
@@ -95,7 +114,8 @@ def fit(
         early_stopping: stop after this many epochs without improvement of the validation loss
             (training loss without ``val``).
         min_delta: smallest decrease of that loss that counts as an improvement (finite, >= 0).
-        progress: show a progress bar (notebook-aware).
+        progress: show progress: a bar in terminals and notebooks, a line every 30 s in logs
+            (see :mod:`qml.train.progress`; ``QML_PROGRESS`` overrides the form).
         run_id: identifier passed to hardware executors to tag jobs (default: stored in the
             checkpoint, or a new random id).
 
@@ -112,11 +132,15 @@ def fit(
             epoch and the last good checkpoint is left intact.
     """
     epochs = check_int("epochs", epochs, 1)
-    batch_size = check_int("batch_size", batch_size, 1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
     seed = check_int("seed", seed, 0)
     if early_stopping is not None:
         early_stopping = check_int("early_stopping", early_stopping, 1)
-    lr = _check_number("lr", lr, positive=True)
+    if lr is not None:
+        lr = _check_number("lr", lr, positive=True)
+    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+        raise one_of("optimizer", optimizer, OPTIMIZERS)
     min_delta = _check_number("min_delta", min_delta)
     for flag, value in (("resume", resume), ("overwrite", overwrite), ("progress", progress)):
         if not isinstance(value, bool):
@@ -127,8 +151,8 @@ def fit(
         raise TypeError(f"model must be a torch.nn.Module (e.g. qml.HybridModel), got {type(model).__name__}")
     if resume and checkpoint_dir is None:
         raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue)")
-    if schedule not in (None, "cosine"):
-        raise one_of("schedule", schedule, ["cosine"])
+    if schedule not in (None, "auto", "cosine"):
+        raise one_of("schedule", schedule, ["auto", "cosine", "None"])
     loss_fn = _loss(loss)
     # before any data preparation or training: the folder must be usable
     ckpt_dir = prepare_dir(checkpoint_dir) if checkpoint_dir is not None else None
@@ -140,6 +164,11 @@ def fit(
     if not variational:
         for data in (train_set, val_set):
             _check_targets(model, data)
+    optimizer, lr, batch_size, schedule = defaults.resolve(model, len(train_set), variational=variational,
+                                                           optimizer=optimizer, lr=lr, batch_size=batch_size,
+                                                           schedule=schedule)
+    if not variational and hasattr(model, "normalize_from"):
+        model.normalize_from(train_set.x, train_set.y)  # unless set already (HybridModel.set_normalization)
     opt = _optimizer(optimizer, model.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
 
@@ -195,8 +224,10 @@ def fit(
         write_run_file(ckpt_dir, {"run_id": run_id, "config": config})  # before the first job is sent
 
     best, since_best = _best_so_far(history, min_delta)
-    bar = _progress(range(start, epochs + 1), progress, total=epochs, initial=start - 1)
-    for epoch in bar:
+    n_steps = math.ceil(len(train_set) / batch_size)
+    bar = EpochProgress(epochs, initial=start - 1, steps=n_steps, enabled=progress)
+    for epoch in range(start, epochs + 1):
+        bar.start_epoch(epoch)
         t0 = time.perf_counter()
         good_state = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
         model.train()
@@ -221,6 +252,7 @@ def fit(
                         value = closure()
                         opt.step()
                 except _NonFinite as bad:
+                    bar.close()
                     model.load_state_dict(good_state[0])
                     opt.load_state_dict(good_state[1])
                     where = f"the last good checkpoint in {ckpt_dir} is intact" if ckpt_dir else "no checkpoint was written"
@@ -233,6 +265,7 @@ def fit(
             for k, v in ctx.counters.items():
                 counters[k] = counters.get(k, 0) + v
             notes.update(ctx.notes)  # e.g. what backend="auto" chose on this epoch's first batch
+            bar.step_done(step)
         record = {"epoch": epoch, "train_loss": total / len(train_set), "val_loss": None,
                   "lr": opt.param_groups[0]["lr"], **counters, **notes}
         if val_set is not None:
@@ -251,15 +284,10 @@ def fit(
         if ckpt_dir is not None:
             save_checkpoint(ckpt_dir, model=model, optimizer=opt, epoch=epoch, history=history, config=config,
                             extra={"run_id": run_id, "scheduler": sched.state_dict() if sched else None})
-        if hasattr(bar, "set_postfix"):
-            post = {"loss": f"{record['train_loss']:.3g}"}
-            if record["val_loss"] is not None:
-                post["val"] = f"{record['val_loss']:.3g}"
-            bar.set_postfix(post)
+        bar.epoch_done(record)
         if stop:
             break
-    if hasattr(bar, "close"):
-        bar.close()
+    bar.close()
     model.eval()
     return history
 
@@ -416,10 +444,3 @@ def _best_so_far(history: History, min_delta: float):
             since += 1
     return best, since
 
-
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc="fit", unit="epoch", dynamic_ncols=True, **kwargs)

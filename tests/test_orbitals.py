@@ -184,18 +184,3 @@ def test_tracked_molecules_pickle_and_round_trip_with_their_orbitals():
     d = lih.to_dict()
     rebuilt = Molecule(**d)
     assert np.allclose(rebuilt.orbitals, lih.orbitals, atol=1e-12) and rebuilt == lih
-
-
-def test_tracked_orbitals_do_not_depend_on_the_order_points_are_asked_for():
-    # Chains share cached intermediate frames; their geometry must not depend on which requested point
-    # reached them first, or parallel Hamiltonian banks would differ from serial ones in the last bits.
-    def build(point):
-        return Molecule.from_name("LiH", point[0], orbitals="canonical")
-
-    points = [(0.98,), (1.34,), (2.24,), (2.42,)]
-    forward = orb.OrbitalTracker(build, (1.595,), (0.02,), name="LiH", check_stability=False)
-    backward = orb.OrbitalTracker(build, (1.595,), (0.02,), name="LiH", check_stability=False)
-    a = [forward.orbitals(p) for p in points]
-    b = [backward.orbitals(p) for p in reversed(points)][::-1]
-    for x, y in zip(a, b):
-        assert np.array_equal(x, y)

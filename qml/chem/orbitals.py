@@ -333,11 +333,7 @@ class OrbitalTracker:
         if n == 0.0:
             return []
         k_max = math.ceil(n - 1e-9)
-        # Intermediate points are rounded to their cache key, so that the geometry a cached frame was
-        # computed at does not depend on which requested point reached it first (``(k / n) delta``
-        # differs in the last bits between targets): chains are then identical in any order and
-        # in any process, which keeps parallel Hamiltonian banks bit-identical to serial ones.
-        pts = [self._key(ref + (k / n) * delta) for k in range(1, k_max)]
+        pts = [tuple(ref + (k / n) * delta) for k in range(1, k_max)]
         return pts + [tuple(float(v) for v in point)]
 
     def frame(self, point) -> Frame:

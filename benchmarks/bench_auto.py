@@ -61,8 +61,9 @@ print(json.dumps({"backend": backend, "first_s": first, "second_s": second, "pea
 
 def run(backend: str, rows: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", CHILD, backend, str(rows)], capture_output=True, text=True,
-                         env=env, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, backend, str(rows)], capture_output=True, text=True, env=env, check=True, cwd=ROOT
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -90,7 +91,7 @@ def main(argv=None) -> int:
     extra_m = med("auto", "peak_above_mib") - med("fast", "peak_above_mib")
     ratio = med("auto", "first_s") / med("fast", "first_s")
     lines = [
-        "# `backend=\"auto\"` on a large first batch",
+        '# `backend="auto"` on a large first batch',
         "",
         f"Date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; command `python benchmarks/bench_auto.py "
         f"--rows {args.rows} --repeats {args.repeats}`; {os.cpu_count()} cores, 1 torch thread per process.",

@@ -52,8 +52,11 @@ def count_runtime_jobs():
             except Exception:  # a Sampler PUB
                 counts["bindings"] += 1
 
-    real_run, real_executor, real_client = (QiskitRuntimeLocalService._run, QiskitRuntimeLocalService._run_executor,
-                                            ClientEstimator.run)
+    real_run, real_executor, real_client = (
+        QiskitRuntimeLocalService._run,
+        QiskitRuntimeLocalService._run_executor,
+        ClientEstimator.run,
+    )
 
     def counting_run(self, program_id, inputs, options, calibration_id=None, dry_run=False):
         counts["jobs"] += 1
@@ -132,9 +135,11 @@ def bench_pennylane_remote(batch, shots):
     with count_runtime_jobs() as counts:
         t0 = time.perf_counter()
         one_step(lambda inp: torch.stack(list(circuit(inp, w)), -1), [w], x, y)
-    return dict(counts, seconds=time.perf_counter() - t0,
-                note="qp.device('qiskit.remote', backend=FakeManilaV2()), diff_method='parameter-shift', "
-                     "broadcast_expand")
+    return dict(
+        counts,
+        seconds=time.perf_counter() - t0,
+        note="qp.device('qiskit.remote', backend=FakeManilaV2()), diff_method='parameter-shift', broadcast_expand",
+    )
 
 
 def bench_qiskit_ml(batch, shots):
@@ -162,16 +167,25 @@ def bench_qiskit_ml(batch, shots):
     estimator = EstimatorV2(mode=device, options={"default_shots": shots})
     isa = pm.run(qc)  # ISA circuit + observables on its layout, as the runtime Estimator requires
     observables = [SparsePauliOp(label).apply_layout(isa.layout) for label in ("IZ", "ZI")]
-    qnn = EstimatorQNN(circuit=isa, estimator=estimator, observables=observables,
-                       input_params=list(xs), weight_params=list(ws), input_gradients=True,
-                       gradient=ParamShiftEstimatorGradient(estimator))
+    qnn = EstimatorQNN(
+        circuit=isa,
+        estimator=estimator,
+        observables=observables,
+        input_params=list(xs),
+        weight_params=list(ws),
+        input_gradients=True,
+        gradient=ParamShiftEstimatorGradient(estimator),
+    )
     x, y, _ = data(batch)
     model = TorchConnector(qnn, initial_weights=np.array([0.3, 0.4]))
     with count_runtime_jobs() as counts:
         t0 = time.perf_counter()
         one_step(lambda inp: model(inp).to(torch.float64), list(model.parameters()), x.float(), y)
-    return dict(counts, seconds=time.perf_counter() - t0,
-                note="EstimatorQNN(input_gradients=True) + ParamShiftEstimatorGradient, TorchConnector")
+    return dict(
+        counts,
+        seconds=time.perf_counter() - t0,
+        note="EstimatorQNN(input_gradients=True) + ParamShiftEstimatorGradient, TorchConnector",
+    )
 
 
 def bench_energy(name, radii, shots, backend):
@@ -199,9 +213,13 @@ def bench_energy(name, radii, shots, backend):
     seconds = time.perf_counter() - t0
     if not backend.startswith("ibm:"):  # Aer: primitive calls, counted by the evaluator
         counts = {"jobs": ev.stats["jobs"], "pubs": ev.stats["pubs"], "bindings": ev.stats["circuits"]}
-    return dict(counts, seconds=seconds, note=f"{name} uccsd, {len(radii)} geometries, {ansatz.n_params} parameters, "
-                f"{backend}{'' if backend == 'aer' else f', {shots} shots'}; 1 PUB: observables ({len(radii)},), "
-                "parameter values (1 + 2K, B, P)")
+    return dict(
+        counts,
+        seconds=seconds,
+        note=f"{name} uccsd, {len(radii)} geometries, {ansatz.n_params} parameters, "
+        f"{backend}{'' if backend == 'aer' else f', {shots} shots'}; 1 PUB: observables ({len(radii)},), "
+        "parameter values (1 + 2K, B, P)",
+    )
 
 
 def main(argv=None) -> int:
@@ -209,14 +227,20 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--shots", type=int, default=128)
     args = parser.parse_args(argv)
-    rows = [("qml `ibm:FakeManilaV2` (packed executor)", bench_qml(args.batch, args.shots)),
-            ("PennyLane `qiskit.remote`", bench_pennylane_remote(args.batch, args.shots))]
+    rows = [
+        ("qml `ibm:FakeManilaV2` (packed executor)", bench_qml(args.batch, args.shots)),
+        ("PennyLane `qiskit.remote`", bench_pennylane_remote(args.batch, args.shots)),
+    ]
     qml_ml = bench_qiskit_ml(args.batch, args.shots)
     rows.append(("Qiskit ML TorchConnector", qml_ml))
     radii = (0.6, 0.74, 0.9, 1.2, 1.6, 2.0, 2.5, 3.0)[: args.batch]
-    energy_rows = [("qml energy, `ibm:FakeManilaV2`", bench_energy("H2", radii, args.shots, "ibm:FakeManilaV2")),
-                   ("qml energy, `aer` (exact)", bench_energy("LiH", tuple(1.0 + 0.4 * i for i in range(args.batch)),
-                                                             None, "aer"))]
+    energy_rows = [
+        ("qml energy, `ibm:FakeManilaV2`", bench_energy("H2", radii, args.shots, "ibm:FakeManilaV2")),
+        (
+            "qml energy, `aer` (exact)",
+            bench_energy("LiH", tuple(1.0 + 0.4 * i for i in range(args.batch)), None, "aer"),
+        ),
+    ]
     import os
 
     import pennylane
@@ -224,8 +248,10 @@ def main(argv=None) -> int:
     import qiskit_aer
     import qiskit_ibm_runtime
 
-    versions = (f"pennylane {pennylane.__version__}, qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
-                f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}")
+    versions = (
+        f"pennylane {pennylane.__version__}, qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
+        f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}"
+    )
     load = "load average %.2f %.2f %.2f" % os.getloadavg()
     try:
         import qiskit_machine_learning
@@ -251,20 +277,31 @@ def main(argv=None) -> int:
         "| executor | jobs / step | PUBs / step | bindings / step | wall s | how |",
         "|---|---:|---:|---:|---:|---|",
     ]
-    missing = {"PennyLane `qiskit.remote`": "pennylane-qiskit not installed (qml does not depend on it): not counted",
-               "Qiskit ML TorchConnector": "qiskit-machine-learning not installed: not counted"}
+    missing = {
+        "PennyLane `qiskit.remote`": "pennylane-qiskit not installed (qml does not depend on it): not counted",
+        "Qiskit ML TorchConnector": "qiskit-machine-learning not installed: not counted",
+    }
     for name, r in rows:
         if r is None:
             lines.append(f"| {name} | - | - | - | - | {missing[name]} |")
             continue
         lines.append(f"| {name} | {r['jobs']} | {r['pubs']} | {r['bindings']} | {r['seconds']:.1f} | {r['note']} |")
     if any(r is None for _, r in rows):
-        lines += ["", "Peers not installed here were counted in an earlier run with them installed: "
-                  "`results/jobs_2026-12-01_with_peers.md`."]
-    lines += ["", f"## One molecular-energy step (B={args.batch} geometries, energies + gradients)", "",
-              "Jobs = Qiskit Runtime jobs (`ibm:`) or Estimator primitive calls (`aer`); bindings = parameter "
-              "value sets x geometries in the PUB.", "",
-              "| executor | jobs / step | PUBs / step | bindings / step | wall s | what |", "|---|---:|---:|---:|---:|---|"]
+        lines += [
+            "",
+            "Peers not installed here were counted in an earlier run with them installed: "
+            "`results/jobs_2026-12-01_with_peers.md`.",
+        ]
+    lines += [
+        "",
+        f"## One molecular-energy step (B={args.batch} geometries, energies + gradients)",
+        "",
+        "Jobs = Qiskit Runtime jobs (`ibm:`) or Estimator primitive calls (`aer`); bindings = parameter "
+        "value sets x geometries in the PUB.",
+        "",
+        "| executor | jobs / step | PUBs / step | bindings / step | wall s | what |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for name, r in energy_rows:
         lines.append(f"| {name} | {r['jobs']} | {r['pubs']} | {r['bindings']} | {r['seconds']:.1f} | {r['note']} |")
     text = "\n".join(lines) + "\n"

@@ -104,26 +104,42 @@ def main(argv=None) -> int:
             stds.append(s * 1000)
             secs += t
         errs, stds = np.array(errs), np.array(stds)
-        rows.append({"config": name, "options": CONFIGS[name], "mean_abs_error_mha": float(np.abs(errs).mean()),
-                     "mean_error_mha": float(errs.mean()), "per_geometry_mean_error_mha": errs.mean(0).tolist(),
-                     "mean_stderr_mha": float(stds.mean()), "seconds_per_job": secs / len(seeds)})
-        print(f"{name:32s} mean |error| {rows[-1]['mean_abs_error_mha']:8.2f} mHa  stderr {rows[-1]['mean_stderr_mha']:6.2f}"
-              f"  {rows[-1]['seconds_per_job']:.1f} s/job", flush=True)
+        rows.append(
+            {
+                "config": name,
+                "options": CONFIGS[name],
+                "mean_abs_error_mha": float(np.abs(errs).mean()),
+                "mean_error_mha": float(errs.mean()),
+                "per_geometry_mean_error_mha": errs.mean(0).tolist(),
+                "mean_stderr_mha": float(stds.mean()),
+                "seconds_per_job": secs / len(seeds),
+            }
+        )
+        print(
+            f"{name:32s} mean |error| {rows[-1]['mean_abs_error_mha']:8.2f} mHa  stderr {rows[-1]['mean_stderr_mha']:6.2f}"
+            f"  {rows[-1]['seconds_per_job']:.1f} s/job",
+            flush=True,
+        )
     load_after = os.getloadavg()
     import qiskit
     import qiskit_aer
     import qiskit_ibm_runtime
 
-    versions = (f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
-                f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}")
+    versions = (
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
+        f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}"
+    )
     try:
         from importlib.metadata import version
 
         versions += f", qiskit-mitigation {version('qiskit-mitigation')}"
     except Exception:  # noqa: BLE001
         pass
-    command = "python benchmarks/bench_mitigation.py" + (" --quick" if args.quick else "") + \
-        f" --shots {args.shots} --seeds {len(seeds)} --geometries {args.geometries}"
+    command = (
+        "python benchmarks/bench_mitigation.py"
+        + (" --quick" if args.quick else "")
+        + f" --shots {args.shots} --seeds {len(seeds)} --geometries {args.geometries}"
+    )
     lines = [
         "# Error mitigation offline: H2 on FakeManilaV2 noise",
         "",
@@ -143,15 +159,28 @@ def main(argv=None) -> int:
     ]
     for r in rows:
         opts = ", ".join(f"{k}={v}" for k, v in r["options"].items())
-        lines.append(f"| {r['config']} | `{opts}` | {r['mean_abs_error_mha']:.1f} | {r['mean_error_mha']:.1f} | "
-                     f"{r['mean_stderr_mha']:.1f} | {r['seconds_per_job']:.1f} |")
+        lines.append(
+            f"| {r['config']} | `{opts}` | {r['mean_abs_error_mha']:.1f} | {r['mean_error_mha']:.1f} | "
+            f"{r['mean_stderr_mha']:.1f} | {r['seconds_per_job']:.1f} |"
+        )
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     (RESULTS / f"mitigation{suffix}.md").write_text(text)
-    (RESULTS / f"mitigation{suffix}.json").write_text(json.dumps(
-        {"geometries": geometries, "exact": exact.tolist(), "shots": args.shots, "seeds": seeds, "rows": rows,
-         "load_average": [load_before, load_after], "versions": versions}, indent=1))
+    (RESULTS / f"mitigation{suffix}.json").write_text(
+        json.dumps(
+            {
+                "geometries": geometries,
+                "exact": exact.tolist(),
+                "shots": args.shots,
+                "seeds": seeds,
+                "rows": rows,
+                "load_average": [load_before, load_after],
+                "versions": versions,
+            },
+            indent=1,
+        )
+    )
     print(text)
     return 0
 

@@ -55,23 +55,30 @@ def _executors(kinds, counts):
     """Yield ``(label, workers, make)`` where ``make()`` returns ``(executor, close)``."""
     for n in counts:
         if "pool" in kinds:
+
             def make_pool(n=n):
-                pool = cf.ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                                              initializer=parallel._init_worker)
+                pool = cf.ProcessPoolExecutor(
+                    n, mp_context=multiprocessing.get_context("spawn"), initializer=parallel._init_worker
+                )
                 return pool, lambda: pool.shutdown(wait=True)
+
             yield "process pool", n, make_pool
         if "dask" in kinds:
+
             def make_dask(n=n):
                 import distributed
 
-                cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                   dashboard_address=":0")
+                cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+                )
                 client = distributed.Client(cluster)
 
                 def close():
                     client.close()
                     cluster.close()
+
                 return client, close
+
             yield "dask", n, make_dask
 
 
@@ -87,8 +94,19 @@ def measure(workload, units, warm, run, same, kinds, counts) -> list[dict]:
     rows = []
     run(None, warm)  # imports and first-use caches of this process
     serial, t, load = _timed(lambda: run(None, None))
-    rows.append({"workload": workload, "executor": "serial (in-process)", "workers": 1, "seconds": t,
-                 "per_s": units / t, "speedup": 1.0, "startup_s": 0.0, "load": load, "identical": True})
+    rows.append(
+        {
+            "workload": workload,
+            "executor": "serial (in-process)",
+            "workers": 1,
+            "seconds": t,
+            "per_s": units / t,
+            "speedup": 1.0,
+            "startup_s": 0.0,
+            "load": load,
+            "identical": True,
+        }
+    )
     base = t
     for label, n, make in _executors(kinds, counts):
         t0 = time.perf_counter()
@@ -99,10 +117,23 @@ def measure(workload, units, warm, run, same, kinds, counts) -> list[dict]:
             out, t, load = _timed(lambda ex=ex: run(ex, None))
         finally:
             close()
-        rows.append({"workload": workload, "executor": label, "workers": n, "seconds": t, "per_s": units / t,
-                     "speedup": base / t, "startup_s": startup, "load": load, "identical": same(out, serial)})
-        print(f"  {workload}: {label} x{n}: {t:.1f} s, speed-up {base / t:.2f}, load {load[0]:.1f}->{load[1]:.1f}",
-              flush=True)
+        rows.append(
+            {
+                "workload": workload,
+                "executor": label,
+                "workers": n,
+                "seconds": t,
+                "per_s": units / t,
+                "speedup": base / t,
+                "startup_s": startup,
+                "load": load,
+                "identical": same(out, serial),
+            }
+        )
+        print(
+            f"  {workload}: {label} x{n}: {t:.1f} s, speed-up {base / t:.2f}, load {load[0]:.1f}->{load[1]:.1f}",
+            flush=True,
+        )
     return rows
 
 
@@ -154,8 +185,9 @@ def main(argv=None) -> int:
         return [hb[r].sparse() for r in points]
 
     print(f"Hamiltonian bank {args.molecule}: {geoms} geometries", flush=True)
-    results += measure("Hamiltonian bank", geoms, 1, bank,
-                       lambda a, b: all(_same_sparse(x, y) for x, y in zip(a, b)), kinds, counts)
+    results += measure(
+        "Hamiltonian bank", geoms, 1, bank, lambda a, b: all(_same_sparse(x, y) for x, y in zip(a, b)), kinds, counts
+    )
 
     train = qml.load_dataset("h2_pes", split="train")
     val = qml.load_dataset("h2_pes", split="val")
@@ -165,10 +197,30 @@ def main(argv=None) -> int:
         folder = tmp / f"sweep{next(calls)}"
         grid = {"layers": [1, 2], "lr": [0.01, 0.03]}
         if warm:
-            return qml.sweep(make_hybrid, train, val, grid={"layers": [1], "lr": [0.01] * 1}, seeds=list(range(warm)),
-                             run_dir=folder, epochs=1, batch_size=8, executor=ex, progress=False)
-        return qml.sweep(make_hybrid, train, val, grid=grid, seeds=[0, 1], run_dir=folder, epochs=epochs, batch_size=8,
-                         executor=ex, progress=False)
+            return qml.sweep(
+                make_hybrid,
+                train,
+                val,
+                grid={"layers": [1], "lr": [0.01] * 1},
+                seeds=list(range(warm)),
+                run_dir=folder,
+                epochs=1,
+                batch_size=8,
+                executor=ex,
+                progress=False,
+            )
+        return qml.sweep(
+            make_hybrid,
+            train,
+            val,
+            grid=grid,
+            seeds=[0, 1],
+            run_dir=folder,
+            epochs=epochs,
+            batch_size=8,
+            executor=ex,
+            progress=False,
+        )
 
     def same_sweep(a, b):
         strip = [{k: v for k, v in r.items() if k not in ("seconds", "folder")} for r in a]
@@ -177,9 +229,15 @@ def main(argv=None) -> int:
     print(f"sweep: 8 HybridModel fits of {epochs} epochs", flush=True)
     results += measure("sweep (8 fits)", 8, 1, sweep, same_sweep, kinds, counts)
 
-    info = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.processor()
-            or platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
-            "versions": parallel.versions(), "args": vars(args), "command": " ".join(argv or sys.argv[1:])}
+    info = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": parallel.versions(),
+        "args": vars(args),
+        "command": " ".join(argv or sys.argv[1:]),
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "parallel.json").write_text(json.dumps({"info": info, "results": results}, indent=1) + "\n")
@@ -192,10 +250,15 @@ def _load_note(results, cpus) -> list[str]:
     worst = max(max(r["load"]) for r in results)
     if worst <= cpus:
         return []
-    return [(f"**Caution: the load average reached {worst:.1f} on {cpus} CPUs** (other users' work). With "
+    return [
+        (
+            f"**Caution: the load average reached {worst:.1f} on {cpus} CPUs** (other users' work). With "
             "the machine oversubscribed, each process gets a time slice of a shared core, so these "
             "speed-ups measure the scheduler's share more than the scaling of qml.parallel (a second worker "
-            "can even earn more than twice the CPU share); re-run on an idle machine for real numbers."), ""]
+            "can even earn more than twice the CPU share); re-run on an idle machine for real numbers."
+        ),
+        "",
+    ]
 
 
 def regenerate(path) -> str:
@@ -212,25 +275,32 @@ def markdown(info, results, rows_n, geoms, epochs, args) -> str:
     lines = [
         "# qml.parallel scaling (benchmarks/bench_parallel.py)",
         "",
-        (f"{info['date']}, {info['cpus']} CPUs, Python {info['python']}. Command: "
-        f"`python benchmarks/bench_parallel.py {info['command']}`. Versions: "
-        + ", ".join(f"{k} {v}" for k, v in info["versions"].items()) + "."),
+        (
+            f"{info['date']}, {info['cpus']} CPUs, Python {info['python']}. Command: "
+            f"`python benchmarks/bench_parallel.py {info['command']}`. Versions: "
+            + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+            + "."
+        ),
         "",
-        (f"Workloads: build of `{args.dataset}` ({rows_n} rows), Hamiltonians of {args.molecule} "
-        f"({geoms} geometries, operator + sparse matrix), `qml.sweep` of 8 `HybridModel` fits "
-        f"(2 qubits, {epochs} epochs on h2_pes). Executors are started and warmed before timing "
-        "(start-up column). Speed-up = serial in-process time / time. `identical`: the result equals "
-        "the serial one exactly. Load = 1-minute load average before -> after the timed run; this "
-        "machine is shared, and a load above the CPU count depresses every parallel speed-up."),
+        (
+            f"Workloads: build of `{args.dataset}` ({rows_n} rows), Hamiltonians of {args.molecule} "
+            f"({geoms} geometries, operator + sparse matrix), `qml.sweep` of 8 `HybridModel` fits "
+            f"(2 qubits, {epochs} epochs on h2_pes). Executors are started and warmed before timing "
+            "(start-up column). Speed-up = serial in-process time / time. `identical`: the result equals "
+            "the serial one exactly. Load = 1-minute load average before -> after the timed run; this "
+            "machine is shared, and a load above the CPU count depresses every parallel speed-up."
+        ),
         "",
         *_load_note(results, info["cpus"]),
         "| workload | executor | workers | seconds | per second | speed-up | start-up s | load | identical |",
         "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
-        lines.append(f"| {r['workload']} | {r['executor']} | {r['workers']} | {r['seconds']:.2f} | {r['per_s']:.3g} | "
-                     f"{r['speedup']:.2f} | {r['startup_s']:.1f} | {r['load'][0]:.1f} -> {r['load'][1]:.1f} | "
-                     f"{'yes' if r['identical'] else 'NO'} |")
+        lines.append(
+            f"| {r['workload']} | {r['executor']} | {r['workers']} | {r['seconds']:.2f} | {r['per_s']:.3g} | "
+            f"{r['speedup']:.2f} | {r['startup_s']:.1f} | {r['load'][0]:.1f} -> {r['load'][1]:.1f} | "
+            f"{'yes' if r['identical'] else 'NO'} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -88,8 +88,11 @@ def jobs_qml(molecule):
     m.prepare(x)
     t0 = time.perf_counter()
     step(m.energies, list(m.parameters()), x)
-    return dict(counter.counts(), seconds=time.perf_counter() - t0,
-                note="qml.PESModel(backend='aer'): 1 PUB, (1 + 2K) x B parameter rows, B Hamiltonians broadcast")
+    return dict(
+        counter.counts(),
+        seconds=time.perf_counter() - t0,
+        note="qml.PESModel(backend='aer'): 1 PUB, (1 + 2K) x B parameter rows, B Hamiltonians broadcast",
+    )
 
 
 def qiskit_circuit_of(ansatz, n_qubits):
@@ -131,10 +134,20 @@ def jobs_qiskit_ml(molecule):
     entries = m.bank.entries(x.numpy())
     qc, inputs = qiskit_circuit_of(m.ansatz, m.n_qubits)
     counter = Counting(m.backend.estimator)
-    qnns = [TorchConnector(EstimatorQNN(circuit=qc, estimator=counter, observables=[hamiltonian_op(e, m.n_qubits)],
-                                        input_params=inputs, weight_params=[], input_gradients=True,
-                                        gradient=ParamShiftEstimatorGradient(counter)))
-            for e in entries]
+    qnns = [
+        TorchConnector(
+            EstimatorQNN(
+                circuit=qc,
+                estimator=counter,
+                observables=[hamiltonian_op(e, m.n_qubits)],
+                input_params=inputs,
+                weight_params=[],
+                input_gradients=True,
+                gradient=ParamShiftEstimatorGradient(counter),
+            )
+        )
+        for e in entries
+    ]
 
     def forward(batch):
         angles = m.params(batch.numpy())
@@ -142,14 +155,17 @@ def jobs_qiskit_ml(molecule):
 
     t0 = time.perf_counter()
     step(forward, list(m.encoder.parameters()), x)
-    return dict(counter.counts(), seconds=time.perf_counter() - t0,
-                note="one EstimatorQNN per geometry (fixed observables), input_gradients=True, "
-                     "ParamShiftEstimatorGradient, TorchConnector")
+    return dict(
+        counter.counts(),
+        seconds=time.perf_counter() - t0,
+        note="one EstimatorQNN per geometry (fixed observables), input_gradients=True, "
+        "ParamShiftEstimatorGradient, TorchConnector",
+    )
 
 
 def part_jobs(quick):
     rows = []
-    for molecule in (("H2",) if quick else ("H2", "LiH")):
+    for molecule in ("H2",) if quick else ("H2", "LiH"):
         rows.append((molecule, "qml PESModel", jobs_qml(molecule)))
         rows.append((molecule, "Qiskit ML EstimatorQNN + TorchConnector", jobs_qiskit_ml(molecule)))
         rows.append((molecule, "PennyLane qiskit.remote", None))
@@ -164,8 +180,7 @@ def trained_h2(quick):
 
     torch.manual_seed(0)
     m = qml.PESModel("H2", backend="sector")
-    qml.fit(m, R_TRAIN, epochs=10 if quick else 40, optimizer="lbfgs", lr=1.0, batch_size=len(R_TRAIN),
-            progress=False)
+    qml.fit(m, R_TRAIN, epochs=10 if quick else 40, optimizer="lbfgs", lr=1.0, batch_size=len(R_TRAIN), progress=False)
     print("pre-trained exactly: max held-out error", float(np.abs(m.errors_mha(R_TEST)).max()), "mHa", flush=True)
     return m
 
@@ -208,12 +223,20 @@ def part_accuracy(model, quick):
     e, s = m.energy(R_TEST, return_std=True)
     exact = m.exact_energy(R_TEST)
     z = (e - exact) / s
-    out = {"shots_per_setting": shots, "steps": steps, "shots_per_step": train_shots // steps,
-           "training_jobs": stats["jobs"],
-           "training_shots": train_shots, "evaluation_shots": shots * len(R_TEST),
-           "errors_mha": ((e - exact) * 1000).tolist(), "stderr_mha": (s * 1000).tolist(), "z": z.tolist(),
-           "max_abs_z": float(np.abs(z).max()), "max_stderr_mha": float(s.max() * 1000),
-           "exact_model_errors_mha": model.errors_mha(R_TEST).tolist()}
+    out = {
+        "shots_per_setting": shots,
+        "steps": steps,
+        "shots_per_step": train_shots // steps,
+        "training_jobs": stats["jobs"],
+        "training_shots": train_shots,
+        "evaluation_shots": shots * len(R_TEST),
+        "errors_mha": ((e - exact) * 1000).tolist(),
+        "stderr_mha": (s * 1000).tolist(),
+        "z": z.tolist(),
+        "max_abs_z": float(np.abs(z).max()),
+        "max_stderr_mha": float(s.max() * 1000),
+        "exact_model_errors_mha": model.errors_mha(R_TEST).tolist(),
+    }
     print("accuracy", {k: v for k, v in out.items() if not isinstance(v, list)}, flush=True)
     return out
 
@@ -225,23 +248,32 @@ def part_noise(model, shots, quick):
     configs = {"raw": {"resilience_level": 0}, "TREX + ZNE": {"measure_mitigation": True, "zne": True}}
     exact = model.exact_energy(R_TEST)
     for name, opts in configs.items():
-        m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=shots, seed=7,
-                         backend_options={**opts, "store": False})
+        m = qml.PESModel(
+            "H2", backend="ibm:FakeManilaV2", shots=shots, seed=7, backend_options={**opts, "store": False}
+        )
         m.load_state_dict(model.state_dict())
         t0 = time.perf_counter()
         e, s = m.energy(R_TEST, return_std=True)
         err = (e - exact) * 1000
-        out[name] = {"mean_abs_error_mha": float(np.abs(err).mean()), "errors_mha": err.tolist(),
-                     "mean_stderr_mha": float(s.mean() * 1000), "seconds": time.perf_counter() - t0,
-                     "jobs": m.evaluator().stats["jobs"]}
+        out[name] = {
+            "mean_abs_error_mha": float(np.abs(err).mean()),
+            "errors_mha": err.tolist(),
+            "mean_stderr_mha": float(s.mean() * 1000),
+            "seconds": time.perf_counter() - t0,
+            "jobs": m.evaluator().stats["jobs"],
+        }
         print("noise", name, out[name]["mean_abs_error_mha"], flush=True)
     return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="all", choices=("all", "jobs", "accuracy", "noise", "accuracy+noise"),
-                        help="parts to run; results of other parts already in the .json are kept")
+    parser.add_argument(
+        "--part",
+        default="all",
+        choices=("all", "jobs", "accuracy", "noise", "accuracy+noise"),
+        help="parts to run; results of other parts already in the .json are kept",
+    )
     parser.add_argument("--noise-shots", type=int, default=4000)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -265,12 +297,16 @@ def write(result, args, load):
     import qiskit_aer
     import qiskit_ibm_runtime
 
-    versions = (f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
-                f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}, torch {torch.__version__}")
+    versions = (
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
+        f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}, torch {torch.__version__}"
+    )
     try:
         import qiskit_machine_learning
 
-        versions += f", qiskit-machine-learning {qiskit_machine_learning.__version__} (installed beside, not a dependency)"
+        versions += (
+            f", qiskit-machine-learning {qiskit_machine_learning.__version__} (installed beside, not a dependency)"
+        )
     except ImportError:
         versions += ", qiskit-machine-learning not installed"
     suffix = "_quick" if args.quick else ""
@@ -286,50 +322,78 @@ def write(result, args, load):
     for key in ("jobs", "accuracy", "noise"):
         if args.part in ("all", key) or (args.part == "accuracy+noise" and key != "jobs"):
             commands[key] = f"`{cmd}` ({loadavg})"
-    lines = ["# PESModel on Qiskit Estimators: jobs per step, accuracy with shots, noise", "",
-             "Commands: " + "; ".join(f"{k}: {v}" for k, v in commands.items()) + "  ",
-             f"Machine: {platform.machine()}, Python {platform.python_version()}; {versions}. 2 cores shared by "
-             "several engineers: loaded, so wall times are indicative only", ""]
+    lines = [
+        "# PESModel on Qiskit Estimators: jobs per step, accuracy with shots, noise",
+        "",
+        "Commands: " + "; ".join(f"{k}: {v}" for k, v in commands.items()) + "  ",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}; {versions}. 2 cores shared by "
+        "several engineers: loaded, so wall times are indicative only",
+        "",
+    ]
     if result["jobs"]:
-        lines += ["## Jobs per optimizer step (batch of 4 geometries)", "",
-                  "Counted at the Estimator's `run`: jobs = calls, PUBs, bindings = PUB elements (parameter sets x "
-                  "observables broadcast). One step = forward + backward + Adam step of the whole model.", "",
-                  "| molecule | executor | jobs / step | PUBs / step | bindings / step | wall s | how |",
-                  "|---|---|---:|---:|---:|---:|---|"]
+        lines += [
+            "## Jobs per optimizer step (batch of 4 geometries)",
+            "",
+            "Counted at the Estimator's `run`: jobs = calls, PUBs, bindings = PUB elements (parameter sets x "
+            "observables broadcast). One step = forward + backward + Adam step of the whole model.",
+            "",
+            "| molecule | executor | jobs / step | PUBs / step | bindings / step | wall s | how |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
         for molecule, name, r in result["jobs"]:
             if r is None:
-                why = ("pennylane-qiskit 0.45 pins qiskit<=2.3.0, qiskit-aer~=0.17.2, qiskit-ibm-runtime~=0.45.0: "
-                       "not installable with this stack" if "PennyLane" in name else "not installed")
+                why = (
+                    "pennylane-qiskit 0.45 pins qiskit<=2.3.0, qiskit-aer~=0.17.2, qiskit-ibm-runtime~=0.45.0: "
+                    "not installable with this stack"
+                    if "PennyLane" in name
+                    else "not installed"
+                )
                 lines.append(f"| {molecule} | {name} | - | - | - | - | {why} |")
             else:
-                lines.append(f"| {molecule} | {name} | {r['jobs']} | {r['pubs']} | {r['bindings']} | "
-                             f"{r['seconds']:.1f} | {r['note']} |")
+                lines.append(
+                    f"| {molecule} | {name} | {r['jobs']} | {r['pubs']} | {r['bindings']} | "
+                    f"{r['seconds']:.1f} | {r['note']} |"
+                )
         lines.append("")
     acc = result["accuracy"]
     if acc:
-        lines += ["## H2 on a noise-free shot-based estimator (`aer`, shots)", "",
-                  f"Pre-trained on the exact `sector` backend, then {acc['steps']} Adam step(s) on `aer` with "
-                  f"{acc['shots_per_setting']} shots per measurement setting ({acc['shots_per_step']:,} shots per step, "
-                  f"{acc['training_shots']:,} in training; the evaluation of the 11 geometries, one job, asked for "
-                  f"{acc['evaluation_shots']:,} shots, run in each of the 5 settings). Held-out r = {R_TEST}. "
-                  "The last column is the exactly pre-trained model's error without shots.", "",
-                  f"- max |E - E_exact| / stderr = **{acc['max_abs_z']:.2f}** (criterion: <= 3)",
-                  f"- max stderr = **{acc['max_stderr_mha']:.2f} mHa** (criterion: <= 1.6 mHa; the estimator's "
-                  "reported stderr, an upper bound: sum_i |c_i| sigma_i / sqrt(N))", "",
-                  "| r (A) | error (mHa) | stderr (mHa) | z | exact-model error (mHa) |", "|---:|---:|---:|---:|---:|"]
-        for r, err, s, z, ex in zip(R_TEST, acc["errors_mha"], acc["stderr_mha"], acc["z"],
-                                    acc["exact_model_errors_mha"]):
+        lines += [
+            "## H2 on a noise-free shot-based estimator (`aer`, shots)",
+            "",
+            f"Pre-trained on the exact `sector` backend, then {acc['steps']} Adam step(s) on `aer` with "
+            f"{acc['shots_per_setting']} shots per measurement setting ({acc['shots_per_step']:,} shots per step, "
+            f"{acc['training_shots']:,} in training; the evaluation of the 11 geometries, one job, asked for "
+            f"{acc['evaluation_shots']:,} shots, run in each of the 5 settings). Held-out r = {R_TEST}. "
+            "The last column is the exactly pre-trained model's error without shots.",
+            "",
+            f"- max |E - E_exact| / stderr = **{acc['max_abs_z']:.2f}** (criterion: <= 3)",
+            f"- max stderr = **{acc['max_stderr_mha']:.2f} mHa** (criterion: <= 1.6 mHa; the estimator's "
+            "reported stderr, an upper bound: sum_i |c_i| sigma_i / sqrt(N))",
+            "",
+            "| r (A) | error (mHa) | stderr (mHa) | z | exact-model error (mHa) |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for r, err, s, z, ex in zip(
+            R_TEST, acc["errors_mha"], acc["stderr_mha"], acc["z"], acc["exact_model_errors_mha"]
+        ):
             lines.append(f"| {r} | {err:.2f} | {s:.2f} | {z:.2f} | {ex:.3f} |")
         lines.append("")
     noise = result["noise"]
     if noise:
-        lines += ["## H2 with `ibm:FakeManilaV2` noise, same 11 geometries", "",
-                  f"The same trained model, {args.noise_shots} shots per setting, one job per configuration "
-                  "(Qiskit Runtime client-side Estimator, local testing mode).", "",
-                  "| configuration | mean abs error (mHa) | mean stderr (mHa) | jobs | wall s |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            "## H2 with `ibm:FakeManilaV2` noise, same 11 geometries",
+            "",
+            f"The same trained model, {args.noise_shots} shots per setting, one job per configuration "
+            "(Qiskit Runtime client-side Estimator, local testing mode).",
+            "",
+            "| configuration | mean abs error (mHa) | mean stderr (mHa) | jobs | wall s |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for name, r in noise.items():
-            lines.append(f"| {name} | {r['mean_abs_error_mha']:.1f} | {r['mean_stderr_mha']:.1f} | {r['jobs']} | "
-                         f"{r['seconds']:.0f} |")
+            lines.append(
+                f"| {name} | {r['mean_abs_error_mha']:.1f} | {r['mean_stderr_mha']:.1f} | {r['jobs']} | "
+                f"{r['seconds']:.0f} |"
+            )
         lines.append("")
     text = "\n".join(lines)
     RESULTS.mkdir(parents=True, exist_ok=True)

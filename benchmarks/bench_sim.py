@@ -77,9 +77,7 @@ def w1_step_fn(backend: str, n: int, dtype=torch.float64, batch: int = 64, layer
 def lih_problem():
     symbols = ["Li", "H"]
     coords = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.6])
-    H, n = qp.qchem.molecular_hamiltonian(
-        symbols, coords, unit="angstrom", active_electrons=2, active_orbitals=5
-    )
+    H, n = qp.qchem.molecular_hamiltonian(symbols, coords, unit="angstrom", active_electrons=2, active_orbitals=5)
     singles, doubles = qp.qchem.excitations(2, n)
     hf = qp.qchem.hf_state(2, n)
     return H, n, hf, singles, doubles
@@ -159,8 +157,10 @@ def main(argv=None):
         ref = w1_step_fn("default.qubit", n)[1]
         with torch.no_grad():
             o64, o32, oref = f64(), f32(), ref()
-        print(f"  max |fast c128 - default.qubit| = {(o64 - oref).abs().max().item():.2e};"
-              f" max |fast c64 - fast c128| = {(o32.double() - o64).abs().max().item():.2e}")
+        print(
+            f"  max |fast c128 - default.qubit| = {(o64 - oref).abs().max().item():.2e};"
+            f" max |fast c64 - fast c128| = {(o32.double() - o64).abs().max().item():.2e}"
+        )
 
     if not args.skip_w2:
         problem = lih_problem()
@@ -175,12 +175,18 @@ def main(argv=None):
         results = {k: f() for k, f in peers.items()}
         report("W2, LiH UCCSD energy + gradient", interleaved(peers, args.reps), "lightning.qubit adjoint")
         (e_l, g_l), (e_f, g_f), (e_32, g_32) = (
-            results["lightning.qubit adjoint"], results["fast complex128"], results["fast complex64"]
+            results["lightning.qubit adjoint"],
+            results["fast complex128"],
+            results["fast complex64"],
         )
-        print(f"  |E fast - E lightning| = {abs(e_f.item() - e_l.item()):.2e}, "
-              f"max |grad diff| = {(g_f - g_l.to(g_f.dtype)).abs().max().item():.2e}")
-        print(f"  complex64: |E err| = {abs(e_32.item() - e_f.item()):.2e}, "
-              f"max |grad err| = {(g_32.double() - g_f).abs().max().item():.2e}")
+        print(
+            f"  |E fast - E lightning| = {abs(e_f.item() - e_l.item()):.2e}, "
+            f"max |grad diff| = {(g_f - g_l.to(g_f.dtype)).abs().max().item():.2e}"
+        )
+        print(
+            f"  complex64: |E err| = {abs(e_32.item() - e_f.item()):.2e}, "
+            f"max |grad err| = {(g_32.double() - g_f).abs().max().item():.2e}"
+        )
 
 
 if __name__ == "__main__":

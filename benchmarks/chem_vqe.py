@@ -93,15 +93,24 @@ def run_scans(molecules, points: int, reps: int = 1) -> list[dict]:
         entry = qml.chem.CATALOG[name]
         r = entry.scan_values(points)
         t0 = time.perf_counter()
-        s = qml.chem.scan(name, r, ansatz="uccsd", backend="lightning.qubit", optimizer="lbfgs", progress=False,
-                          reps=reps)
+        s = qml.chem.scan(
+            name, r, ansatz="uccsd", backend="lightning.qubit", optimizer="lbfgs", progress=False, reps=reps
+        )
         wall = time.perf_counter() - t0
         mol = Molecule.from_name(name, entry.r_eq)
         row = {
-            "molecule": name, "reps": reps, "qubits": mol.n_qubits, "active": [mol.n_electrons, mol.n_orbitals],
-            "params": make_ansatz(mol, "uccsd", reps=reps).n_params, "points": len(s), "r": [float(v) for v in r],
-            "wall_s": wall, "mean_point_s": wall / len(s), "evaluations": int(s.column("n_evaluations").sum()),
-            "max_error_mha": s.max_error_mha, "all_chemically_accurate": bool(all(s.column("chemical_accuracy"))),
+            "molecule": name,
+            "reps": reps,
+            "qubits": mol.n_qubits,
+            "active": [mol.n_electrons, mol.n_orbitals],
+            "params": make_ansatz(mol, "uccsd", reps=reps).n_params,
+            "points": len(s),
+            "r": [float(v) for v in r],
+            "wall_s": wall,
+            "mean_point_s": wall / len(s),
+            "evaluations": int(s.column("n_evaluations").sum()),
+            "max_error_mha": s.max_error_mha,
+            "all_chemically_accurate": bool(all(s.column("chemical_accuracy"))),
             "scan": s.to_dict(),
         }
         rows.append(row)
@@ -116,27 +125,41 @@ def write(rows, step, values, args):
         "machine": f"{platform.machine()}, Python {platform.python_version()}, torch threads {torch.get_num_threads()}",
         "versions": {"pennylane": qp.__version__, "torch": torch.__version__},
     }
-    (RESULTS / "chem_vqe.json").write_text(json.dumps({"meta": meta, "scans": rows, "lih_step_s": step,
-                                                       "lih_step_energy": values}, indent=1))
-    lines = ["# UCCSD VQE scans (qml.chem)", "",
-             "UCCSD = HF state + Givens Double/SingleExcitation gates, L-BFGS (strong Wolfe), lightning.qubit "
-             "adjoint, warm starts from the neighbouring geometry, default catalog active spaces. Error = "
-             "VQE - exact diagonalisation in the same active space and (N, Sz) sector.", "",
-             f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}; pennylane {qp.__version__}, "
-             f"torch {torch.__version__}. Shared 2-core machine: wall times include contention.", "",
-             "| molecule | uccsd reps | active (e, o) | qubits | params | points | r range (A) | scan wall s | s / point "
-             "| evaluations | max error mHa | all < 1.6 mHa |",
-             "|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
+    (RESULTS / "chem_vqe.json").write_text(
+        json.dumps({"meta": meta, "scans": rows, "lih_step_s": step, "lih_step_energy": values}, indent=1)
+    )
+    lines = [
+        "# UCCSD VQE scans (qml.chem)",
+        "",
+        "UCCSD = HF state + Givens Double/SingleExcitation gates, L-BFGS (strong Wolfe), lightning.qubit "
+        "adjoint, warm starts from the neighbouring geometry, default catalog active spaces. Error = "
+        "VQE - exact diagonalisation in the same active space and (N, Sz) sector.",
+        "",
+        f"Command: `{meta['command']}`  ",
+        f"Machine: {meta['machine']}; pennylane {qp.__version__}, "
+        f"torch {torch.__version__}. Shared 2-core machine: wall times include contention.",
+        "",
+        "| molecule | uccsd reps | active (e, o) | qubits | params | points | r range (A) | scan wall s | s / point "
+        "| evaluations | max error mHa | all < 1.6 mHa |",
+        "|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
     for w in rows:
         lines.append(
             f"| {w['molecule']} | {w['reps']} | ({w['active'][0]}, {w['active'][1]}) | {w['qubits']} | {w['params']} | {w['points']} "
             f"| {w['r'][0]:.2f}-{w['r'][-1]:.2f} | {w['wall_s']:.1f} | {w['mean_point_s']:.1f} | {w['evaluations']} "
-            f"| {w['max_error_mha']:.4f} | {'yes' if w['all_chemically_accurate'] else 'no'} |")
+            f"| {w['max_error_mha']:.4f} | {'yes' if w['all_chemically_accurate'] else 'no'} |"
+        )
     if step:
         base = step["lightning.qubit adjoint (Givens UCCSD)"]
-        lines += ["", "## One LiH energy + gradient (10 qubits, 24 parameters)", "",
-                  f"Median of {args.timing_reps} runs after a warm-up, interleaved.", "",
-                  "| peer | seconds | relative to lightning adjoint |", "|---|---:|---:|"]
+        lines += [
+            "",
+            "## One LiH energy + gradient (10 qubits, 24 parameters)",
+            "",
+            f"Median of {args.timing_reps} runs after a warm-up, interleaved.",
+            "",
+            "| peer | seconds | relative to lightning adjoint |",
+            "|---|---:|---:|",
+        ]
         for k, v in step.items():
             lines.append(f"| {k} | {v:.4f} | {v / base:.1f}x |")
     (RESULTS / "chem_vqe.md").write_text("\n".join(lines) + "\n")
@@ -149,8 +172,11 @@ def main(argv=None):
     parser.add_argument("--timing-reps", type=int, default=3)
     parser.add_argument("--uccsd-reps", type=int, nargs="+", default=[1])
     parser.add_argument("--skip-step", action="store_true", help="skip the LiH step comparison")
-    parser.add_argument("--step-only", action="store_true",
-                        help="only redo the LiH step comparison; keep the scans of the existing results")
+    parser.add_argument(
+        "--step-only",
+        action="store_true",
+        help="only redo the LiH step comparison; keep the scans of the existing results",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     step, values = ({}, {}) if args.skip_step else lih_step_timings(args.timing_reps)

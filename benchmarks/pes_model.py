@@ -48,13 +48,24 @@ def run(name: str, epochs: int, reps: int, n_train: int = 12, seed: int = 0) -> 
         fig = qml.plot.pes_model(model, r_train, r_grid=np.linspace(lo, hi, 15), r_test=r_test)
         fig.savefig(OUT / f"pes_model_{name}.png", dpi=110)
     return {
-        "molecule": name, "seed": seed, "uccsd_reps": reps, "n_qubits": model.n_qubits, "n_params": model.ansatz.n_params, "epochs": epochs,
-        "test_r": r_test.tolist(), "test_error_mha": e_test.tolist(),
-        "test_max_mha": float(np.abs(e_test).max()), "test_mean_mha": float(np.abs(e_test).mean()),
-        "test_within_1.6": int((np.abs(e_test) < 1.6).sum()), "n_test": len(r_test),
-        "extrapolation_r": r_extra.tolist(), "extrapolation_error_mha": e_extra.tolist(),
+        "molecule": name,
+        "seed": seed,
+        "uccsd_reps": reps,
+        "n_qubits": model.n_qubits,
+        "n_params": model.ansatz.n_params,
+        "epochs": epochs,
+        "test_r": r_test.tolist(),
+        "test_error_mha": e_test.tolist(),
+        "test_max_mha": float(np.abs(e_test).max()),
+        "test_mean_mha": float(np.abs(e_test).mean()),
+        "test_within_1.6": int((np.abs(e_test) < 1.6).sum()),
+        "n_test": len(r_test),
+        "extrapolation_r": r_extra.tolist(),
+        "extrapolation_error_mha": e_extra.tolist(),
         "min_error_mha": float(min(e_test.min(), model.errors_mha(r_train).min())),
-        "hamiltonian_seconds": t_ham, "fit_seconds": t_fit, "backend": model.chosen_backend,
+        "hamiltonian_seconds": t_ham,
+        "fit_seconds": t_fit,
+        "backend": model.chosen_backend,
     }
 
 
@@ -73,27 +84,51 @@ def main(argv=None):
     for m in args.molecules:
         for seed in args.seeds:
             rows.append(run(m, args.epochs, args.reps, args.train, seed=seed))
-            print(f"{m} seed {seed}: max {rows[-1]['test_max_mha']:.3f} mHa, mean {rows[-1]['test_mean_mha']:.3f}, "
-                  f"{rows[-1]['test_within_1.6']}/{rows[-1]['n_test']}", flush=True)
+            print(
+                f"{m} seed {seed}: max {rows[-1]['test_max_mha']:.3f} mHa, mean {rows[-1]['test_mean_mha']:.3f}, "
+                f"{rows[-1]['test_within_1.6']}/{rows[-1]['n_test']}",
+                flush=True,
+            )
     load.append(os.getloadavg())
-    meta = {"date": str(date.today()), "machine": f"{platform.processor() or platform.machine()}, "
-            f"{torch.get_num_threads()} threads", "torch": torch.__version__, "qml": qml.__version__,
-            "load_average_1_5_15_start": load[0], "load_average_1_5_15_end": load[1], "seeds": args.seeds,
-            "orbitals": "tracked (Molecule.from_name default)"}
+    meta = {
+        "date": str(date.today()),
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "qml": qml.__version__,
+        "load_average_1_5_15_start": load[0],
+        "load_average_1_5_15_end": load[1],
+        "seeds": args.seeds,
+        "orbitals": "tracked (Molecule.from_name default)",
+    }
     (OUT / "pes_model.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    lines = [(f"PESModel held-out accuracy ({meta['date']}, {meta['machine']}, load average "
-             f"{load[0][0]:.1f} at start, {load[1][0]:.1f} at end: a shared machine); errors vs exact active-space "
-             f"energy; orbitals tracked along the curve; seeds {args.seeds}"),
-             "", ("| molecule | seed | qubits | uccsd reps | params | test max [mHa] | test mean [mHa] | within 1.6 mHa | "
-             "extrapolation [mHa] | fit [s] | Hamiltonians [s] |"), "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            f"PESModel held-out accuracy ({meta['date']}, {meta['machine']}, load average "
+            f"{load[0][0]:.1f} at start, {load[1][0]:.1f} at end: a shared machine); errors vs exact active-space "
+            f"energy; orbitals tracked along the curve; seeds {args.seeds}"
+        ),
+        "",
+        (
+            "| molecule | seed | qubits | uccsd reps | params | test max [mHa] | test mean [mHa] | within 1.6 mHa | "
+            "extrapolation [mHa] | fit [s] | Hamiltonians [s] |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         extra = ", ".join(f"{e:.2f} @ {x:.2f} A" for x, e in zip(r["extrapolation_r"], r["extrapolation_error_mha"]))
-        lines.append(f"| {r['molecule']} | {r['seed']} | {r['n_qubits']} | {r['uccsd_reps']} | {r['n_params']} | "
-                     f"{r['test_max_mha']:.3f} | {r['test_mean_mha']:.3f} | {r['test_within_1.6']}/{r['n_test']} | "
-                     f"{extra} | {r['fit_seconds']:.0f} | {r['hamiltonian_seconds']:.0f} |")
+        lines.append(
+            f"| {r['molecule']} | {r['seed']} | {r['n_qubits']} | {r['uccsd_reps']} | {r['n_params']} | "
+            f"{r['test_max_mha']:.3f} | {r['test_mean_mha']:.3f} | {r['test_within_1.6']}/{r['n_test']} | "
+            f"{extra} | {r['fit_seconds']:.0f} | {r['hamiltonian_seconds']:.0f} |"
+        )
     errs = np.abs(np.concatenate([r["test_error_mha"] for r in rows]))
-    lines += ["", (f"All molecules and seeds: {int((errs < 1.6).sum())}/{errs.size} unseen geometries within 1.6 mHa, "
-              f"worst {errs.max():.3f} mHa, mean {errs.mean():.3f} mHa.")]
+    lines += [
+        "",
+        (
+            f"All molecules and seeds: {int((errs < 1.6).sum())}/{errs.size} unseen geometries within 1.6 mHa, "
+            f"worst {errs.max():.3f} mHa, mean {errs.mean():.3f} mHa."
+        ),
+    ]
     (OUT / "pes_model.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -64,8 +64,12 @@ torch.save(layer.weights.detach(), os.path.join(folder, "final.pt"))
 
 def _child(folder, epochs, backend, kill_at=0, kill_after=None):
     env = dict(os.environ, PYTHONPATH=str(ROOT), QML_HOME=str(Path(folder).parent / "home"))
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), str(epochs), backend, str(kill_at)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(folder), str(epochs), backend, str(kill_at)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         proc.wait(timeout=kill_after)
     except subprocess.TimeoutExpired:
@@ -91,17 +95,29 @@ def kill_and_resume(backend, epochs, kills, rng, work):
     plans += [("in checkpoint write", call) for call in (2, 5, 8)]
     for i, (kind, when) in enumerate(plans):
         folder = work / f"kill-{backend.replace(':', '_')}-{i}" / "run"
-        first = _child(folder, epochs, backend, kill_at=when if kind != "random" else 0,
-                       kill_after=when if kind == "random" else None)
+        first = _child(
+            folder,
+            epochs,
+            backend,
+            kill_at=when if kind != "random" else 0,
+            kill_after=when if kind == "random" else None,
+        )
         restarts = 0
         while not (folder / "final.pt").exists():
             _child(folder, epochs, backend)
             restarts += 1
         final = torch.load(folder / "final.pt", weights_only=True)
         pending = _pending(folder.parent / "home" / "jobs.sqlite")
-        rows.append({"kind": kind, "at": round(when, 2) if kind == "random" else f"os.replace call {when}",
-                     "first run": first, "restarts": restarts,
-                     "max |dw|": float((final - reference).abs().max()), "PENDING rows left": pending})
+        rows.append(
+            {
+                "kind": kind,
+                "at": round(when, 2) if kind == "random" else f"os.replace call {when}",
+                "first run": first,
+                "restarts": restarts,
+                "max |dw|": float((final - reference).abs().max()),
+                "PENDING rows left": pending,
+            }
+        )
     return {"backend": backend, "epochs": epochs, "uninterrupted_s": round(full_time, 1), "runs": rows}
 
 
@@ -203,11 +219,27 @@ def remote_jobs(work):
     def train(service, folder, resume):
         creds.connect = lambda c: service
         torch.manual_seed(0)
-        layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
-                                 backend="ibm:ibm_brisbane", shots=100, seed=0,
-                                 backend_options=dict(backoff=0.001, poll_interval=0.001))
-        qml.fit(layer, data, epochs=epochs, lr=0.1, batch_size=2, seed=3, progress=False, checkpoint_dir=folder,
-                resume=resume)
+        layer = qml.QuantumLayer(
+            2,
+            embedding="angle",
+            ansatz="hardware_efficient",
+            layers=1,
+            backend="ibm:ibm_brisbane",
+            shots=100,
+            seed=0,
+            backend_options=dict(backoff=0.001, poll_interval=0.001),
+        )
+        qml.fit(
+            layer,
+            data,
+            epochs=epochs,
+            lr=0.1,
+            batch_size=2,
+            seed=3,
+            progress=False,
+            checkpoint_dir=folder,
+            resume=resume,
+        )
         return layer
 
     os.environ["QML_HOME"] = str(work / "remote-ref")
@@ -240,11 +272,17 @@ def remote_jobs(work):
             done_steps = {(r.epoch, r.step) for r in store.list(limit=10**6) if r.status == "DONE"}
             layer = train(service, home / "run", True)
             new = [r for r in store.list(limit=10**6) if r.job_id not in before]
-            rows.append({"killed at": f"{where} {k}", "jobs before kill": len(before),
-                         "jobs after resume": len(new),
-                         "finished jobs resubmitted": sum(1 for r in new if (r.epoch, r.step) in done_steps),
-                         "total jobs": len(service.submitted), "PENDING rows left": len(store.list(status="PENDING")),
-                         "max |dw| vs uninterrupted": float((layer.weights - reference).abs().max())})
+            rows.append(
+                {
+                    "killed at": f"{where} {k}",
+                    "jobs before kill": len(before),
+                    "jobs after resume": len(new),
+                    "finished jobs resubmitted": sum(1 for r in new if (r.epoch, r.step) in done_steps),
+                    "total jobs": len(service.submitted),
+                    "PENDING rows left": len(store.list(status="PENDING")),
+                    "max |dw| vs uninterrupted": float((layer.weights - reference).abs().max()),
+                }
+            )
     return {"backend": "ibm:ibm_brisbane (FakeRuntimeService)", "steps": epochs * steps, "runs": rows}
 
 
@@ -257,6 +295,7 @@ def in_process_shots(work):
     y = torch.sin(x.sum(1, keepdim=True))
     out = []
     for backend, kw in (("default.qubit", dict(shots=200, seed=1)), ("auto", dict(shots=200, seed=1))):
+
         def model():
             torch.manual_seed(0)
             return qml.HybridModel(3, 1, n_qubits=2, layers=1, hidden=4, backend=backend, **kw)
@@ -266,9 +305,12 @@ def in_process_shots(work):
         folder = work / f"shots-{backend}"
         qml.fit(model(), (x, y), epochs=2, lr=0.05, batch_size=4, seed=3, progress=False, checkpoint_dir=folder)
         resumed = model()
-        qml.fit(resumed, (x, y), epochs=4, lr=0.05, batch_size=4, seed=3, progress=False, checkpoint_dir=folder,
-                resume=True)
-        diff = max(float((a - b).abs().max()) for a, b in zip(full.state_dict().values(), resumed.state_dict().values()))
+        qml.fit(
+            resumed, (x, y), epochs=4, lr=0.05, batch_size=4, seed=3, progress=False, checkpoint_dir=folder, resume=True
+        )
+        diff = max(
+            float((a - b).abs().max()) for a, b in zip(full.state_dict().values(), resumed.state_dict().values())
+        )
         out.append({"backend": backend, **kw, "max |dw| stop at 2 + resume to 4": diff})
     return out
 
@@ -279,8 +321,11 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    report = {"load_average_start": os.getloadavg(), "python": platform.python_version(),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    report = {
+        "load_average_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    }
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -331,9 +376,12 @@ def markdown(r) -> str:
         "",
     ]
     for k in r["kills"]:
-        out += [f"## SIGKILL and resume: {k['backend']}, {k['epochs']} epochs, shots=64, cosine schedule "
-                f"(uninterrupted run {k['uninterrupted_s']} s, process start included)",
-                table(k["runs"]), ""]
+        out += [
+            f"## SIGKILL and resume: {k['backend']}, {k['epochs']} epochs, shots=64, cosine schedule "
+            f"(uninterrupted run {k['uninterrupted_s']} s, process start included)",
+            table(k["runs"]),
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -45,12 +45,31 @@ def run(name: str, epochs: int, seed: int, n_qubits: int, layers: int) -> dict:
     for label, model in (("hybrid", hybrid), ("mlp", mlp)):
         model.set_normalization(train.features, train.targets)
         t0 = time.perf_counter()
-        qml.fit(model, train, val=val, epochs=epochs, lr=0.02, batch_size=batch, schedule="cosine", seed=seed,
-                progress=False)
-        rows[label] = {"test_mae_mha": test_mae(model, test), "params": model.parameter_counts(),
-                       "seconds": time.perf_counter() - t0}
-    return {"dataset": name, "seed": seed, "epochs": epochs, "n_train": len(train), "n_test": len(test),
-            "target": train.target_name, **rows}
+        qml.fit(
+            model,
+            train,
+            val=val,
+            epochs=epochs,
+            lr=0.02,
+            batch_size=batch,
+            schedule="cosine",
+            seed=seed,
+            progress=False,
+        )
+        rows[label] = {
+            "test_mae_mha": test_mae(model, test),
+            "params": model.parameter_counts(),
+            "seconds": time.perf_counter() - t0,
+        }
+    return {
+        "dataset": name,
+        "seed": seed,
+        "epochs": epochs,
+        "n_train": len(train),
+        "n_test": len(test),
+        "target": train.target_name,
+        **rows,
+    }
 
 
 def main(argv=None):
@@ -69,24 +88,36 @@ def main(argv=None):
         for seed in args.seeds:
             results.append(run(name, epochs, seed, args.n_qubits, args.layers))
             r = results[-1]
-            print(f"{name} seed {seed}: hybrid {r['hybrid']['test_mae_mha']:.2f} mHa, "
-                  f"MLP {r['mlp']['test_mae_mha']:.2f} mHa", flush=True)
-    meta = {"date": str(date.today()), "machine": f"{platform.machine()}, torch threads {torch.get_num_threads()}",
-            "hybrid": f"HybridModel(n_qubits={args.n_qubits}, layers={args.layers}, hidden=16, angle + "
-                      "strongly_entangling, backend='fast')",
-            "mlp": "MLPRegressor, two tanh hidden layers sized to the hybrid's parameter count",
-            "training": "qml.fit, Adam lr 0.02 cosine, batch 32 (h2o_distortions) / 4 (PES sets)"}
+            print(
+                f"{name} seed {seed}: hybrid {r['hybrid']['test_mae_mha']:.2f} mHa, "
+                f"MLP {r['mlp']['test_mae_mha']:.2f} mHa",
+                flush=True,
+            )
+    meta = {
+        "date": str(date.today()),
+        "machine": f"{platform.machine()}, torch threads {torch.get_num_threads()}",
+        "hybrid": f"HybridModel(n_qubits={args.n_qubits}, layers={args.layers}, hidden=16, angle + "
+        "strongly_entangling, backend='fast')",
+        "mlp": "MLPRegressor, two tanh hidden layers sized to the hybrid's parameter count",
+        "training": "qml.fit, Adam lr 0.02 cosine, batch 32 (h2o_distortions) / 4 (PES sets)",
+    }
     (OUT / "regression.json").write_text(json.dumps({"meta": meta, "rows": results}, indent=1))
-    lines = [f"Test MAE [mHa], mean over seeds {args.seeds} ({meta['date']}, {meta['machine']})", "",
-             f"hybrid = {meta['hybrid']}; MLP = {meta['mlp']}; {meta['training']}.", "",
-             "| data set | target | train rows | epochs | hybrid params | hybrid MAE | MLP params | MLP MAE |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Test MAE [mHa], mean over seeds {args.seeds} ({meta['date']}, {meta['machine']})",
+        "",
+        f"hybrid = {meta['hybrid']}; MLP = {meta['mlp']}; {meta['training']}.",
+        "",
+        "| data set | target | train rows | epochs | hybrid params | hybrid MAE | MLP params | MLP MAE |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name in args.datasets:
         rs = [r for r in results if r["dataset"] == name]
         h = np.mean([r["hybrid"]["test_mae_mha"] for r in rs])
         m = np.mean([r["mlp"]["test_mae_mha"] for r in rs])
-        lines.append(f"| {name} | {rs[0]['target']} | {rs[0]['n_train']} | {rs[0]['epochs']} | "
-                     f"{rs[0]['hybrid']['params']['total']} | {h:.2f} | {rs[0]['mlp']['params']['total']} | {m:.2f} |")
+        lines.append(
+            f"| {name} | {rs[0]['target']} | {rs[0]['n_train']} | {rs[0]['epochs']} | "
+            f"{rs[0]['hybrid']['params']['total']} | {h:.2f} | {rs[0]['mlp']['params']['total']} | {m:.2f} |"
+        )
     (OUT / "regression.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

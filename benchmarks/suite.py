@@ -133,8 +133,16 @@ def _qiskit_sel_qnn(n, layers):
     # Qiskit labels are little-endian: Z on qubit i is the (n-1-i)-th character.
     obs = [SparsePauliOp("I" * (n - 1 - i) + "Z" + "I" * i) for i in range(n)]
     est = StatevectorEstimator(default_precision=0.0)
-    return EstimatorQNN(circuit=qc, estimator=est, observables=obs, input_params=list(xs), weight_params=list(ws),
-                        input_gradients=True, gradient=ParamShiftEstimatorGradient(est), default_precision=0.0)
+    return EstimatorQNN(
+        circuit=qc,
+        estimator=est,
+        observables=obs,
+        input_params=list(xs),
+        weight_params=list(ws),
+        input_gradients=True,
+        gradient=ParamShiftEstimatorGradient(est),
+        default_precision=0.0,
+    )
 
 
 def _w1_problem(n, layers, batch, device):
@@ -148,8 +156,16 @@ def _w1_problem(n, layers, batch, device):
     with torch.no_grad():
         for p in (*pre.parameters(), *post.parameters()):
             p.copy_(0.5 * torch.randn(p.shape, generator=g, dtype=torch.float64))
-    return {"n": n, "layers": layers, "X": X, "y": y, "w": w, "pre": pre.state_dict(), "post": post.state_dict(),
-            "device": device}
+    return {
+        "n": n,
+        "layers": layers,
+        "X": X,
+        "y": y,
+        "w": w,
+        "pre": pre.state_dict(),
+        "post": post.state_dict(),
+        "device": device,
+    }
 
 
 def _w1_runner(problem, kind):
@@ -227,34 +243,67 @@ def w1_cases(args) -> list:
     cases = []
     for n, layers, batch in sizes:
         cs = [
-            Contender("qml_fast", "qml QuantumLayer backend=\"fast\"", "qml", lambda p: _w1_runner(p, "qml:fast")),
-            Contender("qml_auto", "qml QuantumLayer backend=\"auto\"", "qml", lambda p: _w1_runner(p, "qml:auto")),
-            Contender("tl_default", "PennyLane TorchLayer default.qubit (backprop)", "reference",
-                      lambda p: _w1_runner(p, "torchlayer:default.qubit")),
-            Contender("tl_lightning", "PennyLane TorchLayer lightning.qubit (adjoint)", "peer",
-                      lambda p: _w1_runner(p, "torchlayer:lightning.qubit"), TOL_F32,
-                      "tolerance 1e-5: PennyLane's torch interface may pass lightning.qubit's results through torch's "
-                      "default dtype (float32); the measured difference is in the gradient column"),
+            Contender("qml_fast", 'qml QuantumLayer backend="fast"', "qml", lambda p: _w1_runner(p, "qml:fast")),
+            Contender("qml_auto", 'qml QuantumLayer backend="auto"', "qml", lambda p: _w1_runner(p, "qml:auto")),
+            Contender(
+                "tl_default",
+                "PennyLane TorchLayer default.qubit (backprop)",
+                "reference",
+                lambda p: _w1_runner(p, "torchlayer:default.qubit"),
+            ),
+            Contender(
+                "tl_lightning",
+                "PennyLane TorchLayer lightning.qubit (adjoint)",
+                "peer",
+                lambda p: _w1_runner(p, "torchlayer:lightning.qubit"),
+                TOL_F32,
+                "tolerance 1e-5: PennyLane's torch interface may pass lightning.qubit's results through torch's "
+                "default dtype (float32); the measured difference is in the gradient column",
+            ),
         ]
-        cases.append(Case(
-            f"W1_n{n}", "W1", f"W1 hybrid training step, {n} qubits",
-            f"{n} qubits, {layers} StronglyEntanglingLayers, batch {batch}, float64",
-            (lambda n=n, layers=layers, batch=batch: _w1_problem(n, layers, batch, args.device)), cs, "tl_default",
-            [(q, p) for q in ("qml_fast", "qml_auto") for p in ("tl_default", "tl_lightning")]))
+        cases.append(
+            Case(
+                f"W1_n{n}",
+                "W1",
+                f"W1 hybrid training step, {n} qubits",
+                f"{n} qubits, {layers} StronglyEntanglingLayers, batch {batch}, float64",
+                (lambda n=n, layers=layers, batch=batch: _w1_problem(n, layers, batch, args.device)),
+                cs,
+                "tl_default",
+                [(q, p) for q in ("qml_fast", "qml_auto") for p in ("tl_default", "tl_lightning")],
+            )
+        )
     n, layers, batch = (2, 1, 4) if args.quick else (4, 2, 16)
     cs = [
-        Contender("qml_fast", "qml QuantumLayer backend=\"fast\"", "qml", lambda p: _w1_runner(p, "qml:fast")),
-        Contender("tl_default", "PennyLane TorchLayer default.qubit (backprop)", "reference",
-                  lambda p: _w1_runner(p, "torchlayer:default.qubit")),
-        Contender("qiskit_ml", "Qiskit ML TorchConnector(EstimatorQNN), StatevectorEstimator", "peer",
-                  lambda p: _w1_runner(p, "qiskit"), TOL_F32, "tolerance 1e-5: TorchConnector returns float32 tensors"),
+        Contender("qml_fast", 'qml QuantumLayer backend="fast"', "qml", lambda p: _w1_runner(p, "qml:fast")),
+        Contender(
+            "tl_default",
+            "PennyLane TorchLayer default.qubit (backprop)",
+            "reference",
+            lambda p: _w1_runner(p, "torchlayer:default.qubit"),
+        ),
+        Contender(
+            "qiskit_ml",
+            "Qiskit ML TorchConnector(EstimatorQNN), StatevectorEstimator",
+            "peer",
+            lambda p: _w1_runner(p, "qiskit"),
+            TOL_F32,
+            "tolerance 1e-5: TorchConnector returns float32 tensors",
+        ),
     ]
-    cases.append(Case(
-        f"W1q_n{n}", "W1", f"W1 at the reduced size for Qiskit ML, {n} qubits",
-        f"{n} qubits, {layers} StronglyEntanglingLayers, batch {batch}, float64 except TorchConnector (float32); the "
-        "size is reduced because TorchConnector did not finish one 8-qubit step in 14 minutes in an earlier trial",
-        (lambda: _w1_problem(n, layers, batch, args.device)), cs, "tl_default",
-        [("qml_fast", "qiskit_ml"), ("qml_fast", "tl_default")]))
+    cases.append(
+        Case(
+            f"W1q_n{n}",
+            "W1",
+            f"W1 at the reduced size for Qiskit ML, {n} qubits",
+            f"{n} qubits, {layers} StronglyEntanglingLayers, batch {batch}, float64 except TorchConnector (float32); the "
+            "size is reduced because TorchConnector did not finish one 8-qubit step in 14 minutes in an earlier trial",
+            (lambda: _w1_problem(n, layers, batch, args.device)),
+            cs,
+            "tl_default",
+            [("qml_fast", "qiskit_ml"), ("qml_fast", "tl_default")],
+        )
+    )
     return cases
 
 
@@ -291,8 +340,11 @@ def _w2_runner(problem, kind):
             decision = getattr(evaluator.backend, "decision", None)
             if decision is None:
                 return {}
-            return {"auto_chose": decision.chosen, "auto_timings_s": decision.as_dict()["timings"],
-                    "auto_decide_s": round(decision.decide_seconds, 6)}
+            return {
+                "auto_chose": decision.chosen,
+                "auto_timings_s": decision.as_dict()["timings"],
+                "auto_decide_s": round(decision.decide_seconds, 6),
+            }
     else:
         name = kind.split(":", 1)[1]
         diff = "backprop" if name == "default.qubit" else "adjoint"
@@ -324,16 +376,35 @@ def w2_cases(args) -> list:
     name, r = ("H2", 0.74) if args.quick else ("LiH", 1.6)
     cs = [
         Contender("qml_auto", "qml auto (as qml.chem.vqe picks)", "qml", lambda p: _w2_runner(p, "qml:auto")),
-        Contender("qml_fast", "qml fast (FastDevice backprop state, sparse <H>)", "qml", lambda p: _w2_runner(p, "qml:fast")),
-        Contender("pl_lightning", "PennyLane lightning.qubit (adjoint)", "peer", lambda p: _w2_runner(p, "pl:lightning.qubit"),
-                  TOL_F32, "tolerance 1e-5: a plain torch QNode on lightning.qubit returns float32-precision "
-                  "values (torch's default dtype); the measured difference is in the gradient column"),
-        Contender("pl_default", "PennyLane default.qubit (backprop)", "reference", lambda p: _w2_runner(p, "pl:default.qubit")),
+        Contender(
+            "qml_fast", "qml fast (FastDevice backprop state, sparse <H>)", "qml", lambda p: _w2_runner(p, "qml:fast")
+        ),
+        Contender(
+            "pl_lightning",
+            "PennyLane lightning.qubit (adjoint)",
+            "peer",
+            lambda p: _w2_runner(p, "pl:lightning.qubit"),
+            TOL_F32,
+            "tolerance 1e-5: a plain torch QNode on lightning.qubit returns float32-precision "
+            "values (torch's default dtype); the measured difference is in the gradient column",
+        ),
+        Contender(
+            "pl_default", "PennyLane default.qubit (backprop)", "reference", lambda p: _w2_runner(p, "pl:default.qubit")
+        ),
     ]
     size = "H2 0.74 A, 4 qubits" if args.quick else "LiH 1.6 A, 2 electrons in 5 orbitals, 10 qubits"
-    return [Case(f"W2_{name}", "W2", f"W2 VQE energy + gradient, {name} uccsd", size + ", uccsd (Givens singles + doubles)",
-                 lambda: _w2_problem(name, r), cs, "pl_default",
-                 [(q, p) for q in ("qml_auto", "qml_fast") for p in ("pl_lightning", "pl_default")])]
+    return [
+        Case(
+            f"W2_{name}",
+            "W2",
+            f"W2 VQE energy + gradient, {name} uccsd",
+            size + ", uccsd (Givens singles + doubles)",
+            lambda: _w2_problem(name, r),
+            cs,
+            "pl_default",
+            [(q, p) for q in ("qml_auto", "qml_fast") for p in ("pl_lightning", "pl_default")],
+        )
+    ]
 
 
 # ----------------------------------------------------------------------------------------- W3
@@ -360,7 +431,7 @@ def _w3_runner(problem, backend):
         last.bias.copy_(0.1 * torch.randn(last.bias.shape, generator=g, dtype=torch.float64))
     model.prepare(problem["r"])  # Hamiltonians: not timed
     r = torch.as_tensor(problem["r"], dtype=torch.float64)
-    batches = [r[i:i + problem["batch"]] for i in range(0, len(r), problem["batch"])]
+    batches = [r[i : i + problem["batch"]] for i in range(0, len(r), problem["batch"])]
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 
     def step():  # one epoch
@@ -384,13 +455,23 @@ def w3_cases(args) -> list:
     name, n_geom, batch = ("H2", 3, 3) if args.quick else ("H4", 16, 4)
     cs = [
         Contender("qml_pes", "qml PESModel default (auto: sector)", "qml", lambda p: _w3_runner(p, "auto")),
-        Contender("pes_fast", "PESModel backend=\"fast\"", "peer", lambda p: _w3_runner(p, "fast")),
-        Contender("pes_default", "PESModel backend=\"default.qubit\"", "reference", lambda p: _w3_runner(p, "default.qubit")),
+        Contender("pes_fast", 'PESModel backend="fast"', "peer", lambda p: _w3_runner(p, "fast")),
+        Contender(
+            "pes_default", 'PESModel backend="default.qubit"', "reference", lambda p: _w3_runner(p, "default.qubit")
+        ),
     ]
-    return [Case(f"W3_{name}", "W3", f"W3 PESModel epoch, {name}",
-                 f"{name} uccsd, {n_geom} geometries over the catalog scan range, batches of {batch}, Adam",
-                 lambda: _w3_problem(name, n_geom, batch), cs, "pes_default",
-                 [("qml_pes", "pes_fast"), ("qml_pes", "pes_default")])]
+    return [
+        Case(
+            f"W3_{name}",
+            "W3",
+            f"W3 PESModel epoch, {name}",
+            f"{name} uccsd, {n_geom} geometries over the catalog scan range, batches of {batch}, Adam",
+            lambda: _w3_problem(name, n_geom, batch),
+            cs,
+            "pes_default",
+            [("qml_pes", "pes_fast"), ("qml_pes", "pes_default")],
+        )
+    ]
 
 
 def all_cases(args) -> list:
@@ -429,8 +510,20 @@ def preload(qiskit: bool = False) -> None:
     """Import every module a contender may need, so the memory baseline includes the imports."""
     import importlib
 
-    for mod in ("torch", "pennylane", "pennylane_lightning.lightning_qubit", "qml", "qml.layers", "qml.sim",
-                "qml.backends", "qml.backends.auto", "qml.chem", "qml.chem.vqe", "qml.models.pes", "qml.sim.sector"):
+    for mod in (
+        "torch",
+        "pennylane",
+        "pennylane_lightning.lightning_qubit",
+        "qml",
+        "qml.layers",
+        "qml.sim",
+        "qml.backends",
+        "qml.backends.auto",
+        "qml.chem",
+        "qml.chem.vqe",
+        "qml.models.pes",
+        "qml.sim.sector",
+    ):
         importlib.import_module(mod)
     import torch
 
@@ -439,8 +532,12 @@ def preload(qiskit: bool = False) -> None:
     lin(torch.randn(8, 16, dtype=torch.float64)).square().mean().backward()
     opt.step()
     if qiskit:
-        for mod in ("qiskit.primitives", "qiskit_machine_learning.connectors", "qiskit_machine_learning.gradients",
-                    "qiskit_machine_learning.neural_networks"):
+        for mod in (
+            "qiskit.primitives",
+            "qiskit_machine_learning.connectors",
+            "qiskit_machine_learning.gradients",
+            "qiskit_machine_learning.neural_networks",
+        ):
             try:
                 importlib.import_module(mod)
             except ImportError:
@@ -460,8 +557,19 @@ def probe_main(args) -> int:
 
 
 def probe_subprocess(args, case, key) -> tuple[float | None, str]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--_probe", case.id, key, "--threads", str(args.threads),
-           "--device", args.device, "--workloads", case.workload]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--_probe",
+        case.id,
+        key,
+        "--threads",
+        str(args.threads),
+        "--device",
+        args.device,
+        "--workloads",
+        case.workload,
+    ]
     if args.quick:
         cmd.append("--quick")
     try:
@@ -512,16 +620,21 @@ def run_case(case: Case, args, log) -> dict:
             continue
         try:
             g = ref_grads if c.key == case.reference else runners[c.key].grads()
-            row["grad_check"] = check_grads(g, ref_grads, c.tol) if ref_grads is not None else {
-                "passed": False, "note": "reference unavailable"}
+            row["grad_check"] = (
+                check_grads(g, ref_grads, c.tol)
+                if ref_grads is not None
+                else {"passed": False, "note": "reference unavailable"}
+            )
         except Exception as exc:  # noqa: BLE001
             row["grad_check"] = {"passed": False, "note": f"{type(exc).__name__}: {exc}"[:300]}
         if not row["grad_check"]["passed"]:
             row["status"] = "gradient check failed: not timed"
             runners.pop(c.key, None)
         gc_ = row["grad_check"]
-        log(f"   grad check {c.key:<13s} max|err| {gc_.get('max_abs_err')!s:<24} tol {c.tol:g}  "
-            f"{'ok' if gc_['passed'] else 'FAILED'}")
+        log(
+            f"   grad check {c.key:<13s} max|err| {gc_.get('max_abs_err')!s:<24} tol {c.tol:g}  "
+            f"{'ok' if gc_['passed'] else 'FAILED'}"
+        )
     # peak memory
     for key in runners:
         if args.memory == "off":
@@ -551,18 +664,36 @@ def run_case(case: Case, args, log) -> dict:
             times[key][1].append(time.process_time() - c0)
         log(f"   round {i + 1}/{args.rounds}: " + ", ".join(f"{k} {times[k][0][-1] * 1e3:.1f} ms" for k in runners))
     for key, (wall, cpu) in times.items():
-        rows[key].update(wall_s=wall, cpu_s=cpu, wall_median_s=statistics.median(wall),
-                         cpu_median_s=statistics.median(cpu), info=runners[key].info())
+        rows[key].update(
+            wall_s=wall,
+            cpu_s=cpu,
+            wall_median_s=statistics.median(wall),
+            cpu_median_s=statistics.median(cpu),
+            info=runners[key].info(),
+        )
     ratios = []
     for q, p in case.ratios:
         if q in times and p in times:
             rq, rp = rows[q], rows[p]
-            ratios.append({"qml": q, "peer": p, "wall": rq["wall_median_s"] / rp["wall_median_s"],
-                           "cpu": rq["cpu_median_s"] / rp["cpu_median_s"] if rp["cpu_median_s"] > 0 else None})
+            ratios.append(
+                {
+                    "qml": q,
+                    "peer": p,
+                    "wall": rq["wall_median_s"] / rp["wall_median_s"],
+                    "cpu": rq["cpu_median_s"] / rp["cpu_median_s"] if rp["cpu_median_s"] > 0 else None,
+                }
+            )
         else:
             ratios.append({"qml": q, "peer": p, "wall": None, "cpu": None, "note": "not timed"})
-    return {"id": case.id, "workload": case.workload, "title": case.title, "size": case.size,
-            "reference": case.reference, "contenders": list(rows.values()), "ratios": ratios}
+    return {
+        "id": case.id,
+        "workload": case.workload,
+        "title": case.title,
+        "size": case.size,
+        "reference": case.reference,
+        "contenders": list(rows.values()),
+        "ratios": ratios,
+    }
 
 
 def machine(args) -> dict:
@@ -576,8 +707,12 @@ def machine(args) -> dict:
             cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-                "pennylane": pennylane.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pennylane": pennylane.__version__,
+    }
     from importlib import metadata
 
     for dist in ("pennylane_lightning", "qiskit", "qiskit-machine-learning"):
@@ -592,10 +727,17 @@ def machine(args) -> dict:
         load = os.getloadavg()
     except OSError:
         load = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "device": args.device,
-            "cuda_available": torch.cuda.is_available(), "platform": platform.platform(),
-            "load_average_at_start": load, "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "device": args.device,
+        "cuda_available": torch.cuda.is_available(),
+        "platform": platform.platform(),
+        "load_average_at_start": load,
+        "versions": versions,
+    }
 
 
 # ----------------------------------------------------------------------------------------- report
@@ -614,19 +756,29 @@ def _short(case: dict) -> str:
 
 def summary(result: dict) -> list:
     """One table for all workloads: each contender's medians, and qml's speed-up over it (CPU time)."""
-    lines = ["## Summary", "",
-             "CPU-time medians per step (W1), per evaluation (W2), per epoch (W3); speed-up = contender / qml "
-             "(the case's first qml contender), from CPU time. Gradient check: max abs difference to the reference.", "",
-             "| workload | contender | gradient check | wall [ms] | CPU [ms] | peak mem [MiB] | qml speed-up |",
-             "|---|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "## Summary",
+        "",
+        "CPU-time medians per step (W1), per evaluation (W2), per epoch (W3); speed-up = contender / qml "
+        "(the case's first qml contender), from CPU time. Gradient check: max abs difference to the reference.",
+        "",
+        "| workload | contender | gradient check | wall [ms] | CPU [ms] | peak mem [MiB] | qml speed-up |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for case in result["cases"]:
         rows = {r["key"]: r for r in case["contenders"]}
         main_qml = case["ratios"][0]["qml"] if case["ratios"] else None
         base = rows.get(main_qml, {}).get("cpu_median_s")
         for r in case["contenders"]:
             g = r.get("grad_check")
-            gtxt = r["status"] if g is None else (("ok " if g["passed"] else "FAILED ") + (
-                f"{g['max_abs_err']:.0e}" if g.get("max_abs_err") is not None else g.get("note", "")))
+            gtxt = (
+                r["status"]
+                if g is None
+                else (
+                    ("ok " if g["passed"] else "FAILED ")
+                    + (f"{g['max_abs_err']:.0e}" if g.get("max_abs_err") is not None else g.get("note", ""))
+                )
+            )
             label = r["label"]
             info = r.get("info") or {}
             if "auto_chose" in info:
@@ -641,8 +793,10 @@ def summary(result: dict) -> list:
             else:
                 sp = "-"
             mem = r.get("peak_mem_mib")
-            lines.append(f"| {_short(case)} | {label} | {gtxt} | "
-                         f"{_ms(r.get('wall_median_s'))} | {_ms(cpu)} | {'-' if mem is None else f'{mem:.0f}'} | {sp} |")
+            lines.append(
+                f"| {_short(case)} | {label} | {gtxt} | "
+                f"{_ms(r.get('wall_median_s'))} | {_ms(cpu)} | {'-' if mem is None else f'{mem:.0f}'} | {sp} |"
+            )
     return lines
 
 
@@ -659,7 +813,8 @@ def markdown(result: dict) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']} (OMP_NUM_THREADS="
         f"{m['omp_num_threads']}), device {m['device']}, load average at start "
         f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'] or [])}; "
-        + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        + ", ".join(f"{k} {val}" for k, val in v.items())
+        + ".",
         "",
         f"Gradient check before timing, against the `reference` contender: max |difference| over all gradients "
         f"(and the loss/energy) <= {TOL_F64:g} for float64 contenders, <= {TOL_F32:g} for the float32-precision ones "
@@ -668,29 +823,49 @@ def markdown(result: dict) -> str:
     ]
     lines += summary(result) + [""]
     for case in result["cases"]:
-        lines += [f"## {case['title']}", "", f"{case['size']}. Reference for gradients: `{case['reference']}`.", "",
-                  "| contender | gradient check (max abs err / tol) | wall median [ms] | CPU median [ms] | peak memory [MiB] | notes |",
-                  "|---|---|---:|---:|---:|---|"]
+        lines += [
+            f"## {case['title']}",
+            "",
+            f"{case['size']}. Reference for gradients: `{case['reference']}`.",
+            "",
+            "| contender | gradient check (max abs err / tol) | wall median [ms] | CPU median [ms] | peak memory [MiB] | notes |",
+            "|---|---|---:|---:|---:|---|",
+        ]
         for r in case["contenders"]:
             g = r.get("grad_check")
-            gtxt = "-" if g is None else (("ok " if g["passed"] else "FAILED ") +
-                                          (f"{g['max_abs_err']:.1e} / {g['tol']:.0e}" if g.get("max_abs_err") is not None
-                                           else g.get("note", "")))
+            gtxt = (
+                "-"
+                if g is None
+                else (
+                    ("ok " if g["passed"] else "FAILED ")
+                    + (
+                        f"{g['max_abs_err']:.1e} / {g['tol']:.0e}"
+                        if g.get("max_abs_err") is not None
+                        else g.get("note", "")
+                    )
+                )
+            )
             notes = [] if r["status"] == "ok" else [r["status"]]
             info = r.get("info") or {}
             if "auto_chose" in info and case["workload"] == "W1":
-                notes.append(f"auto chose `{info['auto_chose']}` (its first call times the candidates on at most "
-                             "8 rows: the peak memory includes theirs)")
+                notes.append(
+                    f"auto chose `{info['auto_chose']}` (its first call times the candidates on at most "
+                    "8 rows: the peak memory includes theirs)"
+                )
             elif "auto_chose" in info:
-                notes.append(f"auto chose `{info['auto_chose']}` (qml.backends.auto, timed on the first "
-                             "evaluation: the peak memory includes its candidates)")
+                notes.append(
+                    f"auto chose `{info['auto_chose']}` (qml.backends.auto, timed on the first "
+                    "evaluation: the peak memory includes its candidates)"
+                )
             if info.get("chosen_backend"):
                 notes.append(f"ran on `{info['chosen_backend']}`")
             if r.get("tol_note") != "float64":
                 notes.append(r["tol_note"])
             mem = r.get("peak_mem_mib")
-            lines.append(f"| `{r['key']}` {r['label']} | {gtxt} | {_ms(r.get('wall_median_s'))} | "
-                         f"{_ms(r.get('cpu_median_s'))} | {'-' if mem is None else f'{mem:.0f}'} | {'; '.join(notes)} |")
+            lines.append(
+                f"| `{r['key']}` {r['label']} | {gtxt} | {_ms(r.get('wall_median_s'))} | "
+                f"{_ms(r.get('cpu_median_s'))} | {'-' if mem is None else f'{mem:.0f}'} | {'; '.join(notes)} |"
+            )
         lines += ["", "| qml / peer | wall | CPU | speed-up (CPU) |", "|---|---:|---:|---:|"]
         for q in case["ratios"]:
             if q["wall"] is None:
@@ -705,16 +880,21 @@ def markdown(result: dict) -> str:
 
 # ----------------------------------------------------------------------------------------- main
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     ap.add_argument("--quick", action="store_true", help="smallest sizes (the smoke test)")
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds after the warm-up round (default 5)")
     ap.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     ap.add_argument("--out", default=str(RESULTS), help="directory for suite.json and suite.md")
     ap.add_argument("--threads", type=int, default=1, help="torch (and OpenMP) threads, default 1")
     ap.add_argument("--device", default="cpu", help="torch device of the torch-native W1 contenders (cpu or cuda)")
-    ap.add_argument("--memory", choices=("subprocess", "inprocess", "off"), default=None,
-                    help="peak-memory measurement (default: subprocess; inprocess with --quick)")
+    ap.add_argument(
+        "--memory",
+        choices=("subprocess", "inprocess", "off"),
+        default=None,
+        help="peak-memory measurement (default: subprocess; inprocess with --quick)",
+    )
     ap.add_argument("--_probe", nargs=2, metavar=("CASE", "KEY"), dest="probe", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.rounds < 1:
@@ -753,20 +933,29 @@ def _main(args, argv) -> int:
     log = (lambda s: None) if os.environ.get("QML_SUITE_QUIET") else (lambda s: print(s, flush=True))
     t_start = time.perf_counter()
     cmd = " ".join(["python benchmarks/suite.py", *(sys.argv[1:] if argv is None else list(argv))])
-    result = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": cmd.strip(),
-                       "rounds": args.rounds, "quick": args.quick, "workloads": args.workloads,
-                       "memory_method": {
-                           "subprocess": "each contender is built in a fresh Python process (after the imports "
-                                         "and the problem's preparation) and runs its first step (the warm-up); "
-                                         "the figure is the peak RSS during that step above the RSS before it "
-                                         "(VmHWM after resetting it through /proc/self/clear_refs)",
-                           "inprocess": "each contender is built again inside the benchmark process and runs its "
-                                        "first step; peak RSS during that step above the RSS before it (VmHWM reset "
-                                        "through /proc/self/clear_refs); a lower bound, since memory freed by "
-                                        "earlier contenders may be reused",
-                           "off": "not measured"}[args.memory],
-                       "tolerances": {"float64": TOL_F64, "float32": TOL_F32}},
-              "machine": machine(args), "cases": []}
+    result = {
+        "meta": {
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": cmd.strip(),
+            "rounds": args.rounds,
+            "quick": args.quick,
+            "workloads": args.workloads,
+            "memory_method": {
+                "subprocess": "each contender is built in a fresh Python process (after the imports "
+                "and the problem's preparation) and runs its first step (the warm-up); "
+                "the figure is the peak RSS during that step above the RSS before it "
+                "(VmHWM after resetting it through /proc/self/clear_refs)",
+                "inprocess": "each contender is built again inside the benchmark process and runs its "
+                "first step; peak RSS during that step above the RSS before it (VmHWM reset "
+                "through /proc/self/clear_refs); a lower bound, since memory freed by "
+                "earlier contenders may be reused",
+                "off": "not measured",
+            }[args.memory],
+            "tolerances": {"float64": TOL_F64, "float32": TOL_F32},
+        },
+        "machine": machine(args),
+        "cases": [],
+    }
     for case in all_cases(args):
         result["cases"].append(run_case(case, args, log))
     result["meta"]["total_s"] = time.perf_counter() - t_start

@@ -54,14 +54,26 @@ def run(seed: int, epochs: int, reps: int, plot: bool) -> dict:
     err = (np.asarray(model.energy(test)) - np.asarray(model.exact_energy(test))) * 1e3
     err_train = (np.asarray(model.energy(train)) - np.asarray(model.exact_energy(train))) * 1e3
     if plot:
-        fig = qml.plot.pes_model_surface(model, grid=(np.concatenate([R_TRAIN, R_TEST]), np.concatenate([A_TRAIN, A_TEST])),
-                                         train=train, test=test)
+        fig = qml.plot.pes_model_surface(
+            model, grid=(np.concatenate([R_TRAIN, R_TEST]), np.concatenate([A_TRAIN, A_TEST])), train=train, test=test
+        )
         fig.savefig(OUT / "water_2d.png", dpi=110)
-    return {"seed": seed, "epochs": epochs, "uccsd_reps": reps, "n_params": model.ansatz.n_params,
-            "n_train": len(train), "test_points": test.tolist(), "test_error_mha": err.tolist(),
-            "test_max_mha": float(np.abs(err).max()), "test_mean_mha": float(np.abs(err).mean()),
-            "test_within_1.6": int((np.abs(err) < 1.6).sum()), "n_test": len(test),
-            "train_max_mha": float(np.abs(err_train).max()), "fit_seconds": t_fit, "hamiltonian_seconds": t_ham}
+    return {
+        "seed": seed,
+        "epochs": epochs,
+        "uccsd_reps": reps,
+        "n_params": model.ansatz.n_params,
+        "n_train": len(train),
+        "test_points": test.tolist(),
+        "test_error_mha": err.tolist(),
+        "test_max_mha": float(np.abs(err).max()),
+        "test_mean_mha": float(np.abs(err).mean()),
+        "test_within_1.6": int((np.abs(err) < 1.6).sum()),
+        "n_test": len(test),
+        "train_max_mha": float(np.abs(err_train).max()),
+        "fit_seconds": t_fit,
+        "hamiltonian_seconds": t_ham,
+    }
 
 
 def main(argv=None):
@@ -75,22 +87,34 @@ def main(argv=None):
     load = [os.getloadavg()]
     rows = [run(seed, args.epochs, args.reps, plot=i == 0) for i, seed in enumerate(args.seeds)]
     load.append(os.getloadavg())
-    meta = {"date": str(date.today()), "machine": f"{platform.processor() or platform.machine()}, "
-            f"{torch.get_num_threads()} threads", "torch": torch.__version__, "qml": qml.__version__,
-            "load_average_1_5_15_start": load[0], "load_average_1_5_15_end": load[1],
-            "train": "5 x 5 grid r in linspace(0.8, 1.5, 5) A x angle in linspace(85, 125, 5) deg",
-            "test": "4 x 4 cell centres"}
+    meta = {
+        "date": str(date.today()),
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "qml": qml.__version__,
+        "load_average_1_5_15_start": load[0],
+        "load_average_1_5_15_end": load[1],
+        "train": "5 x 5 grid r in linspace(0.8, 1.5, 5) A x angle in linspace(85, 125, 5) deg",
+        "test": "4 x 4 cell centres",
+    }
     (OUT / "water_2d.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    lines = [(f"Water in 2-D (O-H bond r x H-O-H angle, STO-3G, (8e, 6o) = 12 qubits): PESModel trained on 25 "
-             f"geometries (5 x 5 grid, r 0.8-1.5 A, angle 85-125 deg), tested on the 16 unseen cell centres; errors vs "
-             f"the exact active-space energy. {meta['date']}, {meta['machine']}, load average {load[0][0]:.1f} at start, "
-             f"{load[1][0]:.1f} at end (shared machine)."), "",
-             "| seed | uccsd reps | params | unseen within 1.6 mHa | worst [mHa] | mean [mHa] | train worst [mHa] | fit [s] |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            f"Water in 2-D (O-H bond r x H-O-H angle, STO-3G, (8e, 6o) = 12 qubits): PESModel trained on 25 "
+            f"geometries (5 x 5 grid, r 0.8-1.5 A, angle 85-125 deg), tested on the 16 unseen cell centres; errors vs "
+            f"the exact active-space energy. {meta['date']}, {meta['machine']}, load average {load[0][0]:.1f} at start, "
+            f"{load[1][0]:.1f} at end (shared machine)."
+        ),
+        "",
+        "| seed | uccsd reps | params | unseen within 1.6 mHa | worst [mHa] | mean [mHa] | train worst [mHa] | fit [s] |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['seed']} | {r['uccsd_reps']} | {r['n_params']} | {r['test_within_1.6']}/{r['n_test']} | "
-                     f"{r['test_max_mha']:.3f} | {r['test_mean_mha']:.3f} | {r['train_max_mha']:.3f} | "
-                     f"{r['fit_seconds']:.0f} |")
+        lines.append(
+            f"| {r['seed']} | {r['uccsd_reps']} | {r['n_params']} | {r['test_within_1.6']}/{r['n_test']} | "
+            f"{r['test_max_mha']:.3f} | {r['test_mean_mha']:.3f} | {r['train_max_mha']:.3f} | "
+            f"{r['fit_seconds']:.0f} |"
+        )
     (OUT / "water_2d.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -32,14 +32,17 @@ def _demo(args) -> int:
     from .demo import run_demo
     from .plot.basic import CHEMICAL_ACCURACY_MHA, format_mha
 
-    res = run_demo(epochs=args.epochs, backend=args.backend, out_dir=args.out, seed=args.seed,
-                   progress=not args.no_progress)
+    res = run_demo(
+        epochs=args.epochs, backend=args.backend, out_dir=args.out, seed=args.seed, progress=not args.no_progress
+    )
     ok = res["test_mae_mha"] < CHEMICAL_ACCURACY_MHA
     print(f"backend: {res['backend']}, optimizer: {res['optimizer']}")
     print(f"train MAE: {format_mha(res['train_mae_mha'])}   ({res['n_train']} geometries)")
     print(f"val MAE:   {format_mha(res['val_mae_mha'])}   ({res['n_val']} geometries)")
-    print(f"test MAE:  {format_mha(res['test_mae_mha'])}   ({res['n_test']} held-out geometries, worst "
-          f"{format_mha(res['test_max_mha'])})")
+    print(
+        f"test MAE:  {format_mha(res['test_mae_mha'])}   ({res['n_test']} held-out geometries, worst "
+        f"{format_mha(res['test_max_mha'])})"
+    )
     bar = f"chemical accuracy {CHEMICAL_ACCURACY_MHA} mHa"
     if ok:
         print(f"{bar}: reached, the test MAE is {CHEMICAL_ACCURACY_MHA / max(res['test_mae_mha'], 1e-9):.0f}x below it")
@@ -61,14 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="qml", description="Hybrid quantum-classical ML for molecular energies.")
     parser.add_argument("--version", action="version", version=f"qml {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    demo = sub.add_parser("demo", help="train a small HybridModel on the H2 energy curve (local simulator)",
-                          description="Train HybridModel(1 -> 1, 3 qubits, 2 layers) on the shipped H2 energy "
-                                      "curve with qml.fit's defaults (full-batch L-BFGS), print train, validation "
-                                      "and test errors in mHa next to chemical accuracy (1.6 mHa), and write "
-                                      "prediction.png and history.png.")
+    demo = sub.add_parser(
+        "demo",
+        help="train a small HybridModel on the H2 energy curve (local simulator)",
+        description="Train HybridModel(1 -> 1, 3 qubits, 2 layers) on the shipped H2 energy "
+        "curve with qml.fit's defaults (full-batch L-BFGS), print train, validation "
+        "and test errors in mHa next to chemical accuracy (1.6 mHa), and write "
+        "prediction.png and history.png.",
+    )
     demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help="L-BFGS steps (each up to 20 iterations)")
-    demo.add_argument("--backend", default="auto", help="where the circuit runs: a backend string, as listed "
-                                                        "by qml.backends.BACKENDS")
+    demo.add_argument(
+        "--backend", default="auto", help="where the circuit runs: a backend string, as listed by qml.backends.BACKENDS"
+    )
     demo.add_argument("--out", default="qml-demo", help="folder for the plots")
     demo.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")

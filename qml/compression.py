@@ -39,11 +39,13 @@ class CompressionReport:
     loss_after: float | None = None
 
     def __str__(self) -> str:
-        rows = [("classical parameters (non-zero)", self.classical_params_before, self.classical_params_after),
-                ("quantum rotation angles (non-zero)", self.quantum_params_before, self.quantum_params_after),
-                ("gates", self.gates_before, self.gates_after),
-                ("circuit depth", self.depth_before, self.depth_after),
-                ("two-qubit gates", self.two_qubit_gates_before, self.two_qubit_gates_after)]
+        rows = [
+            ("classical parameters (non-zero)", self.classical_params_before, self.classical_params_after),
+            ("quantum rotation angles (non-zero)", self.quantum_params_before, self.quantum_params_after),
+            ("gates", self.gates_before, self.gates_after),
+            ("circuit depth", self.depth_before, self.depth_after),
+            ("two-qubit gates", self.two_qubit_gates_before, self.two_qubit_gates_after),
+        ]
         if self.loss_before is not None:
             rows.append(("test loss", f"{self.loss_before:.4g}", f"{self.loss_after:.4g}"))
         width = max(len(r[0]) for r in rows)
@@ -101,12 +103,17 @@ def compress(model, *, prune: float = 0.0, angle_tol: float = 0.0, data=None, lo
     res_after = circuit_resources(layer.spec, layer.weights.detach())
     return CompressionReport(
         classical_params_before=c_before,
-        classical_params_after=sum(int(torch.count_nonzero(m.weight)) + int(torch.count_nonzero(m.bias)) for m in linears),
+        classical_params_after=sum(
+            int(torch.count_nonzero(m.weight)) + int(torch.count_nonzero(m.bias)) for m in linears
+        ),
         quantum_params_before=q_before,
         quantum_params_after=int(torch.count_nonzero(layer.weights)),
-        gates_before=res_before["gates"], gates_after=res_after["gates"],
-        depth_before=res_before["depth"], depth_after=res_after["depth"],
-        two_qubit_gates_before=res_before["two_qubit_gates"], two_qubit_gates_after=res_after["two_qubit_gates"],
+        gates_before=res_before["gates"],
+        gates_after=res_after["gates"],
+        depth_before=res_before["depth"],
+        depth_after=res_after["depth"],
+        two_qubit_gates_before=res_before["two_qubit_gates"],
+        two_qubit_gates_after=res_after["two_qubit_gates"],
         loss_before=loss_before,
         loss_after=evaluate(model, data, loss) if data is not None else None,
     )

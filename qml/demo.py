@@ -11,8 +11,9 @@ CHEMICAL_ACCURACY_MHA = 1.6
 DEMO_EPOCHS = 40
 
 
-def run_demo(*, epochs: int = DEMO_EPOCHS, backend: str = "auto", out_dir="qml-demo", seed: int = 0,
-             progress: bool = True) -> dict:
+def run_demo(
+    *, epochs: int = DEMO_EPOCHS, backend: str = "auto", out_dir="qml-demo", seed: int = 0, progress: bool = True
+) -> dict:
     """Train ``HybridModel(1 -> 1, 3 qubits, 2 layers)`` on the shipped H2 PES (r -> exact energy).
 
     ``qml.fit``'s defaults train it: full-batch L-BFGS on the 40 training geometries, with features
@@ -64,8 +65,9 @@ def _train_and_plot(qml, torch, epochs, backend, out_dir, seed, progress, t0) ->
     out.mkdir(parents=True, exist_ok=True)
     test = splits["test"]
     is_test = torch.isin(full.indices, test.indices).numpy()
-    fig = qml.plot.predictions(full.targets, pred, x=full.features[:, 0], title="H2, HybridModel",
-                               test=is_test, residuals=True)
+    fig = qml.plot.predictions(
+        full.targets, pred, x=full.features[:, 0], title="H2, HybridModel", test=is_test, residuals=True
+    )
     fig.savefig(out / "prediction.png", dpi=120, bbox_inches="tight")
     qml.plot.history(history).savefig(out / "history.png", dpi=120, bbox_inches="tight")
     backend_name = getattr(model.quantum.backend, "chosen", None) or model.quantum.backend.name
@@ -74,7 +76,9 @@ def _train_and_plot(qml, torch, epochs, backend, out_dir, seed, progress, t0) ->
         "val_mae_mha": err["val"].mean().item(),
         "test_mae_mha": err["test"].mean().item(),
         "test_max_mha": err["test"].max().item(),
-        "n_train": len(splits["train"]), "n_val": len(splits["val"]), "n_test": len(test),
+        "n_train": len(splits["train"]),
+        "n_val": len(splits["val"]),
+        "n_test": len(test),
         "seconds": time.perf_counter() - t0,
         "backend": backend_name,
         "optimizer": history.config.get("optimizer"),

@@ -19,7 +19,9 @@ def check_device(device) -> torch.device:
     if device is None:
         return torch.device("cpu")
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', or a torch.device, got {type(device).__name__}")
+        raise TypeError(
+            f"device must be a string such as 'cpu' or 'cuda', or a torch.device, got {type(device).__name__}"
+        )
     try:
         dev = torch.device(device)
     except RuntimeError:
@@ -44,7 +46,9 @@ def check_inputs(inputs, n_features: int, *, where: str) -> torch.Tensor:
         try:
             inputs = torch.as_tensor(inputs, dtype=torch.float64)
         except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"{where} expects a torch tensor of shape (batch, {n_features}), got {type(inputs).__name__}") from None
+            raise TypeError(
+                f"{where} expects a torch tensor of shape (batch, {n_features}), got {type(inputs).__name__}"
+            ) from None
     if not inputs.is_floating_point():
         inputs = inputs.to(torch.float64)
     if inputs.ndim not in (1, 2) or inputs.shape[-1] != n_features:

@@ -139,13 +139,18 @@ class QuantumLayer(nn.Module):
         state["_executor"] = None
         state["_backend"] = None
         # Live objects injected for testing (an estimator, a service) are not part of the model.
-        state["_backend_options"] = {k: v for k, v in self._backend_options.items() if k not in ("estimator", "service")}
+        state["_backend_options"] = {
+            k: v for k, v in self._backend_options.items() if k not in ("estimator", "service")
+        }
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         self._backend = _backends.resolve(
-            self.backend_name, n_qubits=self.spec.n_qubits, shots=self.shots, seed=self.seed,
+            self.backend_name,
+            n_qubits=self.spec.n_qubits,
+            shots=self.shots,
+            seed=self.seed,
             **self._backend_options,
         )
 
@@ -179,7 +184,9 @@ def circuit_resources(spec: CircuitSpec, weights) -> dict:
     # Generic non-zero inputs: data-dependent rotations count even where a zero input would drop them.
     x = torch.linspace(0.3, 0.7, spec.n_inputs, dtype=torch.float64)
     tape = qp.tape.make_qscript(spec.qfunc)(x, weights)
-    [tape], _ = qp.transforms.decompose(tape, stopping_condition=lambda op: len(op.wires) <= 2 or not op.has_decomposition)
+    [tape], _ = qp.transforms.decompose(
+        tape, stopping_condition=lambda op: len(op.wires) <= 2 or not op.has_decomposition
+    )
     ops = tape.operations
     return {
         "gates": len(ops),

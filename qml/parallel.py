@@ -115,8 +115,10 @@ def _canonical(value):
 
         a = np.ascontiguousarray(np.asarray(value))
         return {"array": str(a.dtype), "shape": list(a.shape), "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
-    raise TypeError(f"cannot build a cache key from a {type(value).__name__}; pass key=fn(item) returning "
-                    "plain numbers, strings, lists, dicts or arrays that describe the task's content")
+    raise TypeError(
+        f"cannot build a cache key from a {type(value).__name__}; pass key=fn(item) returning "
+        "plain numbers, strings, lists, dicts or arrays that describe the task's content"
+    )
 
 
 def versions() -> dict:
@@ -246,14 +248,18 @@ def check(executor=None, workers=None) -> None:
     if isinstance(executor, str):
         _import_distributed()
         if workers is not None and executor != "dask":
-            raise ConfigurationError(f"workers={workers} cannot resize the Dask cluster at {executor!r}; "
-                                     "size it where it is started (or pass executor='dask', workers=N)")
+            raise ConfigurationError(
+                f"workers={workers} cannot resize the Dask cluster at {executor!r}; "
+                "size it where it is started (or pass executor='dask', workers=N)"
+            )
         return
     if workers is not None:
         raise ConfigurationError("pass either executor= or workers=, not both: an executor brings its own workers")
     if not (_is_dask_client(executor) or isinstance(executor, cf.Executor)):
-        raise TypeError(f"executor must be None, a concurrent.futures.Executor, a dask.distributed.Client, 'dask' "
-                        f"or a Dask scheduler address; got {type(executor).__name__}")
+        raise TypeError(
+            f"executor must be None, a concurrent.futures.Executor, a dask.distributed.Client, 'dask' "
+            f"or a Dask scheduler address; got {type(executor).__name__}"
+        )
 
 
 @dataclass
@@ -296,8 +302,9 @@ def runner(executor=None, workers=None):
     if isinstance(executor, str):
         distributed = _import_distributed()
         if executor == "dask":
-            cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                               processes=True, dashboard_address=":0")
+            cluster = distributed.LocalCluster(
+                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
             client = distributed.Client(cluster)
             try:
                 yield Runner("dask", client, workers)
@@ -325,8 +332,18 @@ def _check_picklable(fn, name: str) -> None:
 
 
 # --------------------------------------------------------------------------- the map
-def map_tasks(fn: Callable, items: Iterable, *, executor=None, workers=None, cache=None, key=None,
-              progress: bool = False, desc: str = "tasks", retries: int = 2) -> list:
+def map_tasks(
+    fn: Callable,
+    items: Iterable,
+    *,
+    executor=None,
+    workers=None,
+    cache=None,
+    key=None,
+    progress: bool = False,
+    desc: str = "tasks",
+    retries: int = 2,
+) -> list:
     """``[fn(item) for item in items]``, run by the chosen executor, in input order.
 
     Args:

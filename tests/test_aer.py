@@ -61,8 +61,9 @@ def exact_grad(ansatz, n_qubits, sparse_h, params: np.ndarray, h: float = 1e-5) 
     for j in range(params.size):
         e = np.zeros(params.size)
         e[j] = h
-        out[j] = (exact_energy(ansatz, n_qubits, sparse_h, params + e)
-                  - exact_energy(ansatz, n_qubits, sparse_h, params - e)) / (2 * h)
+        out[j] = (
+            exact_energy(ansatz, n_qubits, sparse_h, params + e) - exact_energy(ansatz, n_qubits, sparse_h, params - e)
+        ) / (2 * h)
     return out
 
 
@@ -74,8 +75,9 @@ def energies_and_grads(evaluator, params: torch.Tensor, hamiltonians):
 
 
 # -- energies -------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, options", [("uccsd", {}), ("k_upccgsd", {"k": 1}),
-                                           ("hardware_efficient", {"layers": 2})])
+@pytest.mark.parametrize(
+    "name, options", [("uccsd", {}), ("k_upccgsd", {"k": 1}), ("hardware_efficient", {"layers": 2})]
+)
 def test_exact_energies_and_gradients_h2(h2, name, options):
     """Every ansatz of qml.chem (Givens rotations, k-UpCCGSD, RY+CZ) decomposes to RX/RY/RZ columns
     whose two-term shift rule, chained by torch, gives the exact gradient."""
@@ -129,7 +131,7 @@ def test_sampled_energies_and_gradients_within_five_standard_errors(h2):
     for b in range(2):
         p = params[b].numpy()
         assert abs(energies[b] - exact_energy(ansatz, 4, sparse_h, p)) < 5 * stderr[b]
-        x = params[b:b + 1].clone().requires_grad_(True)
+        x = params[b : b + 1].clone().requires_grad_(True)
         angles = trace_ansatz(ansatz, x, 4).angles[0]
         jac = torch.stack([torch.autograd.grad(a, x, retain_graph=True)[0][0] for a in angles]).numpy()
         sigma = stderr[b] * np.sqrt((jac**2).sum(axis=0) / 2)
@@ -199,8 +201,13 @@ def test_hamiltonian_entry_caches_its_sparse_pauli_op(h2):
 # -- expectation values (QuantumLayer) ------------------------------------------------------------
 SPECS = [
     dict(n_qubits=2, embedding="angle", ansatz="strongly_entangling", layers=2),
-    dict(n_qubits=3, embedding="iqp", ansatz="hardware_efficient", layers=2,
-         observables=[qp.PauliZ(0) @ qp.PauliZ(1), qp.PauliX(2), 0.5 * qp.PauliY(0) - qp.PauliZ(2)]),
+    dict(
+        n_qubits=3,
+        embedding="iqp",
+        ansatz="hardware_efficient",
+        layers=2,
+        observables=[qp.PauliZ(0) @ qp.PauliZ(1), qp.PauliX(2), 0.5 * qp.PauliY(0) - qp.PauliZ(2)],
+    ),
     dict(n_qubits=2, embedding="reupload", ansatz="basic_entangler", layers=2),
 ]
 
@@ -217,8 +224,9 @@ def test_expval_equals_default_qubit(kw):
     out = ex(x, w)
     out.sum().backward()
     x2, w2 = x.detach().clone().requires_grad_(True), w.detach().clone().requires_grad_(True)
-    qnode = qp.QNode(spec.qfunc, qp.device("default.qubit", wires=spec.n_qubits), interface="torch",
-                     diff_method="backprop")
+    qnode = qp.QNode(
+        spec.qfunc, qp.device("default.qubit", wires=spec.n_qubits), interface="torch", diff_method="backprop"
+    )
     ref = torch.stack(list(qnode(x2, w2)), dim=-1).reshape(3, -1)
     ref.sum().backward()
     assert out.shape == (3, spec.n_outputs)

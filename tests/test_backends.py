@@ -73,7 +73,9 @@ def test_registry_lists_capabilities():
 def test_missing_capability_names_the_backends_that_have_it(h2_batch):
     ansatz, _, _ = h2_batch
     be = backends.resolve("lightning.qubit", n_qubits=4)
-    with pytest.raises(BackendError, match=r"cannot compute the state vector itself; backends that can: 'auto', 'fast'"):
+    with pytest.raises(
+        BackendError, match=r"cannot compute the state vector itself; backends that can: 'auto', 'fast'"
+    ):
         be.state_fn(ansatz, 4)
     with pytest.raises(BackendError, match=r"'sector' cannot compute expectation values.*can: 'auto', 'fast'"):
         backends.resolve("sector", n_qubits=4).make_executor(None)
@@ -187,7 +189,7 @@ class _Sleepy(Backend):
         def run(inputs, weights):
             type(self).rows_seen.append(int(inputs.shape[0]))
             time.sleep(self.fixed + self.per_row * inputs.shape[0])
-            return (weights.sum() * 0 + torch.zeros(inputs.shape[0], spec.n_outputs, dtype=inputs.dtype))
+            return weights.sum() * 0 + torch.zeros(inputs.shape[0], spec.n_outputs, dtype=inputs.dtype)
 
         return run
 
@@ -204,8 +206,7 @@ class Fixed(_Sleepy):
 def test_auto_times_a_capped_sub_batch_and_scales_per_row_backends(registry):
     registry.register("per_row", PerRow)
     registry.register("fixed", Fixed)
-    layer = qml.QuantumLayer(2, layers=1, backend=backends.resolve("auto", n_qubits=2,
-                                                                   candidates=("per_row", "fixed")))
+    layer = qml.QuantumLayer(2, layers=1, backend=backends.resolve("auto", n_qubits=2, candidates=("per_row", "fixed")))
     x = torch.zeros(1000, 2, dtype=torch.float64)
     layer(x)
     d = layer.backend.decision
@@ -215,8 +216,7 @@ def test_auto_times_a_capped_sub_batch_and_scales_per_row_backends(registry):
     assert max(PerRow.rows_seen) <= 8 and Fixed.rows_seen[-1] == 1000 and max(Fixed.rows_seen[:-1]) <= 8
     assert "auto chose 'fixed'" in repr(layer)
     # the same workload shape again: the cached decision, no timing
-    again = qml.QuantumLayer(2, layers=1, backend=backends.resolve("auto", n_qubits=2,
-                                                                   candidates=("per_row", "fixed")))
+    again = qml.QuantumLayer(2, layers=1, backend=backends.resolve("auto", n_qubits=2, candidates=("per_row", "fixed")))
     n_seen = len(PerRow.rows_seen)
     again(torch.zeros(900, 2, dtype=torch.float64))
     assert again.backend.decision.cached and again.backend.decision.decide_seconds == 0.0

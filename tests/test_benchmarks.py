@@ -123,8 +123,18 @@ def test_suite_reports_a_missing_qiskit_machine_learning_instead_of_crashing(mon
     assert "wall_s" not in rows["qiskit_ml"]
     assert rows["qml_fast"]["status"] == "ok" and rows["qml_fast"]["wall_median_s"] > 0
     assert [r for r in out["ratios"] if r["peer"] == "qiskit_ml"][0]["wall"] is None
-    assert "not installed" in suite.markdown({"meta": {"date": "d", "command": "c", "rounds": 1, "memory_method": "off"},
-                                              "machine": {"cpu": "x", "cores": 1, "torch_threads": 1,
-                                                          "omp_num_threads": "1", "device": "cpu",
-                                                          "load_average_at_start": None, "versions": {}},
-                                              "cases": [out]})
+    assert "not installed" in suite.markdown(
+        {
+            "meta": {"date": "d", "command": "c", "rounds": 1, "memory_method": "off"},
+            "machine": {
+                "cpu": "x",
+                "cores": 1,
+                "torch_threads": 1,
+                "omp_num_threads": "1",
+                "device": "cpu",
+                "load_average_at_start": None,
+                "versions": {},
+            },
+            "cases": [out],
+        }
+    )

@@ -27,8 +27,9 @@ def _model(seed=0, **kw):
 
 
 def _fit(model, folder, epochs, **kw):
-    return qml.fit(model, _data(), epochs=epochs, lr=0.05, batch_size=8, seed=3, checkpoint_dir=folder,
-                   progress=False, **kw)
+    return qml.fit(
+        model, _data(), epochs=epochs, lr=0.05, batch_size=8, seed=3, checkpoint_dir=folder, progress=False, **kw
+    )
 
 
 class _Marker:
@@ -92,11 +93,14 @@ def test_sixty_single_byte_flips_are_all_rejected(tmp_path):
     assert accepted == []
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b"", r"is empty \(0 bytes\)"),
-    (lambda b: b[: len(b) // 2], "checksum does not match"),
-    (lambda b: b[:20], "not a qml checkpoint"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b"", r"is empty \(0 bytes\)"),
+        (lambda b: b[: len(b) // 2], "checksum does not match"),
+        (lambda b: b[:20], "not a qml checkpoint"),
+    ],
+)
 def test_truncated_and_empty_files_name_the_file_and_what_to_do(tmp_path, damage, message):
     _fit(_model(), tmp_path, 1)
     path = tmp_path / ck.CHECKPOINT
@@ -205,5 +209,5 @@ def test_checkpoint_holds_only_plain_values(tmp_path):
     assert set(state["samplers"]) == {"quantum.backend"}
     assert isinstance(state["rng"]["numpy"]["keys"], torch.Tensor)
     # the body loads with torch's own weights_only loader, without qml
-    body = (tmp_path / ck.CHECKPOINT).read_bytes()[ck._HEADER:]
+    body = (tmp_path / ck.CHECKPOINT).read_bytes()[ck._HEADER :]
     assert torch.load(io.BytesIO(body), weights_only=True)["epoch"] == 1

@@ -42,8 +42,15 @@ def h4():
 
 # ------------------------------------------------------------------ catalog and Molecule
 def test_catalog_sizes_and_active_spaces():
-    expected = {"H2": (2, 4), "HeH+": (2, 4), "LiH": (2, 10), "BeH2": (4, 12), "H2O": (8, 12), "H4": (4, 8),
-                "H4-rect": (4, 8)}
+    expected = {
+        "H2": (2, 4),
+        "HeH+": (2, 4),
+        "LiH": (2, 10),
+        "BeH2": (4, 12),
+        "H2O": (8, 12),
+        "H4": (4, 8),
+        "H4-rect": (4, 8),
+    }
     assert qml.chem.names() == list(expected)
     for name, (ne, nq) in expected.items():
         entry = qml.chem.CATALOG[name]
@@ -262,8 +269,9 @@ def test_vqe_other_ansatzes_on_h2(h2):
     assert two.params.shape == (2, 4) and two.energy <= two.history[0]
     assert two.energy == pytest.approx(h2.hf_energy(), abs=1e-5)
     init = np.random.default_rng(0).normal(0.0, 1.0, (3, 4))
-    three = qml.chem.vqe(h2, ansatz="hardware_efficient", layers=3, init=init, backend="lightning.qubit",
-                         progress=False)
+    three = qml.chem.vqe(
+        h2, ansatz="hardware_efficient", layers=3, init=init, backend="lightning.qubit", progress=False
+    )
     assert three.chemical_accuracy and three.energy >= global_min - 1e-9
 
 
@@ -351,8 +359,11 @@ def test_pes_plot(h2_scan):
         (lambda: Molecule.from_name("lih", 1.0), ConfigurationError, "did you mean 'LiH'"),
         (lambda: Molecule.from_name("H2", 9.0), ConfigurationError, "0.2 <= r <= 5.0"),
         (lambda: Molecule(["H", "H"], [0, 0, 0, 0, 0]), ConfigurationError, "shape (2, 3)"),
-        (lambda: Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.7]], multiplicity=2), ConfigurationError,
-         "even electron count needs an odd multiplicity"),
+        (
+            lambda: Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.7]], multiplicity=2),
+            ConfigurationError,
+            "even electron count needs an odd multiplicity",
+        ),
         (lambda: Molecule(["Xx"], [[0, 0, 0]]), ConfigurationError, "unknown element"),
         (lambda: Molecule.from_name("LiH", 1.6, active_orbitals=9), ConfigurationError, "use active_orbitals <= 5"),
         (lambda: Molecule.from_name("H2O", 1.0, active_orbitals=7), ConfigurationError, "use active_orbitals <= 6"),

@@ -8,8 +8,9 @@ from qml.circuits import ANSATZES, EMBEDDINGS, make_spec
 from qml.errors import ConfigurationError
 
 
-@pytest.mark.parametrize("ansatz,shape", [("hardware_efficient", (3, 4)), ("strongly_entangling", (3, 4, 3)),
-                                          ("basic_entangler", (3, 4))])
+@pytest.mark.parametrize(
+    "ansatz,shape", [("hardware_efficient", (3, 4)), ("strongly_entangling", (3, 4, 3)), ("basic_entangler", (3, 4))]
+)
 def test_weight_shapes(ansatz, shape):
     assert make_spec(n_qubits=4, layers=3, ansatz=ansatz).weight_shape == shape
 

@@ -57,16 +57,22 @@ def test_every_help_shows_defaults_and_explains_every_option():
                 continue
             if not action.help:
                 missing.append(f"{p.prog} {action.dest}: no help text")
-            elif (not action.required and action.nargs != 0 and action.default is not None
-                  and f"(default: {action.default})" not in " ".join(text.split())):
+            elif (
+                not action.required
+                and action.nargs != 0
+                and action.default is not None
+                and f"(default: {action.default})" not in " ".join(text.split())
+            ):
                 missing.append(f"{p.prog} {action.dest}: default {action.default!r} not shown")
     assert missing == []
     assert len(list(_all_parsers(parser))) >= 12  # qml, demo, train x2, datasets x3, jobs x4, ...
 
 
 def test_help_imports_no_heavy_module():
-    code = ("import sys, qml.cli; qml.cli.build_parser(); "
-            "print(sorted(m for m in ('torch', 'pennylane', 'qiskit', 'numpy', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, qml.cli; qml.cli.build_parser(); "
+        "print(sorted(m for m in ('torch', 'pennylane', 'qiskit', 'numpy', 'matplotlib') if m in sys.modules))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
@@ -88,13 +94,34 @@ def test_read_only_commands_create_no_files(tmp_path, monkeypatch, capsys):
 
 def test_train_pes_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["train", "pes", "--molecule", "H2", "--train-r", "0.5,0.9,1.5", "--test-r", "0.7", "--epochs", "5",
-            "--out", str(out), "--no-progress", "--backend", "fast"]
+    argv = [
+        "train",
+        "pes",
+        "--molecule",
+        "H2",
+        "--train-r",
+        "0.5,0.9,1.5",
+        "--test-r",
+        "0.7",
+        "--epochs",
+        "5",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--backend",
+        "fast",
+    ]
     assert qml.cli.main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_test"] == 1 and metrics["test_max_error_mha"] >= 0
-    assert {p.name for p in out.iterdir()} >= {"config.json", "history.json", "checkpoint.pt", "metrics.json",
-                                               "pes.png", "history.png"}
+    assert {p.name for p in out.iterdir()} >= {
+        "config.json",
+        "history.json",
+        "checkpoint.pt",
+        "metrics.json",
+        "pes.png",
+        "history.png",
+    }
     # A second run into the same folder must not silently overwrite it.
     assert qml.cli.main(argv) == 1
     assert "resume=True" in capsys.readouterr().err
@@ -104,8 +131,25 @@ def test_train_pes_run_folder(tmp_path, capsys):
 
 def test_train_regress_run_folder(tmp_path):
     out = tmp_path / "reg"
-    argv = ["train", "regress", "--dataset", "h2_pes", "--n-qubits", "2", "--layers", "1", "--epochs", "2",
-            "--batch-size", "16", "--out", str(out), "--no-progress", "--backend", "default.qubit"]
+    argv = [
+        "train",
+        "regress",
+        "--dataset",
+        "h2_pes",
+        "--n-qubits",
+        "2",
+        "--layers",
+        "1",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--backend",
+        "default.qubit",
+    ]
     assert qml.cli.main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_mae_mha"] > 0 and metrics["parameters"]["quantum"] == 2 * 3
@@ -116,6 +160,10 @@ def test_python_dash_m_and_unknown_choice():
     assert proc.returncode == 0
     for command in ("demo", "datasets", "jobs", "train"):
         assert command in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "qml", "train", "pes", "--molecule", "Xe2", "--epochs", "1"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qml", "train", "pes", "--molecule", "Xe2", "--epochs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1 and "valid" in proc.stderr

@@ -121,8 +121,10 @@ def test_energies_are_ordered_as_physics_requires(name):
     if "e_cas" in e:
         # CASCI is variational and contains the HF determinant: FCI <= CAS <= HF.
         assert (e["e_cas"] >= e["e_fci"] - 1e-9).all() and (e["e_cas"] <= e["e_hf"] + 1e-9).all()
-        if meta["active_space"]["frozen_core_orbitals"] == 0 and \
-                meta["active_space"]["orbitals"] == meta["active_space"]["total_orbitals"]:
+        if (
+            meta["active_space"]["frozen_core_orbitals"] == 0
+            and meta["active_space"]["orbitals"] == meta["active_space"]["total_orbitals"]
+        ):
             np.testing.assert_allclose(e["e_cas"], e["e_fci"], rtol=0, atol=1e-8)
         near_eq = e["r"] <= 1.1 * meta["molecule"]["r_eq"]
         assert near_eq.sum() >= 5
@@ -135,8 +137,7 @@ def test_energies_are_ordered_as_physics_requires(name):
 
 
 # --------------------------------------------------------------------------- regeneration
-@pytest.mark.parametrize("name, rows", [("lih_pes", [0, 25, 49]), ("h4_pes", [49]),
-                                        ("h2o_distortions", "0:3")])
+@pytest.mark.parametrize("name, rows", [("lih_pes", [0, 25, 49]), ("h4_pes", [49]), ("h2o_distortions", "0:3")])
 def test_regenerated_rows_match_shipped_energies(name, rows):
     report = qml.data.verify(name, rows=rows, progress=False)
     assert report.ok, str(report)
@@ -166,8 +167,9 @@ def test_active_space_energy_is_lowest_eigenvalue_of_qubit_hamiltonian(molecule,
 
     meta, columns, values = files.read(molecule, DATA)
     mol = qml.chem.Molecule.from_name(meta["molecule"]["name"], float(values[row, 0]))
-    H, n = qp.qchem.molecular_hamiltonian(mol.to_pennylane(), active_electrons=mol.n_electrons,
-                                          active_orbitals=mol.n_orbitals)
+    H, n = qp.qchem.molecular_hamiltonian(
+        mol.to_pennylane(), active_electrons=mol.n_electrons, active_orbitals=mol.n_orbitals
+    )
     matrix = H.sparse_matrix(wire_order=range(n)).toarray()
     sector = np.array([bin(i).count("1") for i in range(2**n)]) == mol.n_electrons
     lowest = np.linalg.eigvalsh(matrix[np.ix_(sector, sector)])[0]
@@ -205,7 +207,12 @@ def test_dataset_shapes_items_and_meta():
     x, y = ds[7]
     assert x.shape == (3,) and y.shape == (1,)
     assert ds.columns == ("r1", "r2", "angle", "e_hf", "e_ccsd", "e_fci")
-    assert ds.meta["split"] == "train" and ds.meta["split_sizes"] == {"train": 1600, "val": 200, "test": 200, "all": 2000}
+    assert ds.meta["split"] == "train" and ds.meta["split_sizes"] == {
+        "train": 1600,
+        "val": 200,
+        "test": 200,
+        "all": 2000,
+    }
     assert ds.meta["target"] == "e_fci" and ds.meta["units"]["e_fci"] == "hartree"
     assert ds.meta["train_stats"]["target_mean"] == pytest.approx(ds.targets.mean().item(), abs=1e-12)
     torch.testing.assert_close(ds.column("e_fci"), ds.targets[:, 0], rtol=0, atol=0)
@@ -258,28 +265,42 @@ def test_unknown_name_split_column_and_dtype_raise_configuration_errors():
 
 MALFORMED = {
     # case: (edit(csv, sidecar), regex the message must match)
-    "missing column": (lambda c, m: c.write_text("\n".join(",".join(line.split(",")[:-1])
-                                                           for line in c.read_text().split("\n"))),
-                       r"h2_pes\.csv: header .*\(missing column\(s\) \['e_cas'\]\)"),
-    "nan": (lambda c, m: _set_field(c, 5, 3, "nan"),
-            r"h2_pes\.csv, data row 4 \(line 6\), column 'e_fci': value 'nan' is not finite"),
-    "inf": (lambda c, m: _set_field(c, 2, 1, "-inf"),
-            r"data row 1 \(line 3\), column 'e_hf': value '-inf' is not finite"),
-    "unparsable": (lambda c, m: _set_field(c, 11, 2, "-1.1x"),
-                   r"data row 10 \(line 12\), column 'e_ccsd': cannot parse '-1.1x'"),
-    "short row": (lambda c, m: _edit_line(c, 7, lambda s: s.rsplit(",", 1)[0]),
-                  r"data row 6 \(line 8\) has 4 values but the header has 5 columns"),
-    "row removed": (lambda c, m: _edit_line(c, 20, lambda s: "") or c.write_text(c.read_text().replace("\n\n", "\n")),
-                    r"h2_pes\.csv has 49 data rows but its sidecar h2_pes\.json says n_rows = 50"),
-    "changed digit": (lambda c, m: _set_field(c, 30, 4, "-1.0"),
-                      r"h2_pes\.csv has sha256 [0-9a-f]{64} but its sidecar h2_pes\.json records"),
+    "missing column": (
+        lambda c, m: c.write_text("\n".join(",".join(line.split(",")[:-1]) for line in c.read_text().split("\n"))),
+        r"h2_pes\.csv: header .*\(missing column\(s\) \['e_cas'\]\)",
+    ),
+    "nan": (
+        lambda c, m: _set_field(c, 5, 3, "nan"),
+        r"h2_pes\.csv, data row 4 \(line 6\), column 'e_fci': value 'nan' is not finite",
+    ),
+    "inf": (
+        lambda c, m: _set_field(c, 2, 1, "-inf"),
+        r"data row 1 \(line 3\), column 'e_hf': value '-inf' is not finite",
+    ),
+    "unparsable": (
+        lambda c, m: _set_field(c, 11, 2, "-1.1x"),
+        r"data row 10 \(line 12\), column 'e_ccsd': cannot parse '-1.1x'",
+    ),
+    "short row": (
+        lambda c, m: _edit_line(c, 7, lambda s: s.rsplit(",", 1)[0]),
+        r"data row 6 \(line 8\) has 4 values but the header has 5 columns",
+    ),
+    "row removed": (
+        lambda c, m: _edit_line(c, 20, lambda s: "") or c.write_text(c.read_text().replace("\n\n", "\n")),
+        r"h2_pes\.csv has 49 data rows but its sidecar h2_pes\.json says n_rows = 50",
+    ),
+    "changed digit": (
+        lambda c, m: _set_field(c, 30, 4, "-1.0"),
+        r"h2_pes\.csv has sha256 [0-9a-f]{64} but its sidecar h2_pes\.json records",
+    ),
     "crlf": (lambda c, m: c.write_bytes(c.read_bytes().replace(b"\n", b"\r\n")), r"line endings"),
     "missing sidecar": (lambda c, m: m.unlink(), r"metadata sidecar .*h2_pes\.json of data set 'h2_pes' is missing"),
     "missing file": (lambda c, m: c.unlink(), r"data file .*h2_pes\.csv of data set 'h2_pes' is missing"),
     "bad sidecar": (lambda c, m: m.write_text("{"), r"h2_pes\.json is not valid JSON"),
-    "sidecar key": (lambda c, m: m.write_text(json.dumps({k: v for k, v in json.loads(m.read_text()).items()
-                                                          if k != "sha256"})),
-                    r"lacks the key\(s\) \['sha256'\]"),
+    "sidecar key": (
+        lambda c, m: m.write_text(json.dumps({k: v for k, v in json.loads(m.read_text()).items() if k != "sha256"})),
+        r"lacks the key\(s\) \['sha256'\]",
+    ),
 }
 
 
@@ -324,8 +345,7 @@ def _parser():
 
 
 def test_cli_build_writes_a_loadable_file_that_verifies(tmp_path, capsys):
-    args = _parser().parse_args(["datasets", "build", "h2_pes", "--rows", "3", "--out", str(tmp_path),
-                                 "--no-progress"])
+    args = _parser().parse_args(["datasets", "build", "h2_pes", "--rows", "3", "--out", str(tmp_path), "--no-progress"])
     assert args.func(args) == 0
     meta = json.loads((tmp_path / "h2_pes.json").read_text())
     assert meta["n_rows"] == 3 and meta["command"] == "qml datasets build h2_pes --rows 3"
@@ -354,11 +374,13 @@ def test_cli_list_and_usage_errors(capsys):
 def test_pyproject_lists_every_subpackage():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
-    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "qml").rglob("*.py")
-             if "__pycache__" not in p.parts}
+    found = {
+        ".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "qml").rglob("*.py") if "__pycache__" not in p.parts
+    }
     missing = found - listed
-    assert not missing, (f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml, "
-                         "or they will be missing from the wheel")
+    assert not missing, (
+        f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml, or they will be missing from the wheel"
+    )
     assert config["package-dir"]["qml._datasets"] == "datasets"
 
 
@@ -381,10 +403,18 @@ def test_wheel_ships_the_data_files_and_loads_them(tmp_path):
         for fname in shipped:
             assert zf.read(f"qml/_datasets/{fname}") == (DATA / fname).read_bytes()
         zf.extractall(tmp_path / "site")
-    probe = ("import qml, qml.data.files as f; d = qml.load_dataset('h2o_distortions', 'test'); "
-             "print(f.data_dir(), len(d), qml.__file__)")
-    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}, timeout=120)
+    probe = (
+        "import qml, qml.data.files as f; d = qml.load_dataset('h2o_distortions', 'test'); "
+        "print(f.data_dir(), len(d), qml.__file__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     data_dir, n, module = out.stdout.split()
     assert data_dir == str(tmp_path / "site" / "qml" / "_datasets") and n == "200"

@@ -13,10 +13,35 @@ from hypothesis import strategies as st
 
 import qml
 
-ODD = [None, -1, 0, 1, 2, 1.5, -0.5, math.nan, math.inf, "x", "", True, False, [], [1, 2], {}, (0,), object(),
-       torch.float16, torch.zeros(2)]
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+ODD = [
+    None,
+    -1,
+    0,
+    1,
+    2,
+    1.5,
+    -0.5,
+    math.nan,
+    math.inf,
+    "x",
+    "",
+    True,
+    False,
+    [],
+    [1, 2],
+    {},
+    (0,),
+    object(),
+    torch.float16,
+    torch.zeros(2),
+]
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def _call(fn, argument, value):
@@ -26,14 +51,27 @@ def _call(fn, argument, value):
     except (ValueError, TypeError) as exc:
         names = {argument, argument.replace("_", " ")}
         assert any(re.search(rf"\b{re.escape(n)}\b", str(exc)) for n in names), (
-            f"{argument}={value!r}: {type(exc).__name__} does not name the argument: {exc}")
+            f"{argument}={value!r}: {type(exc).__name__} does not name the argument: {exc}"
+        )
     except Exception as exc:  # noqa: BLE001 - the property under test
         pytest.fail(f"{argument}={value!r} raised {type(exc).__name__}: {exc}")
     return None
 
 
-HYBRID = dict(in_features=3, out_features=1, n_qubits=2, layers=1, embedding="angle", ansatz="strongly_entangling",
-              hidden=4, backend="default.qubit", shots=None, seed=None, dtype=torch.float64, init_scale=0.1)
+HYBRID = dict(
+    in_features=3,
+    out_features=1,
+    n_qubits=2,
+    layers=1,
+    embedding="angle",
+    ansatz="strongly_entangling",
+    hidden=4,
+    backend="default.qubit",
+    shots=None,
+    seed=None,
+    dtype=torch.float64,
+    init_scale=0.1,
+)
 
 
 @FUZZ
@@ -42,9 +80,20 @@ def test_hybrid_model_rejects_odd_arguments_by_name(argument, value):
     _call(lambda: qml.HybridModel(**{**HYBRID, argument: value}), argument, value)
 
 
-LAYER = dict(n_qubits=2, n_inputs=None, embedding="angle", ansatz="hardware_efficient", layers=1,
-             observables=None, weight_shape=None, backend="default.qubit", shots=None, seed=None, init_scale=0.1,
-             backend_options=None)
+LAYER = dict(
+    n_qubits=2,
+    n_inputs=None,
+    embedding="angle",
+    ansatz="hardware_efficient",
+    layers=1,
+    observables=None,
+    weight_shape=None,
+    backend="default.qubit",
+    shots=None,
+    seed=None,
+    init_scale=0.1,
+    backend_options=None,
+)
 
 
 @FUZZ
@@ -55,8 +104,16 @@ def test_quantum_layer_rejects_odd_arguments_by_name(argument, value):
     _call(lambda: qml.QuantumLayer(n_qubits, **kwargs), argument, value)
 
 
-MOLECULE = dict(symbols=["H", "H"], coordinates=[[0, 0, 0], [0, 0, 0.74]], charge=0, multiplicity=1, basis="sto-3g",
-                active_electrons=None, active_orbitals=None, max_qubits=20)
+MOLECULE = dict(
+    symbols=["H", "H"],
+    coordinates=[[0, 0, 0], [0, 0, 0.74]],
+    charge=0,
+    multiplicity=1,
+    basis="sto-3g",
+    active_electrons=None,
+    active_orbitals=None,
+    max_qubits=20,
+)
 
 
 @FUZZ
@@ -78,8 +135,21 @@ def test_pes_model_rejects_odd_arguments_by_name(argument, value):
     _call(lambda: qml.PESModel(molecule, **kwargs), argument, value)
 
 
-FIT = dict(epochs=1, lr=0.05, batch_size=4, loss="mse", optimizer="adam", schedule=None, seed=0,
-           early_stopping=None, min_delta=0.0, progress=False, run_id=None, resume=False, overwrite=False)
+FIT = dict(
+    epochs=1,
+    lr=0.05,
+    batch_size=4,
+    loss="mse",
+    optimizer="adam",
+    schedule=None,
+    seed=0,
+    early_stopping=None,
+    min_delta=0.0,
+    progress=False,
+    run_id=None,
+    resume=False,
+    overwrite=False,
+)
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,8 @@ def test_fake_device_training_one_job_per_step_with_standard_errors():
     # 3 geometries x 25 parameter rows x 500 shots per step; the plan said so before the first job
     assert [rec["shots"] for rec in history.records] == [2 * 75 * 500] * 2
     assert history.config["cost_plan"][0].startswith(
-        "4 jobs, 4 PUBs, 300 circuits (75 per step), 150,000 shots (5 measurement settings each: 750,000 executed)")
+        "4 jobs, 4 PUBs, 300 circuits (75 per step), 150,000 shots (5 measurement settings each: 750,000 executed)"
+    )
     for rec in history.records:  # stderr of a mean of 3 energies at ~5-15 mHa each (500 shots)
         assert 1e-3 < rec["loss_stderr"] < 2e-2
     e, s = m.energy(1.05, return_std=True)
@@ -52,8 +53,13 @@ def test_fake_device_training_one_job_per_step_with_standard_errors():
 
 
 def test_exact_estimator_energies_and_encoder_gradients_equal_sector():
-    ibm = off_hf(qml.PESModel("H2", backend="ibm:FakeManilaV2",
-                              backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), "store": False}))
+    ibm = off_hf(
+        qml.PESModel(
+            "H2",
+            backend="ibm:FakeManilaV2",
+            backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), "store": False},
+        )
+    )
     ref = qml.PESModel("H2", backend="sector")
     ref.load_state_dict(ibm.state_dict())
     r = [0.6, 1.1, 1.9]
@@ -91,9 +97,12 @@ def test_sampled_aer_energies_within_five_standard_errors():
 
 def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():
     m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, seed=1, backend_options={"max_jobs": 3})
-    with pytest.raises(CostLimitError, match=r"this run needs 4 jobs, over max_jobs=3; plan: 4 jobs, 4 PUBs, "
-                                             r"300 circuits \(75 per step\), 1,200,000 shots \(5 measurement settings each: "
-                                             r"6,000,000 executed\)"):
+    with pytest.raises(
+        CostLimitError,
+        match=r"this run needs 4 jobs, over max_jobs=3; plan: 4 jobs, 4 PUBs, "
+        r"300 circuits \(75 per step\), 1,200,000 shots \(5 measurement settings each: "
+        r"6,000,000 executed\)",
+    ):
         qml.fit(m, R_TRAIN, epochs=2, batch_size=3, progress=False)
     assert JobStore().count() == 0 and m.backend.usage == {"jobs": 0, "shots": 0}
     small = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, backend_options={"max_shots": 10**6})
@@ -111,10 +120,12 @@ def test_killed_pes_run_resumes_without_resubmitting_finished_jobs(monkeypatch, 
     def train(service, ckpt, resume=False):
         monkeypatch.setattr(creds, "connect", lambda c: service)
         torch.manual_seed(0)
-        model = off_hf(qml.PESModel("H2", backend="ibm:ibm_brisbane", shots=100, seed=0,
-                                    backend_options=dict(FAST, timeout=0.05)))
-        history = qml.fit(model, R_TRAIN, epochs=2, batch_size=3, lr=0.05, progress=False, checkpoint_dir=ckpt,
-                          resume=resume, seed=3)
+        model = off_hf(
+            qml.PESModel("H2", backend="ibm:ibm_brisbane", shots=100, seed=0, backend_options=dict(FAST, timeout=0.05))
+        )
+        history = qml.fit(
+            model, R_TRAIN, epochs=2, batch_size=3, lr=0.05, progress=False, checkpoint_dir=ckpt, resume=resume, seed=3
+        )
         return model, history
 
     reference, _ = train(FakeRuntimeService(), tmp_path / "ref")
@@ -139,8 +150,25 @@ def test_cli_train_pes_on_a_fake_device_with_shots(tmp_path, capsys):
     import qml.cli
 
     out = tmp_path / "run"
-    argv = ["train", "pes", "--molecule", "H2", "--train-r", "0.6,1.2", "--test-r", "0.9", "--epochs", "2",
-            "--backend", "ibm:FakeManilaV2", "--shots", "200", "--out", str(out), "--no-progress"]
+    argv = [
+        "train",
+        "pes",
+        "--molecule",
+        "H2",
+        "--train-r",
+        "0.6,1.2",
+        "--test-r",
+        "0.9",
+        "--epochs",
+        "2",
+        "--backend",
+        "ibm:FakeManilaV2",
+        "--shots",
+        "200",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert qml.cli.main(argv) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["backend"], metrics["shots"], metrics["jobs"]) == ("ibm:FakeManilaV2", 200, 2)
@@ -164,10 +192,14 @@ def test_mitigation_runs_offline_and_reduces_the_noise_bias():
     ansatz = qml.chem.make_ansatz(mol, "uccsd")
     params = torch.as_tensor(res.params, dtype=torch.float64).reshape(1, -1)
     errors = {}
-    for name, options in {"raw": {}, "trex": {"measure_mitigation": True},
-                          "trex+zne": {"measure_mitigation": True, "zne": True}}.items():
-        backend = resolve("ibm:FakeManilaV2", n_qubits=4, shots=4000, seed=3, store=False, resilience_level=0,
-                          **options)
+    for name, options in {
+        "raw": {},
+        "trex": {"measure_mitigation": True},
+        "trex+zne": {"measure_mitigation": True, "zne": True},
+    }.items():
+        backend = resolve(
+            "ibm:FakeManilaV2", n_qubits=4, shots=4000, seed=3, store=False, resilience_level=0, **options
+        )
         ev = backend.energy_evaluator(ansatz, 4)
         with torch.no_grad():
             e = float(ev(params, [mol.hamiltonian()])[0])

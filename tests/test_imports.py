@@ -39,8 +39,12 @@ FORBIDDEN = {
 #: the registry names backend modules as strings, so the interface stays light and backends and
 #: runtime never form an import cycle.
 _LIGHT = ("qml.runtime", "qml.sim", "pennylane", "qiskit", "qiskit_aer", "qiskit_ibm_runtime", "torch")
-NO_TOP_LEVEL = {"qml.backends": _LIGHT, "qml.backends.base": _LIGHT, "qml.backends.context": _LIGHT,
-                "qml.models.pes": ("pennylane", "qml.backends.pennylane", "qml.sim")}
+NO_TOP_LEVEL = {
+    "qml.backends": _LIGHT,
+    "qml.backends.base": _LIGHT,
+    "qml.backends.context": _LIGHT,
+    "qml.models.pes": ("pennylane", "qml.backends.pennylane", "qml.sim"),
+}
 
 #: only these may import the top-level package ``qml`` (everything else imports what it uses).
 TOP_LEVEL_IMPORTERS = ("qml.demo", "qml.cli")
@@ -129,8 +133,13 @@ def test_device_names_appear_only_in_the_execution_layer():
             continue
         docs = _docstrings(tree)
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
-                    and any(d in node.value for d in DEVICE_NAMES) and (module, node.value) not in DEVICE_NAME_ALLOWLIST):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docs
+                and any(d in node.value for d in DEVICE_NAMES)
+                and (module, node.value) not in DEVICE_NAME_ALLOWLIST
+            ):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert not bad, "device names outside qml.backends / qml.runtime / qml.sim:\n" + "\n".join(bad)
 
@@ -141,16 +150,22 @@ def test_chemistry_and_models_build_no_circuit_executions():
         if not any(_matches(module, p) for p in NO_CIRCUITS):
             continue
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and node.attr in CIRCUIT_RUNNERS and isinstance(node.value, ast.Name)
-                    and node.value.id in ("qp", "pennylane")):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in CIRCUIT_RUNNERS
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("qp", "pennylane")
+            ):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: qp.{node.attr}")
     assert not bad, "circuits executed outside the execution layer (ask qml.backends):\n" + "\n".join(bad)
 
 
 def test_the_checker_sees_a_violation(tmp_path):
     """The rules above can fail: a relative import from chem into backends is found and resolved."""
-    tree = ast.parse("from ..backends import resolve\nfrom .. import models\nimport qml\n"
-                     "def f():\n    from .bank import HamiltonianEntry\n")
+    tree = ast.parse(
+        "from ..backends import resolve\nfrom .. import models\nimport qml\n"
+        "def f():\n    from .bank import HamiltonianEntry\n"
+    )
     found = [(name, top) for _, name, top in _imports("qml.chem.molecule", False, tree)]
     assert ("qml.backends", True) in found and ("qml.models", True) in found and ("qml", True) in found
     assert ("qml.chem.bank", False) in found and ("qml.chem", True) not in found
@@ -160,8 +175,10 @@ def test_the_checker_sees_a_violation(tmp_path):
 
 @pytest.mark.parametrize("heavy", [("torch", "pennylane", "qiskit", "qiskit_aer", "qiskit_ibm_runtime", "pyscf")])
 def test_import_qml_loads_no_heavy_library(heavy):
-    code = ("import sys, time; t = time.perf_counter(); import qml; dt = time.perf_counter() - t; "
-            f"print([m for m in {heavy!r} if m in sys.modules]); print(dt)")
+    code = (
+        "import sys, time; t = time.perf_counter(); import qml; dt = time.perf_counter() - t; "
+        f"print([m for m in {heavy!r} if m in sys.modules]); print(dt)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     loaded, _seconds = out.stdout.split("\n")[:2]
     assert loaded == "[]", f"import qml loaded {loaded}"

@@ -45,8 +45,15 @@ def _available(backend: str) -> bool:
     return backend != "aer" or importlib.util.find_spec("qml.backends.aer") is not None
 
 
-@pytest.mark.parametrize("embedding,ansatz", [("angle", "strongly_entangling"), ("iqp", "hardware_efficient"),
-                                              ("amplitude", "basic_entangler"), ("reupload", "hardware_efficient")])
+@pytest.mark.parametrize(
+    "embedding,ansatz",
+    [
+        ("angle", "strongly_entangling"),
+        ("iqp", "hardware_efficient"),
+        ("amplitude", "basic_entangler"),
+        ("reupload", "hardware_efficient"),
+    ],
+)
 def test_exact_backends_agree(embedding, ansatz, rng):
     n_inputs = 8 if embedding == "amplitude" else 3
     x = torch.rand(4, n_inputs, generator=rng, dtype=torch.float64)

@@ -27,7 +27,7 @@ SWITCH = 'FAST = os.environ.get("QML_FAST") == "1"'
 LONG_HEX = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
 LONG_B64 = re.compile(r"[A-Za-z0-9+/_\-]{40,}={0,2}")
 TOKEN_ASSIGNMENT = re.compile(
-    r"""QISKIT_IBM_TOKEN=(?!\.\.\.|<|\$)\S{6,}"""                       # shell: export QISKIT_IBM_TOKEN=value
+    r"""QISKIT_IBM_TOKEN=(?!\.\.\.|<|\$)\S{6,}"""  # shell: export QISKIT_IBM_TOKEN=value
     r"""|QISKIT_IBM_TOKEN["']\s*\]?\s*[=:,]\s*["'](?!\.\.\.|<)[^"']{6,}["']"""  # python: environ[...] = "value"
 )
 SAVE_ACCOUNT = re.compile(r"""token\s*=\s*["'](?!<)[^"']{6,}["']""")
@@ -46,14 +46,19 @@ def test_the_six_tutorials_exist():
     present = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
     missing = [n for n in EXPECTED if n not in present]
     assert not missing, f"missing tutorials: {missing}"
-    assert present == EXPECTED, f"unexpected notebooks besides the six tutorials: {sorted(set(present) - set(EXPECTED))}"
+    assert present == EXPECTED, (
+        f"unexpected notebooks besides the six tutorials: {sorted(set(present) - set(EXPECTED))}"
+    )
 
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_committed_without_outputs(name):
     nb = _load(name)
-    dirty = [i for i, c in enumerate(nb["cells"])
-             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
     assert dirty == [], f"{name}: cells {dirty} have outputs or execution counts; strip them before committing"
 
 
@@ -67,8 +72,9 @@ def test_first_code_cell_is_the_fast_switch(name):
     # The switch is read once, in that cell only: no other cell consults QML_FAST.
     others = [i for i, c in enumerate(code[1:], start=2) if "QML_FAST" in _source(c)]
     assert others == [], f"{name}: code cells {others} read QML_FAST; set every hyperparameter in the first cell"
-    assert nb["cells"][0]["cell_type"] == "markdown" and _source(nb["cells"][0]).startswith("# "), \
+    assert nb["cells"][0]["cell_type"] == "markdown" and _source(nb["cells"][0]).startswith("# "), (
         f"{name}: starts with a markdown title"
+    )
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -99,7 +105,9 @@ def test_token_patterns_catch_what_they_should():
 def test_markdown_between_code_cells(name):
     nb = _load(name)
     kinds = [c["cell_type"] for c in nb["cells"]]
-    assert kinds.count("markdown") >= 4, f"{name}: a tutorial tells a story; only {kinds.count('markdown')} markdown cells"
+    assert kinds.count("markdown") >= 4, (
+        f"{name}: a tutorial tells a story; only {kinds.count('markdown')} markdown cells"
+    )
     assert kinds[-1] == "markdown", f"{name}: ends with a markdown summary"
 
 

@@ -23,8 +23,15 @@ from qml.errors import ConfigurationError
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 #: Neighbouring geometries 0.005 A apart where canonical orbitals flip sign or swap (issue 12).
-EVENTS = [("BeH2", 1.110), ("BeH2", 1.990), ("H2O", 1.330), ("H2O", 1.365), ("H2O", 1.520), ("H2O", 1.935),
-          ("H4", 0.615)]
+EVENTS = [
+    ("BeH2", 1.110),
+    ("BeH2", 1.990),
+    ("H2O", 1.330),
+    ("H2O", 1.365),
+    ("H2O", 1.520),
+    ("H2O", 1.935),
+    ("H4", 0.615),
+]
 
 
 def _x(mol) -> np.ndarray:
@@ -43,8 +50,9 @@ def _active_diag(a, b) -> np.ndarray:
 @pytest.mark.parametrize("name,r", EVENTS)
 def test_no_sign_flip_or_swap_at_the_known_events(name, r):
     tracked = _active_diag(Molecule.from_name(name, r), Molecule.from_name(name, r + 0.005))
-    canonical = _active_diag(Molecule.from_name(name, r, orbitals="canonical"),
-                             Molecule.from_name(name, r + 0.005, orbitals="canonical"))
+    canonical = _active_diag(
+        Molecule.from_name(name, r, orbitals="canonical"), Molecule.from_name(name, r + 0.005, orbitals="canonical")
+    )
     assert tracked.min() > 0.99, tracked
     assert canonical.min() < 0.1, canonical  # the event is real: canonical orbitals flip or swap here
 
@@ -69,8 +77,10 @@ def test_tracked_orbitals_leave_energies_unchanged(name, r):
     canonical = Molecule.from_name(name, r, orbitals="canonical")
     assert not np.allclose(tracked.orbitals, canonical.orbitals, atol=1e-3)  # they do differ
     mf = _scf(canonical)
-    cas = [mcscf.CASCI(mf, m.n_orbitals, m.n_electrons).kernel(mo_coeff=np.array(m.orbitals))[0]
-           for m in (tracked, canonical)]
+    cas = [
+        mcscf.CASCI(mf, m.n_orbitals, m.n_electrons).kernel(mo_coeff=np.array(m.orbitals))[0]
+        for m in (tracked, canonical)
+    ]
     assert cas[0] == pytest.approx(cas[1], abs=1e-9)
     occ = mf.mo_occ
     hf = [mf.energy_tot(dm=mf.make_rdm1(np.array(m.orbitals), occ)) for m in (tracked, canonical)]
@@ -119,7 +129,10 @@ def test_the_h4_rectangle_keeps_its_reference_through_the_square():
     """At R = 1.23 A (the square) the HOMO and LUMO cross. The tracked determinant stays continuous, so beyond
     the square it is an excited RHF solution (higher than PySCF's aufbau RHF); the exact energy is unchanged."""
     before = Molecule.from_name("H4-rect", 1.228)
-    after, after_canonical = Molecule.from_name("H4-rect", 1.3), Molecule.from_name("H4-rect", 1.3, orbitals="canonical")
+    after, after_canonical = (
+        Molecule.from_name("H4-rect", 1.3),
+        Molecule.from_name("H4-rect", 1.3, orbitals="canonical"),
+    )
     x_before, x_after = _x(before), _x(after)
     occ_overlap = np.linalg.svd(x_before[:, :2].T @ x_after[:, :2], compute_uv=False)
     assert occ_overlap.min() > 0.95
@@ -135,8 +148,11 @@ def _rect(p):
 
 def test_aufbau_following_jumps_at_the_square_and_warns():
     tracker = orb.OrbitalTracker(_rect, (1.1,), (0.02,), name="rect", follow="aufbau", check_stability=False)
-    with pytest.warns(orb.OrbitalWarning, match=r"rect: the active_(docc|virtual) orbitals jump between 1.22 and 1.24 "
-                                                r"\(smallest overlap singular value 0.000\)"):
+    with pytest.warns(
+        orb.OrbitalWarning,
+        match=r"rect: the active_(docc|virtual) orbitals jump between 1.22 and 1.24 "
+        r"\(smallest overlap singular value 0.000\)",
+    ):
         tracker.frame((1.3,))
     jumps = [f.point[0] for f in tracker.frames() if f.min_overlap < orb.MIN_OVERLAP]
     assert jumps == pytest.approx([1.24])
@@ -150,8 +166,11 @@ def test_an_unstable_followed_reference_is_warned():
     ok = orb.OrbitalTracker(_rect, (1.9,), (0.02,), name="rect").frame((1.9,))
     assert ok.stable is True and ok.lower_by == 0.0
     tracker = orb.OrbitalTracker(_rect, (1.0,), (0.02,), name="rect")
-    with pytest.warns(orb.OrbitalWarning, match=r"rect: at 1.6 the RHF solution followed continuously from 1 is "
-                                                r"unstable; another RHF solution lies \d+ mHa lower"):
+    with pytest.warns(
+        orb.OrbitalWarning,
+        match=r"rect: at 1.6 the RHF solution followed continuously from 1 is "
+        r"unstable; another RHF solution lies \d+ mHa lower",
+    ):
         frame = tracker.frame((1.6,))
     assert frame.stable is False and frame.lower_by > 0.1
     assert min(f.min_overlap for f in tracker.frames()) > 0.9  # continuous all the way
@@ -173,7 +192,9 @@ def test_given_orbitals_are_used_and_validated():
         h2.with_orbitals(np.eye(2))
     with pytest.raises(TypeError, match="orbitals must be a 2-D array"):
         h2.with_orbitals({"a": 1})
-    with pytest.raises(ConfigurationError, match="orbitals must be 'tracked', 'continuous', 'aufbau' or 'canonical', got 'fixed'"):
+    with pytest.raises(
+        ConfigurationError, match="orbitals must be 'tracked', 'continuous', 'aufbau' or 'canonical', got 'fixed'"
+    ):
         Molecule.from_name("H2", 0.9, orbitals="fixed")
 
 

@@ -48,8 +48,9 @@ def _strip(row, keys=("seconds", "folder")):
 
 
 def _scan_rows(result):
-    return [(p.r, p.hf, p.vqe, p.exact, p.n_evaluations, p.warm_start, p.start_energy, p.params.tolist())
-            for p in result]
+    return [
+        (p.r, p.hf, p.vqe, p.exact, p.n_evaluations, p.warm_start, p.start_energy, p.params.tolist()) for p in result
+    ]
 
 
 # --------------------------------------------------------------------------- map_tasks
@@ -86,11 +87,13 @@ def test_cache_resumes_without_recomputing_finished_tasks(tmp_path):
     log.mkdir()
     cache = parallel.TaskCache(tmp_path / "cache")
     with pytest.raises(ValueError, match="negative input -1"):  # a build that dies at its 4th task
-        parallel.map_tasks(square_logged, [(x, str(log)) for x in (1, 2, 3, -1, 5)], cache=cache,
-                           key=lambda job: job[0])
+        parallel.map_tasks(
+            square_logged, [(x, str(log)) for x in (1, 2, 3, -1, 5)], cache=cache, key=lambda job: job[0]
+        )
     assert len(cache) == 3 and len(os.listdir(log)) == 4
-    out = parallel.map_tasks(square_logged, [(x, str(log)) for x in (1, 2, 3, 4, 5)], cache=cache,
-                             key=lambda job: job[0])
+    out = parallel.map_tasks(
+        square_logged, [(x, str(log)) for x in (1, 2, 3, 4, 5)], cache=cache, key=lambda job: job[0]
+    )
     assert out == [1, 4, 9, 16, 25]
     assert len(os.listdir(log)) == 6  # only 4 and 5 were computed again
     assert (cache.hits, len(cache)) == (3, 5)
@@ -135,8 +138,22 @@ def test_build_cli_with_a_scheduler_address_and_a_resumed_cache(client, tmp_path
     from qml.data.cli import main
 
     out = tmp_path / "cli"
-    assert main(["build", "h2_pes", "--rows", "3", "--out", str(out), "--scheduler", client.scheduler.address,
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "h2_pes",
+                "--rows",
+                "3",
+                "--out",
+                str(out),
+                "--scheduler",
+                client.scheduler.address,
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert f"wrote {out / 'h2_pes.csv'}" in capsys.readouterr().out
     cache = parallel.TaskCache(tmp_path / "rows")
     again = qml.data.build("h2_pes", rows=3, out_dir=tmp_path / "again", progress=False, cache=cache)
@@ -182,7 +199,9 @@ def _same_entries(a, b, points):
     for p in points:
         x, y = a[p].sparse(), b[p].sparse()
         assert x.shape == y.shape
-        assert abs(x - y).max() < 1e-9  # terms near the 1e-10 Jordan-Wigner cut may be kept in one, dropped in the other
+        assert (
+            abs(x - y).max() < 1e-9
+        )  # terms near the 1e-10 Jordan-Wigner cut may be kept in one, dropped in the other
         assert a[p].exact_energy() == pytest.approx(b[p].exact_energy(), abs=1e-11)
 
 
@@ -197,7 +216,9 @@ def test_bank_prepare_on_two_workers_equals_serial_to_round_off():
     assert len(serial.bank) == len(pooled.bank) == 3  # the repeated point is built once
     _same_entries(serial.bank, pooled.bank, points)
     np.testing.assert_allclose(pooled.energy(points), serial.energy(points), rtol=0, atol=1e-11)
-    assert pooled.energy(points)[1] == pytest.approx(serial.bank[1.6].hf_energy(), abs=1e-11)  # untrained uccsd: the HF state
+    assert pooled.energy(points)[1] == pytest.approx(
+        serial.bank[1.6].hf_energy(), abs=1e-11
+    )  # untrained uccsd: the HF state
 
 
 def test_bank_prepare_sends_builders_by_pickle_or_by_dask(client):
@@ -226,8 +247,13 @@ def test_bank_prepare_sends_builders_by_pickle_or_by_dask(client):
 # --------------------------------------------------------------------------- sweep
 def test_sweep_on_dask_equals_serial_and_resumes(client, tmp_path):
     train, val = _sweep_data(48), _sweep_data(16)
-    kw = {"grid": {"hidden": [3, 6], "lr": [0.01, 0.05]}, "seeds": [0, 1], "epochs": 3, "batch_size": 16,
-          "progress": False}
+    kw = {
+        "grid": {"hidden": [3, 6], "lr": [0.01, 0.05]},
+        "seeds": [0, 1],
+        "epochs": 3,
+        "batch_size": 16,
+        "progress": False,
+    }
     serial = qml.sweep(make_mlp, train, val, run_dir=tmp_path / "serial", **kw)
     on_dask = qml.sweep(make_mlp, train, val, run_dir=tmp_path / "dask", executor=client, **kw)
     assert len(serial) == 8 and serial.settings == ["hidden", "lr"]

@@ -82,8 +82,9 @@ def test_sector_circuit_equals_pennylane_state_for_lih():
 
     mol = Molecule.from_name("LiH", 1.6)
     ansatz = make_ansatz(mol, "uccsd", reps=2)
-    circuit = SectorCircuit(ansatz, ansatz.n_params, mol.n_qubits,
-                            sector_indices(mol.n_qubits, mol.n_electrons, mol.two_sz))
+    circuit = SectorCircuit(
+        ansatz, ansatz.n_params, mol.n_qubits, sector_indices(mol.n_qubits, mol.n_electrons, mol.two_sz)
+    )
     params = 0.4 * torch.randn(3, ansatz.n_params, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
     @qp.qnode(qp.device("default.qubit", wires=mol.n_qubits), interface="torch")
@@ -124,7 +125,9 @@ def test_bad_input():
         qml.PESModel("H2", backend="fast", shots=100)
     with pytest.raises(BackendError, match="particle-conserving"):  # at construction, not at the first batch
         qml.PESModel("H2", ansatz="hardware_efficient", backend="sector")
-    with pytest.raises(BackendError, match="cannot compute the state vector itself; backends that can: 'auto', 'fast', 'default.qubit'"):
+    with pytest.raises(
+        BackendError, match="cannot compute the state vector itself; backends that can: 'auto', 'fast', 'default.qubit'"
+    ):
         qml.PESModel("H2", backend="lightning.qubit").state(0.7)
     with pytest.raises(ConfigurationError, match="builder needs ranges"):
         qml.PESModel(_h2_shifted)

@@ -26,8 +26,9 @@ def test_title_reports_the_test_points_error_and_marks_them():
     # Residual panel: predicted - reference in mHa, the test points drawn again, the +-1.6 mHa band.
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "residual [mHa]"
     resid = np.concatenate([line.get_ydata() for line in fig.axes[1].lines[1:]])
-    np.testing.assert_allclose(np.sort(resid), np.sort(np.concatenate([((pred - ref) * 1000)[~test],
-                                                                      ((pred - ref) * 1000)[test]])))
+    np.testing.assert_allclose(
+        np.sort(resid), np.sort(np.concatenate([((pred - ref) * 1000)[~test], ((pred - ref) * 1000)[test]]))
+    )
     band = fig.axes[1].patches[0]
     assert band.get_y() == pytest.approx(-1.6) and band.get_y() + band.get_height() == pytest.approx(1.6)
 

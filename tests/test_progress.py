@@ -109,17 +109,34 @@ def test_fit_in_a_log_writes_a_handful_of_lines(monkeypatch, capsys):
 
 def test_auto_defaults():
     model = torch.nn.Linear(3, 1)
-    assert resolve(model, 40, variational=False, optimizer="auto", lr=None, batch_size=None, schedule="auto") == \
-        ("lbfgs", 1.0, 40, None)
-    assert resolve(model, FULL_BATCH_MAX + 1, variational=False, optimizer="auto", lr=None, batch_size=None,
-                   schedule="auto") == ("adam", 1e-2, 32, None)
+    assert resolve(model, 40, variational=False, optimizer="auto", lr=None, batch_size=None, schedule="auto") == (
+        "lbfgs",
+        1.0,
+        40,
+        None,
+    )
+    assert resolve(
+        model, FULL_BATCH_MAX + 1, variational=False, optimizer="auto", lr=None, batch_size=None, schedule="auto"
+    ) == ("adam", 1e-2, 32, None)
     # A mini-batch asked for, or a variational model: Adam; explicit values are kept.
-    assert resolve(model, 40, variational=False, optimizer="auto", lr=0.03, batch_size=8, schedule="auto") == \
-        ("adam", 0.03, 8, None)
-    assert resolve(model, 6, variational=True, optimizer="auto", lr=None, batch_size=None, schedule="auto") == \
-        ("adam", 1e-2, 32, None)
-    assert resolve(model, 40, variational=False, optimizer="sgd", lr=None, batch_size=None, schedule=None) == \
-        ("sgd", 1e-2, 32, None)
+    assert resolve(model, 40, variational=False, optimizer="auto", lr=0.03, batch_size=8, schedule="auto") == (
+        "adam",
+        0.03,
+        8,
+        None,
+    )
+    assert resolve(model, 6, variational=True, optimizer="auto", lr=None, batch_size=None, schedule="auto") == (
+        "adam",
+        1e-2,
+        32,
+        None,
+    )
+    assert resolve(model, 40, variational=False, optimizer="sgd", lr=None, batch_size=None, schedule=None) == (
+        "sgd",
+        1e-2,
+        32,
+        None,
+    )
 
 
 def test_auto_avoids_lbfgs_with_shots():

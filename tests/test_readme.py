@@ -20,12 +20,17 @@ TEST_COMMAND = 'pip install torch==2.13.0 -e ".[dev]" && pytest -n 2'
 
 # (README text, what the test runs instead, why)
 SUBSTITUTIONS = [
-    ("qml.fit(pes, [1.0, 1.4, 1.8, 2.2, 2.6, 3.0], epochs=200)",
-     "qml.fit(pes, [1.0, 1.4, 1.8, 2.2, 2.6, 3.0], epochs=3)", "PES training: 3 epochs"),
-    ('history = qml.fit(model, train, epochs=5, batch_size=16, checkpoint_dir="runs/hw")',
-     'history = qml.fit(model, (train.features[:4], train.targets[:4]), epochs=1, batch_size=16, '
-     'checkpoint_dir="runs/hw", progress=False)',
-     "hardware example on the fake device: one epoch of one batch of 4, one job"),
+    (
+        "qml.fit(pes, [1.0, 1.4, 1.8, 2.2, 2.6, 3.0], epochs=200)",
+        "qml.fit(pes, [1.0, 1.4, 1.8, 2.2, 2.6, 3.0], epochs=3)",
+        "PES training: 3 epochs",
+    ),
+    (
+        'history = qml.fit(model, train, epochs=5, batch_size=16, checkpoint_dir="runs/hw")',
+        "history = qml.fit(model, (train.features[:4], train.targets[:4]), epochs=1, batch_size=16, "
+        'checkpoint_dir="runs/hw", progress=False)',
+        "hardware example on the fake device: one epoch of one batch of 4, one job",
+    ),
 ]
 
 

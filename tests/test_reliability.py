@@ -60,8 +60,9 @@ def test_ibm_fake_device_resume_uses_the_uninterrupted_run_s_simulator_seeds(tmp
 
     def layer():
         torch.manual_seed(0)
-        return qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
-                                backend="ibm:FakeManilaV2", shots=64, seed=5)
+        return qml.QuantumLayer(
+            2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2", shots=64, seed=5
+        )
 
     kw = dict(lr=0.1, batch_size=2, seed=3, progress=False)
     full = layer()
@@ -79,8 +80,16 @@ def _remote_layer(monkeypatch, service):
     monkeypatch.setenv("QISKIT_IBM_TOKEN", "token-for-test")
     monkeypatch.setattr(creds, "connect", lambda c: service)
     torch.manual_seed(0)
-    return qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
-                            backend="ibm:ibm_brisbane", shots=100, seed=0, backend_options=FAST)
+    return qml.QuantumLayer(
+        2,
+        embedding="angle",
+        ansatz="hardware_efficient",
+        layers=1,
+        backend="ibm:ibm_brisbane",
+        shots=100,
+        seed=0,
+        backend_options=FAST,
+    )
 
 
 def _kill_at_submission(monkeypatch, n):
@@ -159,8 +168,9 @@ def test_local_job_lost_with_its_process_is_marked_on_resume(tmp_path, monkeypat
 
     def layer():
         torch.manual_seed(0)
-        return qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
-                                backend="ibm:FakeManilaV2", shots=32, seed=1)
+        return qml.QuantumLayer(
+            2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2", shots=32, seed=1
+        )
 
     real = rb.IBMBackend._collect
 
@@ -258,13 +268,15 @@ def test_resume_refuses_other_settings_and_data(tmp_path):
     with pytest.raises(CheckpointError, match="training data values changed"):
         qml.fit(_hybrid(backend="default.qubit"), (x, y2), epochs=4, schedule="cosine", resume=True, **kw)
     with pytest.raises(CheckpointError, match="model"):
-        qml.fit(_hybrid(backend="default.qubit", shots=10, seed=1), (x, y), epochs=4, schedule="cosine",
-                resume=True, **kw)
+        qml.fit(
+            _hybrid(backend="default.qubit", shots=10, seed=1), (x, y), epochs=4, schedule="cosine", resume=True, **kw
+        )
     # without a schedule, more epochs simply continue the run
     folder = tmp_path / "const"
     qml.fit(_hybrid(backend="default.qubit"), (x, y), epochs=2, **{**kw, "checkpoint_dir": folder})
-    history = qml.fit(_hybrid(backend="default.qubit"), (x, y), epochs=3, resume=True,
-                      **{**kw, "checkpoint_dir": folder})
+    history = qml.fit(
+        _hybrid(backend="default.qubit"), (x, y), epochs=3, resume=True, **{**kw, "checkpoint_dir": folder}
+    )
     assert history.epochs == [1, 2, 3]
     with pytest.raises(CheckpointError, match="already trained 3 epochs, more than epochs=2"):
         qml.fit(_hybrid(backend="default.qubit"), (x, y), epochs=2, resume=True, **{**kw, "checkpoint_dir": folder})
@@ -280,15 +292,18 @@ def test_resume_with_a_custom_loss_function(tmp_path):
 
 
 # -- bad input: a clear qml error from the call that received it, before training ----------------
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(seed="abc"), TypeError, "seed must be a non-negative integer"),
-    (dict(seed=1.5), TypeError, "seed must be a non-negative integer"),
-    (dict(min_delta="x"), TypeError, "min_delta must be a finite number >= 0"),
-    (dict(min_delta=-1), ConfigurationError, "min_delta must be a finite number >= 0"),
-    (dict(min_delta=math.nan), ConfigurationError, "min_delta must be a finite number >= 0"),
-    (dict(lr=True), TypeError, "lr must be a positive number"),
-    (dict(resume="yes"), TypeError, "resume must be True or False"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(seed="abc"), TypeError, "seed must be a non-negative integer"),
+        (dict(seed=1.5), TypeError, "seed must be a non-negative integer"),
+        (dict(min_delta="x"), TypeError, "min_delta must be a finite number >= 0"),
+        (dict(min_delta=-1), ConfigurationError, "min_delta must be a finite number >= 0"),
+        (dict(min_delta=math.nan), ConfigurationError, "min_delta must be a finite number >= 0"),
+        (dict(lr=True), TypeError, "lr must be a positive number"),
+        (dict(resume="yes"), TypeError, "resume must be True or False"),
+    ],
+)
 def test_bad_fit_arguments_fail_before_training(kwargs, error, message):
     calls = []
     model = _hybrid(backend="default.qubit")
@@ -304,8 +319,7 @@ def test_targets_of_the_wrong_width_are_a_data_error():
         qml.fit(_hybrid(backend="default.qubit"), (x, torch.cat([y, y], 1)), epochs=1, progress=False)
 
 
-@pytest.mark.parametrize("scale, error", [(math.nan, ConfigurationError), (-1, ConfigurationError),
-                                          ("x", TypeError)])
+@pytest.mark.parametrize("scale, error", [(math.nan, ConfigurationError), (-1, ConfigurationError), ("x", TypeError)])
 def test_init_scale_is_validated(scale, error):
     with pytest.raises(error, match="init_scale must be"):
         qml.HybridModel(3, 1, n_qubits=2, backend="default.qubit", init_scale=scale)
@@ -325,10 +339,13 @@ def test_unknown_basis_is_a_configuration_error():
         qml.chem.Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]], basis="nope")
 
 
-@pytest.mark.parametrize("name, message", [
-    ("NoSuchFake", "unknown IBM device 'NoSuchFake'"),
-    ("fakemanilav2", r"did you mean 'ibm:FakeManilaV2' \(names are case-sensitive\)"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("NoSuchFake", "unknown IBM device 'NoSuchFake'"),
+        ("fakemanilav2", r"did you mean 'ibm:FakeManilaV2' \(names are case-sensitive\)"),
+    ],
+)
 def test_unknown_ibm_device_is_named_before_credentials_are_sought(monkeypatch, name, message):
     monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
     monkeypatch.setattr(creds, "_saved_accounts", lambda: {})

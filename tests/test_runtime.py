@@ -22,8 +22,9 @@ def exact(spec, x, w):
     """Values and gradients (of the sum of outputs) from default.qubit backprop."""
     x = x.detach().clone().requires_grad_(True)
     w = w.detach().clone().requires_grad_(True)
-    qnode = qp.QNode(spec.qfunc, qp.device("default.qubit", wires=spec.n_qubits), interface="torch",
-                     diff_method="backprop")
+    qnode = qp.QNode(
+        spec.qfunc, qp.device("default.qubit", wires=spec.n_qubits), interface="torch", diff_method="backprop"
+    )
     out = torch.stack(list(qnode(x, w)), dim=-1).reshape(x.shape[0], -1)
     out.sum().backward()
     return out.detach(), x.grad, w.grad
@@ -50,18 +51,21 @@ def test_unknown_option_raises_with_valid_names():
         ibm_backend("FakeManilaV2", n_qubits=2, resilence_level=1)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"mode": "sessions"}, "execution mode 'sessions'"),
-    ({"resilience_level": 5}, "resilience_level must be an integer from 0 to 2"),
-    ({"dynamical_decoupling": "YY"}, "dynamical_decoupling"),
-    ({"zne": True, "zne_noise_factors": (0.5, 1)}, "zne_noise_factors"),
-    ({"zne_extrapolator": "linear"}, "need zne=True"),
-    ({"precision": -0.1}, "precision must be a positive number"),
-    ({"gradient": "finite-diff"}, "gradient method"),
-    ({"twirling": "yes"}, "twirling must be True or False"),
-    ({"optimization_level": 4}, "optimization_level"),
-    ({"max_shots": 0}, "max_shots must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"mode": "sessions"}, "execution mode 'sessions'"),
+        ({"resilience_level": 5}, "resilience_level must be an integer from 0 to 2"),
+        ({"dynamical_decoupling": "YY"}, "dynamical_decoupling"),
+        ({"zne": True, "zne_noise_factors": (0.5, 1)}, "zne_noise_factors"),
+        ({"zne_extrapolator": "linear"}, "need zne=True"),
+        ({"precision": -0.1}, "precision must be a positive number"),
+        ({"gradient": "finite-diff"}, "gradient method"),
+        ({"twirling": "yes"}, "twirling must be True or False"),
+        ({"optimization_level": 4}, "optimization_level"),
+        ({"max_shots": 0}, "max_shots must be an integer >= 1"),
+    ],
+)
 def test_invalid_option_values_raise(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
         ibm_backend("FakeManilaV2", n_qubits=2, **kwargs)
@@ -76,8 +80,15 @@ def test_mitigation_options_translate_to_valid_runtime_options():
     """Options go to qiskit-ibm-runtime's client-side Estimator (0.50+), validated by its own model."""
     from qiskit_ibm_runtime.options_models import EstimatorOptions
 
-    opts = RuntimeOptions(resilience_level=2, dynamical_decoupling="XY4", twirling=True, zne=True,
-                          zne_noise_factors=(1, 3, 5), zne_extrapolator="exponential", measure_mitigation=True)
+    opts = RuntimeOptions(
+        resilience_level=2,
+        dynamical_decoupling="XY4",
+        twirling=True,
+        zne=True,
+        zne_noise_factors=(1, 3, 5),
+        zne_extrapolator="exponential",
+        measure_mitigation=True,
+    )
     est = EstimatorOptions(**opts.estimator_options(shots=500, seed=3, local=False))
     assert est.default_shots == 500 and est.resilience_level == 2
     assert est.dynamical_decoupling.enable and est.dynamical_decoupling.sequence_type == "XY4"
@@ -90,7 +101,10 @@ def test_mitigation_options_translate_to_valid_runtime_options():
     assert local["simulator"] == {"angle_decimals": 12, "seed_simulator": 4} and local["resilience_level"] == 2
     assert EstimatorOptions(**local).resilience.zne_mitigation
     assert RuntimeOptions().estimator_options(shots=100, seed=0, local=True) == {
-        "default_shots": 100, "simulator": {"angle_decimals": 12, "seed_simulator": 1}, "resilience_level": 0}
+        "default_shots": 100,
+        "simulator": {"angle_decimals": 12, "seed_simulator": 1},
+        "resilience_level": 0,
+    }
     assert "resilience_level" not in RuntimeOptions().estimator_options(shots=100, seed=0, local=False)
 
 
@@ -121,8 +135,13 @@ def test_fake_device_names_and_width_checked():
 # -- gradients -----------------------------------------------------------------------------
 SPECS = [
     dict(n_qubits=2, embedding="angle", ansatz="strongly_entangling", layers=2),
-    dict(n_qubits=3, embedding="iqp", ansatz="hardware_efficient", layers=2,
-         observables=[qp.PauliZ(0) @ qp.PauliZ(1), qp.PauliX(2), 0.5 * qp.PauliY(0) - qp.PauliZ(2)]),
+    dict(
+        n_qubits=3,
+        embedding="iqp",
+        ansatz="hardware_efficient",
+        layers=2,
+        observables=[qp.PauliZ(0) @ qp.PauliZ(1), qp.PauliX(2), 0.5 * qp.PauliY(0) - qp.PauliZ(2)],
+    ),
     dict(n_qubits=2, embedding="reupload", ansatz="basic_entangler", layers=2),
     dict(n_qubits=2, n_inputs=4, embedding="amplitude", ansatz="strongly_entangling", layers=1),
 ]
@@ -134,8 +153,14 @@ def test_packed_parameter_shift_matches_backprop_exactly(kw, level):
     """ISA circuit on FakeManilaV2's layout + exact StatevectorEstimator: agreement to 1e-8."""
     spec = make_spec(**kw)
     x, w = batch(spec, 3)
-    backend = ibm_backend("FakeManilaV2", n_qubits=spec.n_qubits, seed=7, optimization_level=level,
-                          estimator=qiskit_primitives.StatevectorEstimator(), store=False)
+    backend = ibm_backend(
+        "FakeManilaV2",
+        n_qubits=spec.n_qubits,
+        seed=7,
+        optimization_level=level,
+        estimator=qiskit_primitives.StatevectorEstimator(),
+        store=False,
+    )
     ex = backend.make_executor(spec)
     out, gx, gw = run_executor(ex, x, w)
     ref, rgx, rgw = exact(spec, x, w)
@@ -188,8 +213,14 @@ def test_spsa_uses_two_extra_evaluations_per_sample():
     spec = make_spec(n_qubits=2, embedding="angle", ansatz="hardware_efficient", layers=2)
     x, w = batch(spec, 3)
     eps = 1e-3
-    ex = ibm_backend("FakeManilaV2", n_qubits=2, gradient="spsa", spsa_epsilon=eps, store=False,
-                     estimator=qiskit_primitives.StatevectorEstimator()).make_executor(spec)
+    ex = ibm_backend(
+        "FakeManilaV2",
+        n_qubits=2,
+        gradient="spsa",
+        spsa_epsilon=eps,
+        store=False,
+        estimator=qiskit_primitives.StatevectorEstimator(),
+    ).make_executor(spec)
     w1 = w.clone().requires_grad_(True)
     out = ex(x, w1)  # inputs without grad: only the weight angles are perturbed
     out.sum().backward()
@@ -205,8 +236,9 @@ def test_spsa_uses_two_extra_evaluations_per_sample():
 def test_one_job_per_step_and_counters_in_context():
     spec = make_spec(n_qubits=2, embedding="angle", ansatz="strongly_entangling", layers=1)
     x, w = batch(spec, 4)
-    ex = ibm_backend("FakeManilaV2", n_qubits=2, shots=100, store=False,
-                     estimator=qiskit_primitives.StatevectorEstimator()).make_executor(spec)
+    ex = ibm_backend(
+        "FakeManilaV2", n_qubits=2, shots=100, store=False, estimator=qiskit_primitives.StatevectorEstimator()
+    ).make_executor(spec)
     with context.step("run-a", 0, 0) as ctx:
         run_executor(ex, x, w)
     # 2 input angles + 6 weight angles (Rot = RZ RY RZ per qubit); B * (1 + 2K) evaluations
@@ -243,8 +275,16 @@ def test_training_steps_on_fake_device_local_mode():
 def test_fit_history_counts_jobs_through_quantum_layer(tmp_path):
     import qml
 
-    layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2",
-                             shots=64, seed=0, backend_options={"estimator": qiskit_primitives.StatevectorEstimator()})
+    layer = qml.QuantumLayer(
+        2,
+        embedding="angle",
+        ansatz="hardware_efficient",
+        layers=1,
+        backend="ibm:FakeManilaV2",
+        shots=64,
+        seed=0,
+        backend_options={"estimator": qiskit_primitives.StatevectorEstimator()},
+    )
     x = torch.rand(6, 2, dtype=torch.float64)
     y = torch.rand(6, 2, dtype=torch.float64)
     history = qml.fit(layer, (x, y), epochs=1, batch_size=3, progress=False)
@@ -255,14 +295,24 @@ def test_fit_history_counts_jobs_through_quantum_layer(tmp_path):
 def test_cost_estimate_matches_executor_and_guards(tmp_path):
     spec = make_spec(n_qubits=2, embedding="angle", ansatz="strongly_entangling", layers=1)
     x, w = batch(spec, 4)
-    backend = ibm_backend("FakeManilaV2", n_qubits=2, shots=100, max_jobs=2, store=False,
-                          estimator=qiskit_primitives.StatevectorEstimator())
+    backend = ibm_backend(
+        "FakeManilaV2",
+        n_qubits=2,
+        shots=100,
+        max_jobs=2,
+        store=False,
+        estimator=qiskit_primitives.StatevectorEstimator(),
+    )
     est = estimate(spec, backend, batch_size=4, steps=2)
     ex = backend.make_executor(spec)
     for _ in range(2):
         run_executor(ex, x, w)
-    assert (est.jobs, est.pubs, est.circuits, est.shots) == (ex.stats["jobs"], ex.stats["pubs"],
-                                                             ex.stats["circuits"], ex.stats["shots"])
+    assert (est.jobs, est.pubs, est.circuits, est.shots) == (
+        ex.stats["jobs"],
+        ex.stats["pubs"],
+        ex.stats["circuits"],
+        ex.stats["shots"],
+    )
     assert est.qpu_seconds > 0 and "QPU minutes" in str(est)
     with pytest.raises(CostLimitError, match="max_jobs=2"):
         run_executor(ex, x, w)
@@ -271,8 +321,14 @@ def test_cost_estimate_matches_executor_and_guards(tmp_path):
         estimate(spec, backend, batch_size=4, steps=30)
     with pytest.raises(CostLimitError, match="max_shots=1000"):
         estimate(spec, None, batch_size=4, steps=1, shots=100, max_shots=1000)
-    small = ibm_backend("FakeManilaV2", n_qubits=2, shots=100, max_shots=1000, store=False,
-                        estimator=qiskit_primitives.StatevectorEstimator()).make_executor(spec)
+    small = ibm_backend(
+        "FakeManilaV2",
+        n_qubits=2,
+        shots=100,
+        max_shots=1000,
+        store=False,
+        estimator=qiskit_primitives.StatevectorEstimator(),
+    ).make_executor(spec)
     with pytest.raises(CostLimitError, match="6800 shots.*max_shots=1000"):
         run_executor(small, x, w)
     assert estimate(spec, None, batch_size=4, steps=1, gradient="spsa").circuits_per_step == 12
@@ -296,8 +352,17 @@ def test_real_device_path_with_fake_service_passes_options(monkeypatch):
     monkeypatch.setattr(creds, "connect", lambda c: service)
     spec = make_spec(n_qubits=2, embedding="angle", ansatz="strongly_entangling", layers=1)
     x, w = batch(spec, 2)
-    backend = resolve("ibm:ibm_brisbane", n_qubits=2, shots=300, seed=4, resilience_level=1,
-                      dynamical_decoupling=True, twirling=True, zne=True, mode="batch")
+    backend = resolve(
+        "ibm:ibm_brisbane",
+        n_qubits=2,
+        shots=300,
+        seed=4,
+        resilience_level=1,
+        dynamical_decoupling=True,
+        twirling=True,
+        zne=True,
+        mode="batch",
+    )
     assert not backend.local
     out, gx, gw = run_executor(backend.make_executor(spec), x, w)
     ref, rgx, rgw = exact(spec, x, w)
@@ -312,9 +377,15 @@ def test_real_device_path_with_fake_service_passes_options(monkeypatch):
 def test_estimate_reads_backend_of_a_layer_and_float32_inputs_keep_dtype():
     import qml
 
-    layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2",
-                             shots=50, backend_options={"estimator": qiskit_primitives.StatevectorEstimator(),
-                                                        "store": False})
+    layer = qml.QuantumLayer(
+        2,
+        embedding="angle",
+        ansatz="hardware_efficient",
+        layers=1,
+        backend="ibm:FakeManilaV2",
+        shots=50,
+        backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), "store": False},
+    )
     est = estimate(layer, batch_size=2, steps=3)
     # 2 input angles + 2 weight angles differentiated: 2 * (1 + 2 * 4) circuits per step
     assert (est.jobs, est.circuits_per_step, est.shots) == (3, 18, 3 * 18 * 50)
@@ -329,8 +400,11 @@ def test_estimate_reads_backend_of_a_layer_and_float32_inputs_keep_dtype():
 
 def test_least_busy_and_saved_account(monkeypatch):
     monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
-    monkeypatch.setattr(creds, "_saved_accounts", lambda: {
-        "default-ibm-quantum-platform": {"channel": "ibm_quantum_platform", "token": "saved-secret-tok"}})
+    monkeypatch.setattr(
+        creds,
+        "_saved_accounts",
+        lambda: {"default-ibm-quantum-platform": {"channel": "ibm_quantum_platform", "token": "saved-secret-tok"}},
+    )
     found = creds.resolve_credentials()
     assert found.saved_name == "default-ibm-quantum-platform" and "saved-secret-tok" not in repr(found)
     calls = []
@@ -346,8 +420,14 @@ def test_least_busy_and_saved_account(monkeypatch):
 def test_max_jobs_is_shared_by_executors_of_one_backend():
     spec = make_spec(n_qubits=2, embedding="angle", ansatz="hardware_efficient", layers=1)
     x, w = batch(spec, 2)
-    backend = ibm_backend("FakeManilaV2", n_qubits=2, shots=10, max_jobs=1, store=False,
-                          estimator=qiskit_primitives.StatevectorEstimator())
+    backend = ibm_backend(
+        "FakeManilaV2",
+        n_qubits=2,
+        shots=10,
+        max_jobs=1,
+        store=False,
+        estimator=qiskit_primitives.StatevectorEstimator(),
+    )
     run_executor(backend.make_executor(spec), x, w)
     with pytest.raises(CostLimitError, match="max_jobs=1 \\(1 sent so far"):
         run_executor(backend.make_executor(spec), x, w)
@@ -356,8 +436,9 @@ def test_max_jobs_is_shared_by_executors_of_one_backend():
 def test_padded_amplitude_embedding_input_gradients_refused_clearly():
     spec = make_spec(n_qubits=2, n_inputs=3, embedding="amplitude", ansatz="strongly_entangling", layers=1)
     x, w = batch(spec, 2)
-    ex = ibm_backend("FakeManilaV2", n_qubits=2, store=False,
-                     estimator=qiskit_primitives.StatevectorEstimator()).make_executor(spec)
+    ex = ibm_backend(
+        "FakeManilaV2", n_qubits=2, store=False, estimator=qiskit_primitives.StatevectorEstimator()
+    ).make_executor(spec)
     with pytest.raises(ConfigurationError, match="pads 3 features with zeros to 4"):
         ex(x.requires_grad_(True), w)
     w1 = w.clone().requires_grad_(True)
@@ -391,8 +472,12 @@ def _h2_energy_setup():
 
 def _exact_h2(ansatz, mol, params):
     """Energy and gradient from default.qubit backprop on the PennyLane Hamiltonian (no Qiskit)."""
-    qnode = qp.QNode(lambda p: (ansatz(p), qp.expval(mol.hamiltonian()))[1], qp.device("default.qubit", wires=4),
-                     interface="torch", diff_method="backprop")
+    qnode = qp.QNode(
+        lambda p: (ansatz(p), qp.expval(mol.hamiltonian()))[1],
+        qp.device("default.qubit", wires=4),
+        interface="torch",
+        diff_method="backprop",
+    )
     p = params.detach().clone().requires_grad_(True)
     e = qnode(p)
     e.backward()
@@ -404,12 +489,19 @@ def test_ibm_energy_on_isa_layout_matches_exact(level):
     """H2 uccsd transpiled to FakeManilaV2 (layout, routing), Hamiltonians mapped with apply_layout,
     exact StatevectorEstimator: energies and gradients of 3 geometries equal default.qubit to 1e-8."""
     mols, ansatz = _h2_energy_setup()
-    backend = ibm_backend("FakeManilaV2", n_qubits=4, seed=3, optimization_level=level, store=False,
-                          estimator=qiskit_primitives.StatevectorEstimator())
+    backend = ibm_backend(
+        "FakeManilaV2",
+        n_qubits=4,
+        seed=3,
+        optimization_level=level,
+        store=False,
+        estimator=qiskit_primitives.StatevectorEstimator(),
+    )
     assert backend.capabilities >= {"expval", "energy"}
     ev = backend.energy_evaluator(ansatz, 4)
-    params = torch.tensor([[0.1, -0.2, 0.3], [0.05, 0.2, -0.1], [0.0, 0.0, 0.25]], dtype=torch.float64,
-                          requires_grad=True)
+    params = torch.tensor(
+        [[0.1, -0.2, 0.3], [0.05, 0.2, -0.1], [0.0, 0.0, 0.25]], dtype=torch.float64, requires_grad=True
+    )
     energies = ev(params, [m.hamiltonian() for m in mols])
     energies.sum().backward()
     for b, mol in enumerate(mols):

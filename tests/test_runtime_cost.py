@@ -105,8 +105,7 @@ def test_sampled_energies_scatter_as_predicted(h2):
     qc.initialize(to_qiskit_order(psi, 4))
     qc.rz(Parameter("a"), 0)  # identity at a=0: one row per independent estimate
     shots, repeats = 1000, 40
-    est = qiskit_primitives.BackendEstimatorV2(backend=AerSimulator(),
-                                               options={"seed_simulator": 1234})
+    est = qiskit_primitives.BackendEstimatorV2(backend=AerSimulator(), options={"seed_simulator": 1234})
     op = hamiltonian_op(H, 4)
     res = est.run([(qc, op, np.zeros((repeats, 1)))], precision=1 / math.sqrt(shots)).result()[0]
     evs = np.asarray(res.data.evs)
@@ -137,8 +136,9 @@ def test_estimate_pes_vqe_scan_counts():
     mol = qml.chem.Molecule.from_name("H2", 0.74)
     vqe = estimate(mol, steps=50, precision=0.01)
     assert (vqe.kind, vqe.jobs, vqe.circuits, vqe.shots) == ("vqe", 50, 50 * 25, 50 * 25 * 10000)
-    scan = estimate([qml.chem.Molecule.from_name("H2", d) for d in (0.6, 0.9, 1.2)], steps=20, shots=100,
-                    eval_batches=1)
+    scan = estimate(
+        [qml.chem.Molecule.from_name("H2", d) for d in (0.6, 0.9, 1.2)], steps=20, shots=100, eval_batches=1
+    )
     assert (scan.kind, scan.jobs, scan.circuits) == ("scan", 3 * 21, 3 * 20 * 25 + 3)
     with pytest.raises(CostLimitError, match=r"needs 10 jobs, over max_jobs=5; plan: 10 jobs"):
         estimate(pes, geometries=r, epochs=10, shots=4000, max_jobs=5)
@@ -148,9 +148,18 @@ def test_estimate_pes_vqe_scan_counts():
 
 # -- pre-flight in qml.fit -----------------------------------------------------------------------
 def hybrid_on_fake(**options):
-    return qml.HybridModel(2, 1, n_qubits=2, layers=1, hidden=0, ansatz="hardware_efficient",
-                           backend="ibm:FakeManilaV2", shots=64, seed=0,
-                           backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), **options})
+    return qml.HybridModel(
+        2,
+        1,
+        n_qubits=2,
+        layers=1,
+        hidden=0,
+        ansatz="hardware_efficient",
+        backend="ibm:FakeManilaV2",
+        shots=64,
+        seed=0,
+        backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), **options},
+    )
 
 
 def data(n=8):

@@ -36,8 +36,10 @@ def setup(monkeypatch, failures=(), token="token-for-test", **options):
 
 def data(seed=0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.rand(3, 2, generator=g, dtype=torch.float64),
-            torch.rand(1, 2, generator=g, dtype=torch.float64).requires_grad_(True))
+    return (
+        torch.rand(3, 2, generator=g, dtype=torch.float64),
+        torch.rand(1, 2, generator=g, dtype=torch.float64).requires_grad_(True),
+    )
 
 
 def reference(spec, x, w):
@@ -68,12 +70,15 @@ def test_network_errors_while_polling_are_retried(monkeypatch):
     assert service.submitted[0].polls == 3
 
 
-@pytest.mark.parametrize("kind, match", [
-    ("fail", r"job fake-\d+ failed on the service: simulated failure.*qml jobs show"),
-    ("cancel", r"job fake-\d+ was cancelled\. Run the step again"),
-    ("timeout", r"job fake-\d+ was still RUNNING after .*qml jobs fetch fake-"),
-    ("not_found", r"job fake-\d+ was not found by the service"),
-])
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("fail", r"job fake-\d+ failed on the service: simulated failure.*qml jobs show"),
+        ("cancel", r"job fake-\d+ was cancelled\. Run the step again"),
+        ("timeout", r"job fake-\d+ was still RUNNING after .*qml jobs fetch fake-"),
+        ("not_found", r"job fake-\d+ was not found by the service"),
+    ],
+)
 def test_failed_jobs_raise_and_no_optimizer_step(monkeypatch, kind, match):
     service, spec, ex = setup(monkeypatch, [kind], timeout=0.05)
     x, w = data()
@@ -145,8 +150,16 @@ def test_resume_resubmits_when_pending_job_is_lost(monkeypatch):
 def _writer(path, tag, n):
     store = JobStore(path)
     for i in range(n):
-        store.add(job_id=f"{tag}-{i}", backend="ibm:test", fingerprint=f"fp{i}", pub_shapes=[[2, 5]],
-                  options={"shots": 10}, run_id=tag, epoch=0, step=i)
+        store.add(
+            job_id=f"{tag}-{i}",
+            backend="ibm:test",
+            fingerprint=f"fp{i}",
+            pub_shapes=[[2, 5]],
+            options={"shots": 10},
+            run_id=tag,
+            epoch=0,
+            step=i,
+        )
         store.set_result(f"{tag}-{i}", evs=np.full((2, 5), i, dtype=float))
 
 
@@ -231,10 +244,17 @@ def test_token_never_written_logged_or_shown(monkeypatch, tmp_path, capsys, capl
     with pytest.raises(CredentialsError, match="could not connect") as bad:
         real_connect(creds.resolve_credentials())
     texts.append(str(bad.value))
-    layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2",
-                             shots=32, seed=0)
-    qml.fit(layer, (torch.rand(4, 2, dtype=torch.float64), torch.rand(4, 2, dtype=torch.float64)), epochs=1,
-            batch_size=4, progress=False, checkpoint_dir=tmp_path / "ckpt")
+    layer = qml.QuantumLayer(
+        2, embedding="angle", ansatz="hardware_efficient", layers=1, backend="ibm:FakeManilaV2", shots=32, seed=0
+    )
+    qml.fit(
+        layer,
+        (torch.rand(4, 2, dtype=torch.float64), torch.rand(4, 2, dtype=torch.float64)),
+        epochs=1,
+        batch_size=4,
+        progress=False,
+        checkpoint_dir=tmp_path / "ckpt",
+    )
     parser = __import__("argparse").ArgumentParser()
     jobs_cli.add_subparser(parser.add_subparsers(dest="command"))
     for job_id in [j.job_id() for j in service.submitted]:
@@ -264,11 +284,19 @@ def test_fit_resumed_after_a_lost_step_reuses_its_job_and_matches_uninterrupted_
     def train(service, ckpt, resume=False):
         monkeypatch.setattr(creds, "connect", lambda c: service)
         torch.manual_seed(0)
-        layer = qml.QuantumLayer(2, embedding="angle", ansatz="hardware_efficient", layers=1,
-                                 backend="ibm:ibm_brisbane", shots=100, seed=0,
-                                 backend_options=dict(FAST, timeout=0.05))
-        history = qml.fit(layer, (x, y), epochs=2, batch_size=2, progress=False, checkpoint_dir=ckpt,
-                          resume=resume, seed=3)
+        layer = qml.QuantumLayer(
+            2,
+            embedding="angle",
+            ansatz="hardware_efficient",
+            layers=1,
+            backend="ibm:ibm_brisbane",
+            shots=100,
+            seed=0,
+            backend_options=dict(FAST, timeout=0.05),
+        )
+        history = qml.fit(
+            layer, (x, y), epochs=2, batch_size=2, progress=False, checkpoint_dir=ckpt, resume=resume, seed=3
+        )
         return layer, history
 
     reference_layer, _ = train(FakeRuntimeService(), tmp_path / "ref")
@@ -298,6 +326,7 @@ def test_only_transient_service_errors_are_retried():
             if len(calls) == 1:
                 raise RequestsApiError("HTTP error", status_code=code)
             return "ok"
+
         return fn
 
     assert with_retries(flaky(503), what="submit", retries=2, backoff=0.001) == "ok" and len(calls) == 2
@@ -310,8 +339,27 @@ def test_only_transient_service_errors_are_retried():
 def test_qml_jobs_estimate_through_main_cli(capsys):
     from qml.cli import main
 
-    assert main(["jobs", "estimate", "--qubits", "2", "--layers", "1", "--ansatz", "hardware_efficient",
-                 "--batch-size", "4", "--steps", "10", "--shots", "100"]) == 0
+    assert (
+        main(
+            [
+                "jobs",
+                "estimate",
+                "--qubits",
+                "2",
+                "--layers",
+                "1",
+                "--ansatz",
+                "hardware_efficient",
+                "--batch-size",
+                "4",
+                "--steps",
+                "10",
+                "--shots",
+                "100",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("10 jobs, 10 PUBs, 360 circuits (36 per step), 36,000 shots")
     assert main(["jobs", "list"]) == 0 and "no jobs in" in capsys.readouterr().out

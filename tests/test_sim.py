@@ -61,8 +61,12 @@ def test_catalog_circuits_match_default_qubit(embedding, ansatz, batch, rng):
 
 
 def test_reupload_and_observables(rng):
-    obs = [qp.PauliZ(0) @ qp.PauliZ(1), qp.PauliX(2), 0.5 * qp.PauliY(1) @ qp.PauliX(3) - 0.2 * qp.PauliZ(2),
-           qp.Hermitian(np.array([[1.0, 0.3 - 0.2j], [0.3 + 0.2j, -0.5]]), wires=1)]
+    obs = [
+        qp.PauliZ(0) @ qp.PauliZ(1),
+        qp.PauliX(2),
+        0.5 * qp.PauliY(1) @ qp.PauliX(3) - 0.2 * qp.PauliZ(2),
+        qp.Hermitian(np.array([[1.0, 0.3 - 0.2j], [0.3 + 0.2j, -0.5]]), wires=1),
+    ]
     spec = make_spec(n_qubits=4, embedding="reupload", ansatz="strongly_entangling", layers=2, observables=obs)
     x = torch.randn(6, 4, generator=rng, dtype=torch.float64)
     w = torch.randn(spec.weight_shape, generator=rng, dtype=torch.float64)
@@ -278,7 +282,13 @@ def test_large_hamiltonian_path_builds_coefficients_on_the_fly(monkeypatch, rng)
     monkeypatch.setattr(measure, "_PAULI_CACHE", measure.Cache())
     H = qp.Hamiltonian(
         [0.3, -0.2, 0.5, 0.1, 0.7],
-        [qp.PauliX(0) @ qp.PauliY(2), qp.PauliY(1), qp.PauliZ(0) @ qp.PauliX(1), qp.PauliY(0) @ qp.PauliY(2), qp.PauliZ(1)],
+        [
+            qp.PauliX(0) @ qp.PauliY(2),
+            qp.PauliY(1),
+            qp.PauliZ(0) @ qp.PauliX(1),
+            qp.PauliY(0) @ qp.PauliY(2),
+            qp.PauliZ(1),
+        ],
     )
 
     def circuit(w):
@@ -309,9 +319,20 @@ def test_every_tensor_follows_the_parameters_device():
         qp.RY(0.3, wires=1),
     ]
     H = qp.Hamiltonian([0.3, 0.5], [qp.PauliX(0) @ qp.PauliY(2), qp.PauliZ(1)])
-    mps = [qp.expval(H), qp.expval(qp.PauliZ(0)), qp.probs(wires=[1, 0]), qp.state(),
-           qp.expval(qp.Hermitian(np.eye(2), wires=0)), qp.var(qp.PauliX(1))]
+    mps = [
+        qp.expval(H),
+        qp.expval(qp.PauliZ(0)),
+        qp.probs(wires=[1, 0]),
+        qp.state(),
+        qp.expval(qp.Hermitian(np.eye(2), wires=0)),
+        qp.var(qp.PauliX(1)),
+    ]
     res = FastDevice(wires=n).execute(qp.tape.QuantumScript(ops, mps))
     assert [(r.device.type, tuple(r.shape)) for r in res] == [
-        ("meta", (3,)), ("meta", (3,)), ("meta", (3, 4)), ("meta", (3, 16)), ("meta", (3,)), ("meta", (3,))
+        ("meta", (3,)),
+        ("meta", (3,)),
+        ("meta", (3, 4)),
+        ("meta", (3, 16)),
+        ("meta", (3,)),
+        ("meta", (3,)),
     ]

@@ -108,7 +108,11 @@ def test_bad_surfaces(call, exc, msg):
         ([[1.0, 100.0, 3.0]], DataError, "pass a tuple of 2 numbers or an array of shape (B, 2)"),
         ([], DataError, "pass a tuple of 2 numbers"),
         ([[1.0, np.nan]], DataError, "contain NaN or inf"),
-        ([[1.0, 200.0]], ConfigurationError, "angle = 200.0 is outside the range of H2O-2D: use 60.0 <= angle <= 180.0"),
+        (
+            [[1.0, 200.0]],
+            ConfigurationError,
+            "angle = 200.0 is outside the range of H2O-2D: use 60.0 <= angle <= 180.0",
+        ),
         ([[0.4, 100.0]], ConfigurationError, "r = 0.4 is outside the range of H2O-2D"),
     ],
 )
@@ -155,8 +159,9 @@ def test_surface_plot_draws_energy_and_error_contours():
     import qml
 
     model = _StubModel()
-    fig = qml.plot.pes_model_surface(model, grid=(np.linspace(0.8, 1.5, 6), np.linspace(85, 125, 5)),
-                                     train=[[1.0, 100.0]], test=[[1.2, 110.0]])
+    fig = qml.plot.pes_model_surface(
+        model, grid=(np.linspace(0.8, 1.5, 6), np.linspace(85, 125, 5)), train=[[1.0, 100.0]], test=[[1.2, 110.0]]
+    )
     left, right = fig.axes[:2]
     assert (left.get_xlabel(), left.get_ylabel()) == ("r", "angle")
     labels = [ax.get_ylabel() for ax in fig.axes[2:]]

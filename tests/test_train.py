@@ -42,12 +42,33 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     qml.fit(full, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, schedule="cosine", progress=False)
 
     part = _model()
-    qml.fit(part, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, schedule="cosine", checkpoint_dir=tmp_path,
-            progress=False, early_stopping=1, min_delta=1e9)  # "interrupted" after epoch 2
+    qml.fit(
+        part,
+        (x, y),
+        epochs=4,
+        lr=0.05,
+        batch_size=8,
+        seed=3,
+        schedule="cosine",
+        checkpoint_dir=tmp_path,
+        progress=False,
+        early_stopping=1,
+        min_delta=1e9,
+    )  # "interrupted" after epoch 2
     assert load_checkpoint(tmp_path)["epoch"] == 2
     resumed = _model(seed=99)  # a fresh process would start from other weights
-    history = qml.fit(resumed, (x, y), epochs=4, lr=0.05, batch_size=8, seed=3, schedule="cosine",
-                      checkpoint_dir=tmp_path, resume=True, progress=False)
+    history = qml.fit(
+        resumed,
+        (x, y),
+        epochs=4,
+        lr=0.05,
+        batch_size=8,
+        seed=3,
+        schedule="cosine",
+        checkpoint_dir=tmp_path,
+        resume=True,
+        progress=False,
+    )
     assert history.epochs == [1, 2, 3, 4]
     lrs = [r["lr"] for r in history.records]
     assert lrs[0] == 0.05 and all(a > b for a, b in zip(lrs, lrs[1:]))  # cosine decay, continued on resume
@@ -103,8 +124,9 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
 
 def test_early_stopping():
     x, y = _data()
-    history = qml.fit(_model(), (x, y), val=(x, y), epochs=30, lr=1e-9, batch_size=8, early_stopping=2, min_delta=1e-6,
-                      progress=False)
+    history = qml.fit(
+        _model(), (x, y), val=(x, y), epochs=30, lr=1e-9, batch_size=8, early_stopping=2, min_delta=1e-6, progress=False
+    )
     assert history.stopped_early and len(history) < 30
 
 
@@ -161,8 +183,9 @@ def test_lbfgs_reaches_the_least_squares_solution():
     # A linear model trained full-batch with L-BFGS must land on the closed-form least-squares fit.
     g = torch.Generator().manual_seed(0)
     x = torch.randn(40, 3, generator=g, dtype=torch.float64)
-    y = x @ torch.tensor([[0.5], [-1.0], [2.0]], dtype=torch.float64) + 0.1 * torch.randn(40, 1, generator=g,
-                                                                                           dtype=torch.float64)
+    y = x @ torch.tensor([[0.5], [-1.0], [2.0]], dtype=torch.float64) + 0.1 * torch.randn(
+        40, 1, generator=g, dtype=torch.float64
+    )
     model = torch.nn.Linear(3, 1, bias=False).double()
     qml.fit(model, (x, y), epochs=3, lr=1.0, batch_size=40, optimizer="lbfgs", progress=False)
     exact = torch.linalg.lstsq(x, y).solution.T

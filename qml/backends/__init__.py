@@ -119,8 +119,10 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
     try:
         cls = backend_class(backend)
     except ImportError as exc:
-        raise BackendError(f"backend {backend!r} is not available here: {exc}; install its dependencies "
-                           "(pip install qml-hybrid) or use another backend (see qml.backends.BACKENDS)") from exc
+        raise BackendError(
+            f"backend {backend!r} is not available here: {exc}; install its dependencies "
+            "(pip install qml-hybrid) or use another backend (see qml.backends.BACKENDS)"
+        ) from exc
     return cls(backend, n_qubits=n_qubits, shots=shots, seed=seed, **options)
 
 
@@ -129,8 +131,10 @@ def require(backend, capability: str) -> None:
     if isinstance(backend, Backend):
         backend.require(capability)
     elif capability not in getattr(backend, "capabilities", {"expval"}):
-        raise BackendError(f"backend {getattr(backend, 'name', backend)!r} cannot compute {CAPABILITIES[capability]}; "
-                           "backends that can: " + ", ".join(repr(n) for n in with_capability(capability)))
+        raise BackendError(
+            f"backend {getattr(backend, 'name', backend)!r} cannot compute {CAPABILITIES[capability]}; "
+            "backends that can: " + ", ".join(repr(n) for n in with_capability(capability))
+        )
 
 
 def drawing_device(n_qubits: int):
@@ -149,14 +153,35 @@ def describe() -> dict[str, dict]:
             cls = backend_class(fam)
         except ImportError:
             continue
-        out[fam] = {"capabilities": sorted(getattr(cls, "capabilities", ())), "samples": getattr(cls, "samples", None),
-                    "max_qubits": getattr(cls, "max_qubits", None)}
+        out[fam] = {
+            "capabilities": sorted(getattr(cls, "capabilities", ())),
+            "samples": getattr(cls, "samples", None),
+            "max_qubits": getattr(cls, "max_qubits", None),
+        }
     return out
 
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "fake_device": "qml.backends.aer:fake_device",
-    "fake_device_names": "qml.backends.aer:fake_device_names",
-    "context": ".context",
-}, eager=("BACKENDS", "REGISTRY", "CAPABILITIES", "Backend", "EnergyEvaluator", "resolve", "register",
-          "backend_class", "with_capability", "family", "check_shots", "describe", "require", "drawing_device"))
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "fake_device": "qml.backends.aer:fake_device",
+        "fake_device_names": "qml.backends.aer:fake_device_names",
+        "context": ".context",
+    },
+    eager=(
+        "BACKENDS",
+        "REGISTRY",
+        "CAPABILITIES",
+        "Backend",
+        "EnergyEvaluator",
+        "resolve",
+        "register",
+        "backend_class",
+        "with_capability",
+        "family",
+        "check_shots",
+        "describe",
+        "require",
+        "drawing_device",
+    ),
+)

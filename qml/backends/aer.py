@@ -39,11 +39,15 @@ def fake_device_names() -> tuple[str, ...]:
     from qiskit_ibm_runtime import fake_provider
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
-    return tuple(sorted(
-        n for n in dir(fake_provider)
-        if n.startswith("Fake") and isinstance(getattr(fake_provider, n), type)
-        and issubclass(getattr(fake_provider, n), FakeBackendV2)
-    ))
+    return tuple(
+        sorted(
+            n
+            for n in dir(fake_provider)
+            if n.startswith("Fake")
+            and isinstance(getattr(fake_provider, n), type)
+            and issubclass(getattr(fake_provider, n), FakeBackendV2)
+        )
+    )
 
 
 def fake_device(name: str):
@@ -110,8 +114,11 @@ class AerStatevectorEstimator:
         results = []
         for pub in pubs:
             evs = self._evs(pub)
-            results.append(PubResult(DataBin(evs=evs, stds=np.zeros_like(evs), shape=evs.shape),
-                                     metadata={"target_precision": 0.0}))
+            results.append(
+                PubResult(
+                    DataBin(evs=evs, stds=np.zeros_like(evs), shape=evs.shape), metadata={"target_precision": 0.0}
+                )
+            )
         return PrimitiveResult(results, metadata={"version": 2})
 
     def _evs(self, pub) -> np.ndarray:
@@ -183,28 +190,36 @@ class AerBackend(EstimatorPath, Backend):
     accepts = OPTIONS
     description = "Qiskit Aer through EstimatorV2 primitives: exact, sampled, or with a fake device's noise"
 
-    def __init__(self, name: str = "aer", *, n_qubits: int, shots: int | None = None, seed: int | None = None,
-                 **options):
+    def __init__(
+        self, name: str = "aer", *, n_qubits: int, shots: int | None = None, seed: int | None = None, **options
+    ):
         family, _, device_name = name.partition(":")
         if family != "aer":
             raise BackendError(f"AerBackend serves 'aer' and 'aer:<FakeDevice>', got {name!r}")
         Backend.__init__(self, name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
         self.optimization_level = options.get("optimization_level", 1)
         if isinstance(self.optimization_level, bool) or self.optimization_level not in (0, 1, 2, 3):
-            raise ConfigurationError(f"optimization_level must be an integer from 0 to 3, got {self.optimization_level!r}")
+            raise ConfigurationError(
+                f"optimization_level must be an integer from 0 to 3, got {self.optimization_level!r}"
+            )
         self.gradient = options.get("gradient", "parameter-shift")
         if self.gradient not in GRADIENTS:
             raise one_of("gradient method", self.gradient, GRADIENTS)
         self.spsa_epsilon = options.get("spsa_epsilon", 0.1)
-        if isinstance(self.spsa_epsilon, bool) or not isinstance(self.spsa_epsilon, (int, float)) \
-                or not self.spsa_epsilon > 0:
+        if (
+            isinstance(self.spsa_epsilon, bool)
+            or not isinstance(self.spsa_epsilon, (int, float))
+            or not self.spsa_epsilon > 0
+        ):
             raise ConfigurationError(f"spsa_epsilon must be a positive number of radians, got {self.spsa_epsilon!r}")
         self.device = fake_device(device_name) if device_name else None
         limit = self.device.num_qubits if self.device is not None else MAX_QUBITS
         if self.n_qubits > limit:
             where = f"the fake device {device_name} has" if self.device is not None else "aer simulates at most"
-            raise BackendError(f"the circuit needs {self.n_qubits} qubits but {where} {limit}; use fewer qubits "
-                               "(a smaller active space) or a larger device")
+            raise BackendError(
+                f"the circuit needs {self.n_qubits} qubits but {where} {limit}; use fewer qubits "
+                "(a smaller active space) or a larger device"
+            )
         if self.shots is None and self.device is not None:
             self.shots = DEFAULT_DEVICE_SHOTS  # a noisy device samples
         self.calls = 0
@@ -223,8 +238,9 @@ class AerBackend(EstimatorPath, Backend):
                 from qiskit.primitives import BackendEstimatorV2
 
                 sim = AerSimulator.from_backend(self.device) if self.device is not None else AerSimulator()
-                self._estimator = BackendEstimatorV2(backend=sim, options={
-                    "default_precision": precision_for(self.shots), "seed_simulator": self.seed})
+                self._estimator = BackendEstimatorV2(
+                    backend=sim, options={"default_precision": precision_for(self.shots), "seed_simulator": self.seed}
+                )
         return self._estimator
 
     @estimator.setter

@@ -90,7 +90,9 @@ class Decision:
         """One line: chosen backend, deciding time, per-candidate timings."""
         if not self.timings:
             return f"auto chose {self.chosen!r} (the only candidate)"
-        times = ", ".join(f"{n} {'-' if not math.isfinite(t) else f'{t * 1e3:.3g} ms'}" for n, t in self.timings.items())
+        times = ", ".join(
+            f"{n} {'-' if not math.isfinite(t) else f'{t * 1e3:.3g} ms'}" for n, t in self.timings.items()
+        )
         how = "cached decision" if self.cached else f"decided in {self.decide_seconds:.3g} s"
         return f"auto chose {self.chosen!r} ({how} on {self.sub_batch} of {self.batch} rows: {times})"
 
@@ -167,8 +169,10 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
             floor = (floors or {}).get(name, 0.0) * batch
             if predicted and floor > min(predicted.values()):
                 timings[name] = math.inf
-                notes[name] = (f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
-                               f"against {min(predicted.values()):.3g} s predicted for the best")
+                notes[name] = (
+                    f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
+                    f"against {min(predicted.values()):.3g} s predicted for the best"
+                )
                 continue
             try:
                 warm = _timed(lambda name=name: trial(name, m))
@@ -189,8 +193,9 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
         if not predicted:
             raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
         chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
-        decision = Decision(capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start,
-                            notes=notes)
+        decision = Decision(
+            capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start, notes=notes
+        )
     if key is not None:
         _DECISIONS[key] = decision
     return decision
@@ -223,8 +228,11 @@ class AutoBackend(Backend):
         self._forced: dict[str, str] = {}
         self.candidates: tuple = ()
         if not self.eligible("expval") and not self.eligible("energy"):
-            raise BackendError(f"no local simulator takes a {n_qubits}-qubit circuit"
-                               + (" with shots" if shots else "") + f"; candidates were {list(self._pool)}")
+            raise BackendError(
+                f"no local simulator takes a {n_qubits}-qubit circuit"
+                + (" with shots" if shots else "")
+                + f"; candidates were {list(self._pool)}"
+            )
 
     def eligible(self, capability: str) -> tuple:
         """The candidates that have ``capability``, take this width and (with shots) sample."""
@@ -245,8 +253,10 @@ class AutoBackend(Backend):
     def _candidates(self, capability: str) -> tuple:
         cands = self.eligible(capability)
         if not cands:
-            raise BackendError(f"no local simulator can compute {CAPABILITIES[capability]} for a {self.n_qubits}-qubit "
-                               "circuit" + (" with shots" if self.shots else "") + "; name a backend explicitly")
+            raise BackendError(
+                f"no local simulator can compute {CAPABILITIES[capability]} for a {self.n_qubits}-qubit "
+                "circuit" + (" with shots" if self.shots else "") + "; name a backend explicitly"
+            )
         return cands
 
     def backend(self, name: str) -> Backend:
@@ -274,8 +284,10 @@ class AutoBackend(Backend):
 
     def seed_state(self) -> dict:
         """Checkpoint hook: the choices made so far and the seed streams of the chosen simulators."""
-        return {"chosen": {cap: d.chosen for cap, d in self.decisions.items()},
-                "streams": {name: s for name, sub in self._subs.items() if (s := _stream(sub)) is not None}}
+        return {
+            "chosen": {cap: d.chosen for cap, d in self.decisions.items()},
+            "streams": {name: s for name, sub in self._subs.items() if (s := _stream(sub)) is not None},
+        }
 
     def set_seed_state(self, state: dict) -> None:
         self._forced = dict(state.get("chosen", {}))
@@ -329,8 +341,13 @@ def _stream(backend):
 
 
 def _ansatz_key(ansatz, n_qubits: int) -> tuple:
-    return (ansatz.name, n_qubits, tuple(ansatz.hf_state), tuple(ansatz.weight_shape),
-            tuple(sorted(getattr(ansatz, "options", {}).items())))
+    return (
+        ansatz.name,
+        n_qubits,
+        tuple(ansatz.hf_state),
+        tuple(ansatz.weight_shape),
+        tuple(sorted(getattr(ansatz, "options", {}).items())),
+    )
 
 
 class _AutoExecutor:
@@ -343,8 +360,16 @@ class _AutoExecutor:
     def __call__(self, inputs, weights):
         if self._run is None:
             training = torch.is_grad_enabled()
-            key = ("expval", self.spec, _bucket(inputs.shape[0]), inputs.dtype, inputs.requires_grad and training,
-                   training, self.auto.shots, self.candidates)
+            key = (
+                "expval",
+                self.spec,
+                _bucket(inputs.shape[0]),
+                inputs.dtype,
+                inputs.requires_grad and training,
+                training,
+                self.auto.shots,
+                self.candidates,
+            )
             executors = {}
 
             def trial(name, rows):
@@ -356,7 +381,9 @@ class _AutoExecutor:
                 if training:
                     out.sum().backward()
 
-            decision = self.auto.decide("expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates))
+            decision = self.auto.decide(
+                "expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates)
+            )
             self.auto._record(decision, self.candidates)
             self._run = executors.get(decision.chosen) or self.auto.backend(decision.chosen).make_executor(self.spec)
         return self._run(inputs, weights)
@@ -377,8 +404,14 @@ class _AutoEnergy(EnergyEvaluator):
     def evaluate(self, params, hamiltonians):
         if self.inner is None:
             training = torch.is_grad_enabled()
-            key = ("energy", _ansatz_key(self.ansatz, self.n_qubits), _bucket(params.shape[0]), training,
-                   self.backend.shots, self.candidates)
+            key = (
+                "energy",
+                _ansatz_key(self.ansatz, self.n_qubits),
+                _bucket(params.shape[0]),
+                training,
+                self.backend.shots,
+                self.candidates,
+            )
             evaluators = {}
             for entry in hamiltonians[:SUB_BATCH]:
                 entry.operator  # noqa: B018 - build the Hamiltonians first: they are not a backend's cost
@@ -391,11 +424,13 @@ class _AutoEnergy(EnergyEvaluator):
                 if training:
                     e.sum().backward()
 
-            decision = self.backend.decide("energy", self.candidates, trial, int(params.shape[0]), key,
-                              self.backend.floors(self.candidates))
+            decision = self.backend.decide(
+                "energy", self.candidates, trial, int(params.shape[0]), key, self.backend.floors(self.candidates)
+            )
             self.backend._record(decision, self.candidates)
             self.inner = evaluators.get(decision.chosen) or self.backend.backend(decision.chosen).energy_evaluator(
-                self.ansatz, self.n_qubits)
+                self.ansatz, self.n_qubits
+            )
         out = self.inner(params, hamiltonians)
         self.last_stderr, self.stats = self.inner.last_stderr, self.inner.stats
         return out
@@ -411,8 +446,13 @@ class _AutoState:
     def __call__(self, params):
         if self._fn is None:
             training = torch.is_grad_enabled()
-            key = ("state", _ansatz_key(self.ansatz, self.n_qubits), _bucket(params.shape[0]), training,
-                   self.candidates)
+            key = (
+                "state",
+                _ansatz_key(self.ansatz, self.n_qubits),
+                _bucket(params.shape[0]),
+                training,
+                self.candidates,
+            )
             fns = {}
 
             def trial(name, rows):
@@ -423,8 +463,11 @@ class _AutoState:
                 if training:
                     psi.abs().sum().backward()
 
-            decision = self.auto.decide("state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates))
+            decision = self.auto.decide(
+                "state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates)
+            )
             self.auto._record(decision, self.candidates)
-            self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(self.ansatz,
-                                                                                              self.n_qubits)
+            self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(
+                self.ansatz, self.n_qubits
+            )
         return self._fn(params)

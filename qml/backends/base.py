@@ -23,8 +23,7 @@ from ..errors import BackendError, check_int
 #: capability -> what it computes (used in messages).
 CAPABILITIES = {
     "expval": "expectation values of a circuit for a batch of inputs (QuantumLayer, HybridModel)",
-    "energy": "energies <psi(theta_b)|H_b|psi(theta_b)> for a batch, one Hamiltonian per sample "
-              "(vqe, scan, PESModel)",
+    "energy": "energies <psi(theta_b)|H_b|psi(theta_b)> for a batch, one Hamiltonian per sample (vqe, scan, PESModel)",
     "state": "the state vector itself",
 }
 
@@ -86,8 +85,10 @@ class Backend:
         unknown = sorted(set(options) - set(self.accepts))
         if unknown:
             takes = f"its options are {sorted(self.accepts)}" if self.accepts else "it takes no options"
-            raise BackendError(f"backend {name!r} takes no option(s) {unknown}; {takes} (options such as "
-                               "resilience levels belong to 'ibm:<device>' backends)")
+            raise BackendError(
+                f"backend {name!r} takes no option(s) {unknown}; {takes} (options such as "
+                "resilience levels belong to 'ibm:<device>' backends)"
+            )
         self.options = dict(options)
         if self.shots is not None and not self.samples:
             raise BackendError(
@@ -182,8 +183,10 @@ class EnergyEvaluator:
             raise DataError(f"params must have shape (batch, {self.ansatz.n_params}), got {tuple(params.shape)}")
         hamiltonians = list(hamiltonians)
         if len(hamiltonians) != params.shape[0]:
-            raise DataError(f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
-                            "pass one Hamiltonian per sample")
+            raise DataError(
+                f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
+                "pass one Hamiltonian per sample"
+            )
         return self.evaluate(params, hamiltonians)
 
     def evaluate(self, params, hamiltonians):  # pragma: no cover - abstract

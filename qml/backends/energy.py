@@ -31,8 +31,9 @@ def torch_sparse(entry, device=None):
 
 def _csr(m):
     m = m.tocoo()
-    return torch.sparse_coo_tensor(np.vstack([m.row, m.col]), m.data, m.shape, dtype=torch.float64,
-                                   check_invariants=True).coalesce()
+    return torch.sparse_coo_tensor(
+        np.vstack([m.row, m.col]), m.data, m.shape, dtype=torch.float64, check_invariants=True
+    ).coalesce()
 
 
 def state_energies(states: torch.Tensor, entries) -> torch.Tensor:

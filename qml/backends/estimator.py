@@ -161,13 +161,18 @@ class ExpvalExecutor(PackedRun):
 
     def _check_differentiable(self, inputs: torch.Tensor) -> None:
         spec = self.spec
-        if (spec.embedding == "amplitude" and spec.n_inputs < 2**spec.n_qubits and inputs.requires_grad
-                and torch.is_grad_enabled()):
+        if (
+            spec.embedding == "amplitude"
+            and spec.n_inputs < 2**spec.n_qubits
+            and inputs.requires_grad
+            and torch.is_grad_enabled()
+        ):
             raise ConfigurationError(
                 f"the amplitude embedding pads {spec.n_inputs} features with zeros to {2**spec.n_qubits} "
                 "amplitudes, and its gate decomposition (Mottonen state preparation) has no input derivative "
                 f"at zero amplitudes, so {self.backend.name} cannot differentiate it with respect to the inputs. "
-                f"Use n_inputs={2**spec.n_qubits}, another embedding, or inputs that do not require grad.")
+                f"Use n_inputs={2**spec.n_qubits}, another embedding, or inputs that do not require grad."
+            )
 
     def __repr__(self):
         return f"{type(self).__name__}({self.backend!r}, stats={self.stats})"
@@ -195,8 +200,10 @@ class PackedEnergyEvaluator(PackedRun, EnergyEvaluator):
         params = self._check_params(params)
         hamiltonians = list(hamiltonians)
         if len(hamiltonians) != params.shape[0]:
-            raise DataError(f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
-                            "pass one Hamiltonian per sample")
+            raise DataError(
+                f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
+                "pass one Hamiltonian per sample"
+            )
         return self.evaluate(params, hamiltonians)
 
     def evaluate(self, params: torch.Tensor, hamiltonians) -> torch.Tensor:
@@ -212,10 +219,15 @@ class PackedEnergyEvaluator(PackedRun, EnergyEvaluator):
         def evaluate(angles: np.ndarray, cols):
             compiled = backend.compile(traced)
             isa_ops = [compiled.map(op) for op in ops]
-            key = fingerprint("energy", traced.key, *backend.fingerprint_parts(), angles, list(cols),
-                              [(tuple(o.paulis.to_labels()), o.coeffs.real.round(14).tolist()) for o in ops])
-            p = plan_broadcast(angles, cols, method=backend.gradient, epsilon=backend.spsa_epsilon,
-                               rng=self._rng(key))
+            key = fingerprint(
+                "energy",
+                traced.key,
+                *backend.fingerprint_parts(),
+                angles,
+                list(cols),
+                [(tuple(o.paulis.to_labels()), o.coeffs.real.round(14).tolist()) for o in ops],
+            )
+            p = plan_broadcast(angles, cols, method=backend.gradient, epsilon=backend.spsa_epsilon, rng=self._rng(key))
             values = p.values[..., compiled.columns]
             pub = (compiled.isa, isa_ops, values)
             evs, stds = backend.run_pub(pub, key=key, shape=values.shape[:2], n_evals=p.n_evals, owner=self)
@@ -252,5 +264,10 @@ def result_arrays(result, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 def compile_for(backend, traced, device):
     """Compile ``traced`` for ``device`` (``None``: ideal simulator) with the backend's level and seed."""
-    return compile_circuit(traced, device, optimization_level=getattr(backend, "optimization_level", 1),
-                           seed=backend.seed, shift_rule=backend.gradient == "parameter-shift")
+    return compile_circuit(
+        traced,
+        device,
+        optimization_level=getattr(backend, "optimization_level", 1),
+        seed=backend.seed,
+        shift_rule=backend.gradient == "parameter-shift",
+    )

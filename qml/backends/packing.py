@@ -92,13 +92,20 @@ class EvalPlan:
         plus = evs[:, B : B + B * S].reshape(n_out, B, S)
         minus = evs[:, B + B * S : B + 2 * B * S].reshape(n_out, B, S)
         jac = np.zeros((B, n_out, P))
-        jac[:, :, self.grad_cols] = _derivatives((plus - minus) / 2.0, self.method, self.epsilon,
-                                                 self.delta).transpose(1, 0, 2)
+        jac[:, :, self.grad_cols] = _derivatives((plus - minus) / 2.0, self.method, self.epsilon, self.delta).transpose(
+            1, 0, 2
+        )
         return values, jac
 
 
-def plan(angles: np.ndarray, grad_cols, *, method: str = "parameter-shift", epsilon: float = 0.1,
-         rng: np.random.Generator | None = None) -> EvalPlan:
+def plan(
+    angles: np.ndarray,
+    grad_cols,
+    *,
+    method: str = "parameter-shift",
+    epsilon: float = 0.1,
+    rng: np.random.Generator | None = None,
+) -> EvalPlan:
     """Build the evaluation rows for one step (``B`` unshifted, then ``B*S`` plus and ``B*S`` minus rows).
 
     Args:
@@ -153,13 +160,20 @@ class BroadcastPlan:
             return values, None
         S = (R - 1) // 2
         jac = np.zeros((B, 1, P))
-        jac[:, 0, self.grad_cols] = _derivatives(((evs[1 : 1 + S] - evs[1 + S :]) / 2.0).T, self.method,
-                                                 self.epsilon, self.delta)
+        jac[:, 0, self.grad_cols] = _derivatives(
+            ((evs[1 : 1 + S] - evs[1 + S :]) / 2.0).T, self.method, self.epsilon, self.delta
+        )
         return values, jac
 
 
-def plan_broadcast(angles: np.ndarray, grad_cols, *, method: str = "parameter-shift", epsilon: float = 0.1,
-                   rng: np.random.Generator | None = None) -> BroadcastPlan:
+def plan_broadcast(
+    angles: np.ndarray,
+    grad_cols,
+    *,
+    method: str = "parameter-shift",
+    epsilon: float = 0.1,
+    rng: np.random.Generator | None = None,
+) -> BroadcastPlan:
     """Build the ``(R, B, P)`` evaluation rows of one energy step (see the module docstring).
 
     Args:

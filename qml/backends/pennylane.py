@@ -185,6 +185,7 @@ class ExpvalEnergy(EnergyEvaluator):
     def evaluate(self, params, hamiltonians):
         be = self.backend
         if be.shots is None:
+
             def run(p):
                 return torch.stack([torch.as_tensor(self._qnode(p[b], h.operator)) for b, h in enumerate(hamiltonians)])
 
@@ -198,8 +199,10 @@ class ExpvalEnergy(EnergyEvaluator):
             v = values.detach().numpy()
             stderr.append(float(np.sqrt(np.sum(coeffs**2 * np.clip(1 - v**2, 0, None)) / be.shots)))
         self.last_stderr = np.array(stderr)
-        self.stats = {"circuits": self.stats.get("circuits", 0) + len(hamiltonians),
-                      "shots": self.stats.get("shots", 0) + len(hamiltonians) * be.shots}
+        self.stats = {
+            "circuits": self.stats.get("circuits", 0) + len(hamiltonians),
+            "shots": self.stats.get("shots", 0) + len(hamiltonians) * be.shots,
+        }
         return torch.stack(energies)
 
 

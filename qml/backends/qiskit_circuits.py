@@ -25,9 +25,21 @@ from ..errors import BackendError, ConfigurationError
 #: cannot change an expectation value).
 ROTATIONS = {"RX": "rx", "RY": "ry", "RZ": "rz"}
 FIXED = {
-    "CNOT": "cx", "CZ": "cz", "SWAP": "swap", "Hadamard": "h", "PauliX": "x", "PauliY": "y",
-    "PauliZ": "z", "S": "s", "T": "t", "SX": "sx", "Adjoint(S)": "sdg", "Adjoint(T)": "tdg",
-    "Adjoint(SX)": "sxdg", "Identity": None, "GlobalPhase": None,
+    "CNOT": "cx",
+    "CZ": "cz",
+    "SWAP": "swap",
+    "Hadamard": "h",
+    "PauliX": "x",
+    "PauliY": "y",
+    "PauliZ": "z",
+    "S": "s",
+    "T": "t",
+    "SX": "sx",
+    "Adjoint(S)": "sdg",
+    "Adjoint(T)": "tdg",
+    "Adjoint(SX)": "sxdg",
+    "Identity": None,
+    "GlobalPhase": None,
 }
 GATE_SET = frozenset(ROTATIONS) | frozenset(FIXED)
 
@@ -100,13 +112,15 @@ def trace_ansatz(ansatz, params: torch.Tensor, n_qubits: int) -> TracedCircuit:
     if getattr(ansatz, "name", None) in BATCHED_ANSATZES:
         tape = qp.tape.make_qscript(ansatz)(params.reshape(batch, *shape))
         return from_tape(tape, batch, wires, n_qubits)
-    parts = [from_tape(qp.tape.make_qscript(ansatz)(params[b].reshape(shape)), 1, wires, n_qubits)
-             for b in range(batch)]
+    parts = [
+        from_tape(qp.tape.make_qscript(ansatz)(params[b].reshape(shape)), 1, wires, n_qubits) for b in range(batch)
+    ]
     for part in parts[1:]:
         if part.key != parts[0].key:
             raise ConfigurationError(
                 f"the ansatz {getattr(ansatz, 'name', ansatz)!r} decomposes to different gate sequences for "
-                "different parameter values; the Estimator backends need one circuit for the whole batch")
+                "different parameter values; the Estimator backends need one circuit for the whole batch"
+            )
     first = parts[0]
     mask = tuple(any(p.grad_mask[k] for p in parts) for k in range(len(first.grad_mask)))
     return TracedCircuit(first.key, first.ops, torch.cat([p.angles for p in parts]), (), n_qubits, mask)
@@ -149,8 +163,11 @@ def from_tape(tape, batch: int, wires, n_qubits: int) -> TracedCircuit:
             angle = op.data[0]
             angle = angle if isinstance(angle, torch.Tensor) else torch.as_tensor(angle, dtype=torch.float64)
             mask.append(bool(angle.requires_grad))
-            cols.append(angle.to(torch.float64).reshape(-1).expand(batch) if angle.numel() == 1
-                        else angle.to(torch.float64).reshape(batch))
+            cols.append(
+                angle.to(torch.float64).reshape(-1).expand(batch)
+                if angle.numel() == 1
+                else angle.to(torch.float64).reshape(batch)
+            )
     angles = torch.stack(cols, dim=1) if cols else torch.zeros(batch, 0, dtype=torch.float64)
     observables = tuple(pauli_op(m, n_qubits, wire_index) for m in tape.measurements)
     key.append(("obs", n_qubits, tuple(_obs_key(o) for o in observables)))
@@ -209,8 +226,7 @@ def pauli_op(measurement, n_qubits: int, wire_index: dict):
     sentence = obs.pauli_rep
     if sentence is None:
         try:
-            sentence = qp.pauli_decompose(qp.matrix(obs, wire_order=obs.wires), wire_order=obs.wires,
-                                          pauli=True)
+            sentence = qp.pauli_decompose(qp.matrix(obs, wire_order=obs.wires), wire_order=obs.wires, pauli=True)
         except Exception as exc:  # noqa: BLE001
             raise ConfigurationError(f"observable {obs} has no Pauli decomposition: {exc}") from exc
     terms = []
@@ -220,8 +236,9 @@ def pauli_op(measurement, n_qubits: int, wire_index: dict):
         labels = "".join(word[w] for w in word)
         unknown = [w for w in word if w not in wire_index]
         if unknown:
-            raise ConfigurationError(f"observable {obs} acts on wire(s) {unknown} outside the circuit's "
-                                     f"{n_qubits} wires {tuple(wire_index)}")
+            raise ConfigurationError(
+                f"observable {obs} acts on wire(s) {unknown} outside the circuit's {n_qubits} wires {tuple(wire_index)}"
+            )
         idx = [wire_index[w] for w in word]
         terms.append((labels, idx, float(np.real(coeff))))
     if not terms:
@@ -280,8 +297,9 @@ _CACHE: dict[tuple, CompiledCircuit] = {}
 _LOCK = threading.Lock()
 
 
-def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 1, seed: int | None = None,
-                    shift_rule: bool = True):
+def compile_circuit(
+    traced: TracedCircuit, device, *, optimization_level: int = 1, seed: int | None = None, shift_rule: bool = True
+):
     """Transpile once per (structure, device, level); later calls hit the cache.
 
     Args:
@@ -307,8 +325,14 @@ def compile_circuit(traced: TracedCircuit, device, *, optimization_level: int = 
         qc = to_qiskit(traced)
         ops = qc.count_ops()
         n2 = sum(n for g, n in ops.items() if g in ("cx", "cz", "swap"))
-        compiled = CompiledCircuit(qc, traced.observables, np.array([p.index for p in qc.parameters], dtype=int),
-                                   traced.angles.shape[1], qc.depth(), n2)
+        compiled = CompiledCircuit(
+            qc,
+            traced.observables,
+            np.array([p.index for p in qc.parameters], dtype=int),
+            traced.angles.shape[1],
+            qc.depth(),
+            n2,
+        )
         with _LOCK:
             _CACHE[key] = compiled
         return compiled
@@ -366,7 +390,8 @@ def check_shift_rule(isa, device_name) -> None:
             if bad:
                 raise BackendError(
                     f"transpiling for {device_name} turned the rotation angles into {name}({param}), where the "
-                    "parameter-shift rule does not hold; use optimization_level=1 or gradient='spsa'")
+                    "parameter-shift rule does not hold; use optimization_level=1 or gradient='spsa'"
+                )
 
 
 def clear_cache() -> None:

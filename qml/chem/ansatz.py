@@ -135,8 +135,15 @@ def make_ansatz(molecule, name: str = "uccsd", **options) -> ChemAnsatz:
                 f"{molecule!r} has no excitations inside its active space (uccsd would have no parameters); "
                 "use a larger active space"
             )
-        return ChemAnsatz(name, n, hf, shape, tuple(tuple(s) for s in singles), tuple(tuple(d) for d in doubles),
-                          options={"reps": reps} if reps > 1 else {})
+        return ChemAnsatz(
+            name,
+            n,
+            hf,
+            shape,
+            tuple(tuple(s) for s in singles),
+            tuple(tuple(d) for d in doubles),
+            options={"reps": reps} if reps > 1 else {},
+        )
     if name == "k_upccgsd":
         k = _positive("k", options.get("k", 2))
         shape = tuple(qp.kUpCCGSD.shape(k=k, n_wires=n, delta_sz=0))
@@ -149,4 +156,3 @@ def _positive(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
-

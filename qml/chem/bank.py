@@ -114,8 +114,14 @@ class HamiltonianBank:
             return
         serial = executor is None and workers is None
         source = ("surface", self.surface) if serial else self._source(_pickles(executor, workers))
-        molecules = parallel.map_tasks(_build, [(source, k) for k in todo], executor=executor, workers=workers,
-                                       progress=progress and len(todo) > 1, desc=f"{self.surface.name} Hamiltonians")
+        molecules = parallel.map_tasks(
+            _build,
+            [(source, k) for k in todo],
+            executor=executor,
+            workers=workers,
+            progress=progress and len(todo) > 1,
+            desc=f"{self.surface.name} Hamiltonians",
+        )
         for k, mol in zip(todo, molecules):
             self._entries[k] = HamiltonianEntry(mol)
 

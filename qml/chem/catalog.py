@@ -143,21 +143,61 @@ class CatalogEntry:
 CATALOG: dict[str, CatalogEntry] = {
     e.name: e
     for e in (
-        CatalogEntry("H2", ("H", "H"), _diatomic, 0, 1, None, None,
-                     (0.2, 5.0), (0.3, 2.5), 0.741, "H-H distance"),
-        CatalogEntry("HeH+", ("He", "H"), _diatomic, 1, 1, None, None,
-                     (0.3, 5.0), (0.5, 3.0), 0.772, "He-H distance"),
-        CatalogEntry("LiH", ("Li", "H"), _diatomic, 0, 1, 2, 5,
-                     (0.6, 5.0), (0.8, 3.5), 1.595, "Li-H distance"),
-        CatalogEntry("BeH2", ("Be", "H", "H"), _linear_symmetric, 0, 1, 4, 6,
-                     (0.6, 5.0), (0.9, 3.0), 1.326, "Be-H distance, linear symmetric stretch"),
-        CatalogEntry("H2O", ("O", "H", "H"), _water, 0, 1, 8, 6,
-                     (0.5, 3.0), (0.7, 2.0), 0.958, "O-H distance, symmetric stretch at 104.5 deg"),
-        CatalogEntry("H4", ("H", "H", "H", "H"), _chain4, 0, 1, None, None,
-                     (0.4, 3.0), (0.5, 2.0), 0.9, "H-H spacing of a linear equally spaced chain"),
-        CatalogEntry("H4-rect", ("H", "H", "H", "H"), _rectangle4, 0, 1, None, None,
-                     (0.2, 3.5), (0.5, 2.5), 0.75,
-                     "side R of the rectangle H(0,0,0) H(0,0,1.23) H(R,0,0) H(R,0,1.23) (meta-VQE benchmark)"),
+        CatalogEntry("H2", ("H", "H"), _diatomic, 0, 1, None, None, (0.2, 5.0), (0.3, 2.5), 0.741, "H-H distance"),
+        CatalogEntry("HeH+", ("He", "H"), _diatomic, 1, 1, None, None, (0.3, 5.0), (0.5, 3.0), 0.772, "He-H distance"),
+        CatalogEntry("LiH", ("Li", "H"), _diatomic, 0, 1, 2, 5, (0.6, 5.0), (0.8, 3.5), 1.595, "Li-H distance"),
+        CatalogEntry(
+            "BeH2",
+            ("Be", "H", "H"),
+            _linear_symmetric,
+            0,
+            1,
+            4,
+            6,
+            (0.6, 5.0),
+            (0.9, 3.0),
+            1.326,
+            "Be-H distance, linear symmetric stretch",
+        ),
+        CatalogEntry(
+            "H2O",
+            ("O", "H", "H"),
+            _water,
+            0,
+            1,
+            8,
+            6,
+            (0.5, 3.0),
+            (0.7, 2.0),
+            0.958,
+            "O-H distance, symmetric stretch at 104.5 deg",
+        ),
+        CatalogEntry(
+            "H4",
+            ("H", "H", "H", "H"),
+            _chain4,
+            0,
+            1,
+            None,
+            None,
+            (0.4, 3.0),
+            (0.5, 2.0),
+            0.9,
+            "H-H spacing of a linear equally spaced chain",
+        ),
+        CatalogEntry(
+            "H4-rect",
+            ("H", "H", "H", "H"),
+            _rectangle4,
+            0,
+            1,
+            None,
+            None,
+            (0.2, 3.5),
+            (0.5, 2.5),
+            0.75,
+            "side R of the rectangle H(0,0,0) H(0,0,1.23) H(R,0,0) H(R,0,1.23) (meta-VQE benchmark)",
+        ),
     )
 }
 
@@ -181,13 +221,25 @@ def water(r: float, angle: float, *, basis: str = "sto-3g", **kwargs):
             raise ConfigurationError(f"water: {what} = {value} is outside {lo} <= {what} <= {hi}")
     half = np.deg2rad(float(angle)) / 2
     s, c = r * np.sin(half), r * np.cos(half)
-    return Molecule(("O", "H", "H"), [[0.0, 0.0, 0.0], [s, 0.0, c], [-s, 0.0, c]], basis=basis,
-                    active_electrons=8, active_orbitals=6, name="H2O-2D", **kwargs)
+    return Molecule(
+        ("O", "H", "H"),
+        [[0.0, 0.0, 0.0], [s, 0.0, c], [-s, 0.0, c]],
+        basis=basis,
+        active_electrons=8,
+        active_orbitals=6,
+        name="H2O-2D",
+        **kwargs,
+    )
 
 
 #: The 2-D water surface: symmetric O-H stretch ``r`` (Angstrom) x H-O-H angle (degrees).
-WATER_2D = {"builder": water, "ranges": [(0.8, 1.5), (85.0, 125.0)], "reference": (0.958, 104.5),
-            "coordinate_names": ("r", "angle"), "bounds": [(0.5, 3.0), (60.0, 180.0)]}
+WATER_2D = {
+    "builder": water,
+    "ranges": [(0.8, 1.5), (85.0, 125.0)],
+    "reference": (0.958, 104.5),
+    "coordinate_names": ("r", "angle"),
+    "bounds": [(0.5, 3.0), (60.0, 180.0)],
+}
 
 #: Named surfaces of several coordinates, for ``qml.chem.surface.surface(name)`` and ``PESModel(name)``.
 SURFACES = {"H2O-2D": WATER_2D}

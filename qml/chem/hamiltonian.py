@@ -47,8 +47,11 @@ def build_hamiltonian(molecule, method: str = "pyscf"):
         fermionic = qp.qchem.fermionic_observable(core, one, two)
         return qp.jordan_wigner(fermionic, tol=1.0e-10).simplify()
     H, n = qp.qchem.molecular_hamiltonian(
-        molecule.to_pennylane(), method=method, active_electrons=molecule.active_electrons,
-        active_orbitals=molecule.active_orbitals, mapping="jordan_wigner",
+        molecule.to_pennylane(),
+        method=method,
+        active_electrons=molecule.active_electrons,
+        active_orbitals=molecule.active_orbitals,
+        mapping="jordan_wigner",
     )
     if n != molecule.n_qubits:  # pragma: no cover - would be a bookkeeping bug, not user input
         raise RuntimeError(f"PennyLane built {n} qubits, expected {molecule.n_qubits}")

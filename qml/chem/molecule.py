@@ -62,10 +62,20 @@ class Molecule:
         TypeError: a non-integer charge/multiplicity/active size or a non-string basis.
     """
 
-    def __init__(self, symbols, coordinates, *, charge: int = 0, multiplicity: int = 1,
-                 basis: str = "sto-3g", active_electrons: int | None = None,
-                 active_orbitals: int | None = None, name: str | None = None,
-                 max_qubits: int = MAX_QUBITS, orbitals=None):
+    def __init__(
+        self,
+        symbols,
+        coordinates,
+        *,
+        charge: int = 0,
+        multiplicity: int = 1,
+        basis: str = "sto-3g",
+        active_electrons: int | None = None,
+        active_orbitals: int | None = None,
+        name: str | None = None,
+        max_qubits: int = MAX_QUBITS,
+        orbitals=None,
+    ):
         if isinstance(symbols, str):
             raise ConfigurationError(
                 f"symbols must be a list of element symbols such as ['H', 'H'], got the string {symbols!r}"
@@ -135,8 +145,17 @@ class Molecule:
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def from_name(cls, name: str, r: float, *, basis: str = "sto-3g", active_electrons="default",
-                  active_orbitals="default", orbitals: str = "tracked", **kwargs) -> Molecule:
+    def from_name(
+        cls,
+        name: str,
+        r: float,
+        *,
+        basis: str = "sto-3g",
+        active_electrons="default",
+        active_orbitals="default",
+        orbitals: str = "tracked",
+        **kwargs,
+    ) -> Molecule:
         """Build a catalog molecule (see :mod:`qml.chem.catalog`) at parameter ``r`` (Angstrom).
 
         By default the orbitals are *tracked*: followed from the entry's equilibrium ``r_eq`` in
@@ -172,8 +191,17 @@ class Molecule:
             )
         ae = entry.active_electrons if active_electrons == "default" else active_electrons
         ao = entry.active_orbitals if active_orbitals == "default" else active_orbitals
-        mol = cls(entry.symbols, entry.geometry(r), charge=entry.charge, multiplicity=entry.multiplicity,
-                  basis=basis, active_electrons=ae, active_orbitals=ao, name=name, **kwargs)
+        mol = cls(
+            entry.symbols,
+            entry.geometry(r),
+            charge=entry.charge,
+            multiplicity=entry.multiplicity,
+            basis=basis,
+            active_electrons=ae,
+            active_orbitals=ao,
+            name=name,
+            **kwargs,
+        )
         mol.r = r
         if orbitals != "canonical":
             from .orbitals import catalog_tracker
@@ -388,16 +416,23 @@ class Molecule:
             from pyscf import gto
 
             atom = [(s, tuple(c)) for s, c in zip(self.symbols, self.coordinates)]
-            self._pyscf = gto.M(atom=atom, basis=self.basis, charge=self.charge, spin=self.multiplicity - 1,
-                                unit="Angstrom", verbose=0)
+            self._pyscf = gto.M(
+                atom=atom, basis=self.basis, charge=self.charge, spin=self.multiplicity - 1, unit="Angstrom", verbose=0
+            )
         return self._pyscf
 
     def to_pennylane(self):
         """Return the equivalent ``pennylane.qchem.Molecule`` (coordinates in Bohr)."""
         import pennylane as qp
 
-        return qp.qchem.Molecule(list(self.symbols), self.coordinates_bohr, charge=self.charge,
-                                 mult=self.multiplicity, basis_name=self.basis, unit="bohr")
+        return qp.qchem.Molecule(
+            list(self.symbols),
+            self.coordinates_bohr,
+            charge=self.charge,
+            mult=self.multiplicity,
+            basis_name=self.basis,
+            unit="bohr",
+        )
 
     def to_dict(self, orbitals: bool = True) -> dict:
         """JSON-serialisable description (Angstrom) from which ``Molecule(**d)`` rebuilds an equal molecule.
@@ -406,9 +441,16 @@ class Molecule:
             orbitals: include the MO coefficients (computed if needed) so that the rebuilt molecule
                 has the same Hamiltonian, not only the same spectrum.
         """
-        d = {"symbols": list(self.symbols), "coordinates": self.coordinates.tolist(), "charge": self.charge,
-             "multiplicity": self.multiplicity, "basis": self.basis, "active_electrons": self.active_electrons,
-             "active_orbitals": self.active_orbitals, "name": self.name}
+        d = {
+            "symbols": list(self.symbols),
+            "coordinates": self.coordinates.tolist(),
+            "charge": self.charge,
+            "multiplicity": self.multiplicity,
+            "basis": self.basis,
+            "active_electrons": self.active_electrons,
+            "active_orbitals": self.active_orbitals,
+            "name": self.name,
+        }
         if orbitals:
             d["orbitals"] = self.orbitals.tolist()
         return d
@@ -426,15 +468,28 @@ class Molecule:
         if "_cache" not in self.__dict__:  # half-built (an exception in __init__): repr must not raise
             return "Molecule(not fully built)"
         label = f"{self.name!r}, r={self.r}" if self.name else f"symbols={list(self.symbols)}"
-        space = (f"active=({self.n_electrons}e, {self.n_orbitals}o)"
-                 if self.active_electrons is not None or self.active_orbitals is not None else "full space")
-        extra = ("" if self.charge == 0 and self.multiplicity == 1
-                 else f", charge={self.charge}, multiplicity={self.multiplicity}")
+        space = (
+            f"active=({self.n_electrons}e, {self.n_orbitals}o)"
+            if self.active_electrons is not None or self.active_orbitals is not None
+            else "full space"
+        )
+        extra = (
+            ""
+            if self.charge == 0 and self.multiplicity == 1
+            else f", charge={self.charge}, multiplicity={self.multiplicity}"
+        )
         return f"Molecule({label}, basis={self.basis!r}{extra}, {space}, {self.n_qubits} qubits)"
 
     def _key(self):  # the molecule, not its orbital basis: equal molecules have the same spectrum
-        return (self.symbols, self.coordinates.round(10).tobytes(), self.charge, self.multiplicity,
-                self.basis, self.active_electrons, self.active_orbitals)
+        return (
+            self.symbols,
+            self.coordinates.round(10).tobytes(),
+            self.charge,
+            self.multiplicity,
+            self.basis,
+            self.active_electrons,
+            self.active_orbitals,
+        )
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Molecule) and self._key() == other._key()
@@ -465,4 +520,5 @@ def _check_basis(basis: str, symbols) -> None:
         if not found:
             raise ConfigurationError(
                 f"unknown basis {basis!r} for {element} (PySCF's basis loader does not have it); use a basis "
-                "set name such as 'sto-3g', '6-31g' or 'cc-pvdz'")
+                "set name such as 'sto-3g', '6-31g' or 'cc-pvdz'"
+            )

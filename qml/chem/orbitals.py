@@ -133,8 +133,13 @@ def blocks(molecule, occupations: np.ndarray) -> dict[str, np.ndarray]:
     n_occ = int(np.sum(occupations > 0.5))
     n_core = (molecule.total_electrons - molecule.n_electrons) // 2
     n_act_end = n_core + molecule.n_orbitals
-    edges = {"core": (0, n_core), "active_docc": (n_core, n_docc), "active_socc": (n_docc, n_occ),
-             "active_virtual": (n_occ, n_act_end), "external": (n_act_end, n_mo)}
+    edges = {
+        "core": (0, n_core),
+        "active_docc": (n_core, n_docc),
+        "active_socc": (n_docc, n_occ),
+        "active_virtual": (n_occ, n_act_end),
+        "external": (n_act_end, n_mo),
+    }
     return {k: np.arange(a, b) for k, (a, b) in edges.items() if b > a}
 
 
@@ -303,8 +308,16 @@ class OrbitalTracker:
         ConfigurationError: unknown ``follow``.
     """
 
-    def __init__(self, build: Callable, reference, steps, *, name: str = "surface",
-                 check_stability: bool = True, follow: str = "continuous"):
+    def __init__(
+        self,
+        build: Callable,
+        reference,
+        steps,
+        *,
+        name: str = "surface",
+        check_stability: bool = True,
+        follow: str = "continuous",
+    ):
         if follow not in FOLLOW:
             raise one_of("orbital following", follow, FOLLOW)
         self.follow = follow
@@ -352,7 +365,10 @@ class OrbitalTracker:
                     f"{self.name}: at {_fmt(point)} the RHF solution followed continuously from {_fmt(self.reference)} "
                     f"is unstable; another RHF solution lies {frame.lower_by * 1e3:.3g} mHa lower. The orbitals stay "
                     "continuous (exact energies are unaffected when the core is unchanged), but the reference "
-                    "state is not the lowest Hartree-Fock state there.", OrbitalWarning, stacklevel=4)
+                    "state is not the lowest Hartree-Fock state there.",
+                    OrbitalWarning,
+                    stacklevel=4,
+                )
         return frame
 
     def orbitals(self, point) -> np.ndarray:
@@ -380,7 +396,10 @@ class OrbitalTracker:
                     warnings.warn(
                         f"{self.name}: the {worst} orbitals jump between {_fmt(previous[0].point)} and {_fmt(p)} "
                         f"(smallest overlap singular value {frame.min_overlap:.3f}); qubits change meaning there "
-                        "and a model of the surface will not be smooth across it.", OrbitalWarning, stacklevel=5)
+                        "and a model of the surface will not be smooth across it.",
+                        OrbitalWarning,
+                        stacklevel=5,
+                    )
             previous = self._frames[key]
         return previous[0]
 

@@ -22,8 +22,18 @@ from . import catalog as _catalog
 from .molecule import Molecule
 from .vqe import CHEMICAL_ACCURACY_MHA, vqe
 
-_COLUMNS = ("r", "hf", "vqe", "exact", "error_mha", "wall_time", "n_evaluations", "chemical_accuracy", "warm_start",
-            "start_energy")
+_COLUMNS = (
+    "r",
+    "hf",
+    "vqe",
+    "exact",
+    "error_mha",
+    "wall_time",
+    "n_evaluations",
+    "chemical_accuracy",
+    "warm_start",
+    "start_energy",
+)
 
 
 @dataclass
@@ -95,8 +105,13 @@ class ScanResult:
             row = {k: v for k, v in asdict(p).items() if k != "params"}
             row.update({k: (bool(v) if isinstance(v, (bool, np.bool_)) else v) for k, v in row.items()})
             rows.append(row)
-        return {"name": self.name, "ansatz": self.ansatz, "optimizer": self.optimizer,
-                "backend": self.backend, "points": rows}
+        return {
+            "name": self.name,
+            "ansatz": self.ansatz,
+            "optimizer": self.optimizer,
+            "backend": self.backend,
+            "points": rows,
+        }
 
     @property
     def max_error_mha(self) -> float:
@@ -110,12 +125,17 @@ class ScanResult:
 
     def __repr__(self) -> str:
         head = f"{'r (A)':>7} {'E_HF':>13} {'E_VQE':>13} {'E_exact':>13} {'err mHa':>9} {'s':>6} {'evals':>5}"
-        lines = [f"ScanResult({self.name}, {self.ansatz}, {self.optimizer} on {self.backend}, {len(self)} points, "
-                 f"max error {self.max_error_mha:.4f} mHa, {self.wall_time:.1f} s)", head]
+        lines = [
+            f"ScanResult({self.name}, {self.ansatz}, {self.optimizer} on {self.backend}, {len(self)} points, "
+            f"max error {self.max_error_mha:.4f} mHa, {self.wall_time:.1f} s)",
+            head,
+        ]
         for p in self.points:
             mark = "" if p.chemical_accuracy else f"  > {CHEMICAL_ACCURACY_MHA} mHa"
-            lines.append(f"{p.r:7.3f} {p.hf:13.8f} {p.vqe:13.8f} {p.exact:13.8f} {p.error_mha:9.4f} "
-                         f"{p.wall_time:6.2f} {p.n_evaluations:5d}{mark}")
+            lines.append(
+                f"{p.r:7.3f} {p.hf:13.8f} {p.vqe:13.8f} {p.exact:13.8f} {p.error_mha:9.4f} "
+                f"{p.wall_time:6.2f} {p.n_evaluations:5d}{mark}"
+            )
         return "\n".join(lines)
 
 
@@ -149,11 +169,19 @@ def _solve(mol, r, init, warm, vqe_kwargs) -> tuple[ScanPoint, str]:
     """VQE at one geometry: ``(ScanPoint, backend used)`` (the one rule for every point, here or in a worker)."""
     t0 = time.perf_counter()
     res = vqe(mol, init=init if warm else None, progress=False, **vqe_kwargs)
-    return ScanPoint(r=float(r), hf=mol.hf_energy(), vqe=res.energy, exact=res.exact_energy,
-                     error_mha=res.error_mha, wall_time=time.perf_counter() - t0,
-                     n_evaluations=res.n_evaluations, chemical_accuracy=res.chemical_accuracy,
-                     warm_start=init is not None and warm, start_energy=res.history[0],
-                     params=res.params), res.backend
+    return ScanPoint(
+        r=float(r),
+        hf=mol.hf_energy(),
+        vqe=res.energy,
+        exact=res.exact_energy,
+        error_mha=res.error_mha,
+        wall_time=time.perf_counter() - t0,
+        n_evaluations=res.n_evaluations,
+        chemical_accuracy=res.chemical_accuracy,
+        warm_start=init is not None and warm,
+        start_energy=res.history[0],
+        params=res.params,
+    ), res.backend
 
 
 def _solve_chain(job) -> list[ScanPoint]:
@@ -171,10 +199,22 @@ def _solve_chain(job) -> list[ScanPoint]:
     return out
 
 
-def scan(name: str, r_values, ansatz="uccsd", *, warm_start: bool = True, backend="auto",
-         optimizer: str = "lbfgs", progress: bool = True, basis: str = "sto-3g",
-         active_electrons="default", active_orbitals="default", executor=None, workers: int | None = None,
-         **vqe_options) -> ScanResult:
+def scan(
+    name: str,
+    r_values,
+    ansatz="uccsd",
+    *,
+    warm_start: bool = True,
+    backend="auto",
+    optimizer: str = "lbfgs",
+    progress: bool = True,
+    basis: str = "sto-3g",
+    active_electrons="default",
+    active_orbitals="default",
+    executor=None,
+    workers: int | None = None,
+    **vqe_options,
+) -> ScanResult:
     """VQE potential-energy scan of catalog molecule ``name`` over ``r_values`` (Angstrom).
 
     Args:
@@ -212,8 +252,12 @@ def scan(name: str, r_values, ansatz="uccsd", *, warm_start: bool = True, backen
     from .. import parallel
 
     parallel.check(executor, workers)
-    mols = [Molecule.from_name(name, float(x), basis=basis, active_electrons=active_electrons,
-                               active_orbitals=active_orbitals) for x in r]
+    mols = [
+        Molecule.from_name(
+            name, float(x), basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
+        )
+        for x in r
+    ]
     points: list = [None] * len(r)
     be_name = backend
     from tqdm.auto import tqdm
@@ -231,9 +275,15 @@ def scan(name: str, r_values, ansatz="uccsd", *, warm_start: bool = True, backen
     if not serial:
         kwargs = dict(ansatz=ansatz, backend=be_name, optimizer=optimizer, **vqe_options)
         start = order[0][0]
-        jobs = [(c, {i: (mols[i], r[i]) for i, _ in c}, {start: points[start].params}, warm_start, kwargs) for c in tasks]
-        for c, solved in zip(tasks, parallel.map_tasks(_solve_chain, jobs, executor=executor, workers=workers,
-                                                        progress=progress, desc=f"scan {name}")):
+        jobs = [
+            (c, {i: (mols[i], r[i]) for i, _ in c}, {start: points[start].params}, warm_start, kwargs) for c in tasks
+        ]
+        for c, solved in zip(
+            tasks,
+            parallel.map_tasks(
+                _solve_chain, jobs, executor=executor, workers=workers, progress=progress, desc=f"scan {name}"
+            ),
+        ):
             for (i, _), point in zip(c, solved):
                 points[i] = point
     ans_name = ansatz if isinstance(ansatz, str) else getattr(ansatz, "name", str(ansatz))

@@ -50,11 +50,23 @@ class Surface:
         ConfigurationError: malformed ``ranges``/``reference``/``bounds``.
     """
 
-    def __init__(self, builder: Callable, ranges, *, name: str | None = None, reference=None,
-                 bounds=None, coordinate_names=None, check_point: Callable | None = None,
-                 track: bool = True, track_steps=None):
+    def __init__(
+        self,
+        builder: Callable,
+        ranges,
+        *,
+        name: str | None = None,
+        reference=None,
+        bounds=None,
+        coordinate_names=None,
+        check_point: Callable | None = None,
+        track: bool = True,
+        track_steps=None,
+    ):
         if not callable(builder):
-            raise TypeError(f"builder must be a function builder(*coords) -> qml.chem.Molecule, got {type(builder).__name__}")
+            raise TypeError(
+                f"builder must be a function builder(*coords) -> qml.chem.Molecule, got {type(builder).__name__}"
+            )
         self.builder = builder
         self.ranges = _pairs("ranges", ranges)
         self.dim = len(self.ranges)
@@ -103,8 +115,7 @@ class Surface:
         if isinstance(coords, (str, bool)):
             raise TypeError(f"coordinates of {self.name} must be numbers, got {coords!r}")
         try:
-            arr = np.asarray(coords.detach().cpu().numpy() if hasattr(coords, "detach") else coords,
-                             dtype=np.float64)
+            arr = np.asarray(coords.detach().cpu().numpy() if hasattr(coords, "detach") else coords, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"coordinates of {self.name} must be numbers or lists of numbers, got {coords!r}") from None
         if self.dim == 1:
@@ -201,18 +212,29 @@ def surface(molecule, ranges=None, **molecule_options) -> Surface:
     if isinstance(molecule, str) and molecule in _named_surfaces():
         spec = _named_surfaces()[molecule]
         builder = functools.partial(spec["builder"], **molecule_options)
-        return Surface(builder, spec["ranges"] if ranges is None else ranges,
-                       name=molecule, reference=spec["reference"], bounds=spec["bounds"],
-                       coordinate_names=spec["coordinate_names"])
+        return Surface(
+            builder,
+            spec["ranges"] if ranges is None else ranges,
+            name=molecule,
+            reference=spec["reference"],
+            bounds=spec["bounds"],
+            coordinate_names=spec["coordinate_names"],
+        )
     if isinstance(molecule, str):
         from . import catalog
         from .molecule import Molecule
 
         entry = catalog.get(molecule)
         build = functools.partial(Molecule.from_name, entry.name, **molecule_options)
-        return Surface(build, [entry.scan_range] if ranges is None else ranges, name=entry.name,
-                       reference=(entry.r_eq,), coordinate_names=("r",), check_point=entry.check_r,
-                       track=False)  # Molecule.from_name tracks (one shared chain per molecule)
+        return Surface(
+            build,
+            [entry.scan_range] if ranges is None else ranges,
+            name=entry.name,
+            reference=(entry.r_eq,),
+            coordinate_names=("r",),
+            check_point=entry.check_r,
+            track=False,
+        )  # Molecule.from_name tracks (one shared chain per molecule)
     if callable(molecule):
         if molecule_options:
             raise ConfigurationError(
@@ -239,7 +261,9 @@ def _pairs(what: str, value, dim: int | None = None) -> tuple:
     try:
         pairs = tuple((float(lo), float(hi)) for lo, hi in value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"{what} must be a list of (lo, hi) pairs, one per coordinate, got {value!r}") from None
+        raise ConfigurationError(
+            f"{what} must be a list of (lo, hi) pairs, one per coordinate, got {value!r}"
+        ) from None
     if not pairs or (dim is not None and len(pairs) != dim):
         raise ConfigurationError(f"{what} needs {dim or 'at least one'} (lo, hi) pair(s), got {value!r}")
     for lo, hi in pairs:

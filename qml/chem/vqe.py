@@ -80,8 +80,7 @@ class VQEResult:
 
     def summary(self) -> str:
         """A few human-readable lines: energies, error, whether chemical accuracy was reached."""
-        verdict = ("reached chemical accuracy" if self.chemical_accuracy
-                   else "did NOT reach chemical accuracy")
+        verdict = "reached chemical accuracy" if self.chemical_accuracy else "did NOT reach chemical accuracy"
         return (
             f"VQE {self.molecule} | {self.ansatz} ({self.n_params} params) | {self.optimizer} on {self.backend}\n"
             f"  E_vqe   = {self.energy:.8f} Ha\n"
@@ -89,19 +88,26 @@ class VQEResult:
             f"  error   = {self.error_mha:.4f} mHa: {verdict} (< {CHEMICAL_ACCURACY_MHA} mHa)\n"
             f"  {len(self.history) - 1} steps, {self.n_evaluations} evaluations, {self.wall_time:.2f} s"
             + ("" if self.converged else " (stopped at the step limit)")
-            + (f"\n  auto chose {self.backend} in {self.decide_seconds:.2f} s: "
-               + ", ".join(f"{k} {v:.4g} s" for k, v in self.timings.items()) if self.timings else "")
+            + (
+                f"\n  auto chose {self.backend} in {self.decide_seconds:.2f} s: "
+                + ", ".join(f"{k} {v:.4g} s" for k, v in self.timings.items())
+                if self.timings
+                else ""
+            )
         )
 
     def __repr__(self) -> str:
         ok = "chemical accuracy" if self.chemical_accuracy else "NOT chemically accurate"
-        return (f"VQEResult(energy={self.energy:.8f}, exact_energy={self.exact_energy:.8f}, "
-                f"error_mha={self.error_mha:.4f} [{ok}], steps={len(self.history) - 1}, "
-                f"n_evaluations={self.n_evaluations}, wall_time={self.wall_time:.2f}s, backend={self.backend!r})")
+        return (
+            f"VQEResult(energy={self.energy:.8f}, exact_energy={self.exact_energy:.8f}, "
+            f"error_mha={self.error_mha:.4f} [{ok}], steps={len(self.history) - 1}, "
+            f"n_evaluations={self.n_evaluations}, wall_time={self.wall_time:.2f}s, backend={self.backend!r})"
+        )
 
 
-def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None,
-                    device=None):
+def energy_function(
+    molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None, device=None
+):
     """``f(params) -> <H>``: the energy of ``ansatz`` on ``molecule``, from ``backend``'s evaluator.
 
     Args:
@@ -131,10 +137,24 @@ def energy_function(molecule: Molecule, ansatz, backend="auto", *, shots=None, s
     return f, evaluator
 
 
-def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lbfgs", steps: int | None = None,
-        tol: float = 1e-7, init=None, lr: float | None = None, progress: bool = True, seed: int = 0, *,
-        shots: int | None = None, backend_options: dict | None = None, ansatz_options: dict | None = None,
-        device=None, **more_ansatz_options) -> VQEResult:
+def vqe(
+    molecule: Molecule,
+    ansatz="uccsd",
+    backend="auto",
+    optimizer: str = "lbfgs",
+    steps: int | None = None,
+    tol: float = 1e-7,
+    init=None,
+    lr: float | None = None,
+    progress: bool = True,
+    seed: int = 0,
+    *,
+    shots: int | None = None,
+    backend_options: dict | None = None,
+    ansatz_options: dict | None = None,
+    device=None,
+    **more_ansatz_options,
+) -> VQEResult:
     """Variational quantum eigensolver for ``molecule``.
 
     Args:
@@ -181,8 +201,10 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
         raise one_of("optimizer", optimizer, OPTIMIZERS)
     device = check_device(device)
     if device.type == "meta":
-        raise ConfigurationError("vqe optimises energies, and tensors on the 'meta' device hold no values; "
-                                 "use device='cpu' or 'cuda' (energy_function(..., device='meta') checks shapes)")
+        raise ConfigurationError(
+            "vqe optimises energies, and tensors on the 'meta' device hold no values; "
+            "use device='cpu' or 'cuda' (energy_function(..., device='meta') checks shapes)"
+        )
     d_steps, d_lr, patience = OPTIMIZERS[optimizer]
     steps = d_steps if steps is None else steps
     lr = d_lr if lr is None else lr
@@ -201,8 +223,9 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
             f"init has shape {start.shape} but the {ans.name} ansatz of {molecule!r} needs {ans.weight_shape}; "
             "warm starts need the same molecule, active space and ansatz"
         )
-    energy_fn, evaluator = energy_function(molecule, ans, backend, shots=shots, seed=seed,
-                                           backend_options=backend_options, device=device)
+    energy_fn, evaluator = energy_function(
+        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device
+    )
     exact = molecule.exact_energy()
 
     params = torch.tensor(start, dtype=torch.float64, device=device, requires_grad=True)
@@ -210,9 +233,16 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
         # One L-BFGS iteration per step. max_eval must be set explicitly: torch derives it from
         # max_iter (int(1.25 * 1) = 1) and gives the line search max_eval - 1 = 0 evaluations, which
         # silently turns strong Wolfe into "take the full step or stay put".
-        opt = torch.optim.LBFGS([params], lr=lr, max_iter=1, max_eval=LBFGS_MAX_LS + 1,
-                                line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-12,
-                                history_size=50)
+        opt = torch.optim.LBFGS(
+            [params],
+            lr=lr,
+            max_iter=1,
+            max_eval=LBFGS_MAX_LS + 1,
+            line_search_fn="strong_wolfe",
+            tolerance_grad=1e-10,
+            tolerance_change=1e-12,
+            history_size=50,
+        )
     elif optimizer == "adam":
         opt = torch.optim.Adam([params], lr=lr)
     else:
@@ -269,11 +299,22 @@ def vqe(molecule: Molecule, ansatz="uccsd", backend="auto", optimizer: str = "lb
     err = (energy - exact) * 1e3
     decision = getattr(evaluator.backend, "decision", None)
     return VQEResult(
-        energy=energy, exact_energy=exact, error_mha=err, params=params.detach().cpu().numpy().copy(),
-        history=history, n_evaluations=n_eval, wall_time=wall,
-        chemical_accuracy=bool(abs(err) < CHEMICAL_ACCURACY_MHA), hf_energy=molecule.hf_energy(),
-        molecule=repr(molecule), ansatz=ans.name, n_params=ans.n_params, optimizer=optimizer,
-        backend=evaluator.name, converged=converged, timings=dict(decision.timings) if decision else {},
+        energy=energy,
+        exact_energy=exact,
+        error_mha=err,
+        params=params.detach().cpu().numpy().copy(),
+        history=history,
+        n_evaluations=n_eval,
+        wall_time=wall,
+        chemical_accuracy=bool(abs(err) < CHEMICAL_ACCURACY_MHA),
+        hf_energy=molecule.hf_energy(),
+        molecule=repr(molecule),
+        ansatz=ans.name,
+        n_params=ans.n_params,
+        optimizer=optimizer,
+        backend=evaluator.name,
+        converged=converged,
+        timings=dict(decision.timings) if decision else {},
         decide_seconds=decision.decide_seconds if decision else 0.0,
         energy_stderr=None if stderr is None else float(np.asarray(stderr)[0]),
     )

@@ -47,7 +47,5 @@ ANSATZES: dict[str, Ansatz] = {
     "strongly_entangling": Ansatz(
         "strongly_entangling", strongly_entangling, lambda L, n: (L, n, 3), strongly_entangling.__doc__
     ),
-    "basic_entangler": Ansatz(
-        "basic_entangler", basic_entangler, lambda L, n: (L, n), basic_entangler.__doc__
-    ),
+    "basic_entangler": Ansatz("basic_entangler", basic_entangler, lambda L, n: (L, n), basic_entangler.__doc__),
 }

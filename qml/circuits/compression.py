@@ -7,11 +7,43 @@ import math
 import pennylane as qp
 
 #: Gates equal to the identity (up to a global phase) when all their angles are 0 mod 2 pi.
-ROTATIONS = frozenset({"RX", "RY", "RZ", "Rot", "PhaseShift", "CRX", "CRY", "CRZ", "CRot", "MultiRZ",
-                       "IsingXX", "IsingYY", "IsingZZ", "U1", "U2", "U3"})
+ROTATIONS = frozenset(
+    {
+        "RX",
+        "RY",
+        "RZ",
+        "Rot",
+        "PhaseShift",
+        "CRX",
+        "CRY",
+        "CRZ",
+        "CRot",
+        "MultiRZ",
+        "IsingXX",
+        "IsingYY",
+        "IsingZZ",
+        "U1",
+        "U2",
+        "U3",
+    }
+)
 #: Gates kept as they are (not expanded further).
-BASIC = ROTATIONS | {"CNOT", "CZ", "SWAP", "Hadamard", "PauliX", "PauliY", "PauliZ", "S", "T", "SX",
-                     "BasisState", "StatePrep", "SingleExcitation", "DoubleExcitation"}
+BASIC = ROTATIONS | {
+    "CNOT",
+    "CZ",
+    "SWAP",
+    "Hadamard",
+    "PauliX",
+    "PauliY",
+    "PauliZ",
+    "S",
+    "T",
+    "SX",
+    "BasisState",
+    "StatePrep",
+    "SingleExcitation",
+    "DoubleExcitation",
+}
 
 
 def is_identity(op, tol: float) -> bool:

@@ -39,13 +39,9 @@ def resolve_observables(observables, n_qubits: int) -> tuple:
     out = []
     for obs in observables:
         if not isinstance(obs, qp.operation.Operator):
-            raise ConfigurationError(
-                f"observable {obs!r} is not a PennyLane operator; use e.g. qp.PauliZ(0)"
-            )
+            raise ConfigurationError(f"observable {obs!r} is not a PennyLane operator; use e.g. qp.PauliZ(0)")
         bad = [w for w in obs.wires if not (isinstance(w, int) and 0 <= w < n_qubits)]
         if bad:
-            raise ConfigurationError(
-                f"observable {obs} acts on wires {bad}, outside 0..{n_qubits - 1}"
-            )
+            raise ConfigurationError(f"observable {obs} acts on wires {bad}, outside 0..{n_qubits - 1}")
         out.append(obs)
     return tuple(out)

@@ -28,8 +28,12 @@ def _versions() -> dict:
 
     from .. import __version__
 
-    return {"qml": __version__, "pyscf": pyscf.__version__, "numpy": numpy.__version__,
-            "python": platform.python_version()}
+    return {
+        "qml": __version__,
+        "pyscf": pyscf.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _command(spec: registry.DatasetSpec, n: int) -> str:
@@ -43,8 +47,12 @@ def _molecule_meta(spec: registry.DatasetSpec) -> dict:
     if spec.name == "h2o_distortions":
         entry = catalog.get("H2O")
         return {
-            "molecule": {"name": "H2O", "symbols": list(entry.symbols), "charge": entry.charge,
-                         "multiplicity": entry.multiplicity},
+            "molecule": {
+                "name": "H2O",
+                "symbols": list(entry.symbols),
+                "charge": entry.charge,
+                "multiplicity": entry.multiplicity,
+            },
             "active_space": None,
             "sampling": spec.extra["sampling"],
         }
@@ -52,14 +60,29 @@ def _molecule_meta(spec: registry.DatasetSpec) -> dict:
     mol = Molecule.from_name(entry.name, entry.r_eq)
     n_core = (mol.total_electrons - mol.n_electrons) // 2
     return {
-        "molecule": {"name": entry.name, "symbols": list(entry.symbols), "charge": entry.charge,
-                     "multiplicity": entry.multiplicity, "r": entry.description, "r_eq": entry.r_eq,
-                     "geometry": "qml.chem.Molecule.from_name(name, r)"},
-        "active_space": {"electrons": mol.n_electrons, "orbitals": mol.n_orbitals,
-                         "frozen_core_orbitals": n_core, "qubits": mol.n_qubits,
-                         "total_electrons": mol.total_electrons, "total_orbitals": mol.n_orbitals_total},
-        "scan": {"start": entry.scan_range[0], "stop": entry.scan_range[1], "points": None,
-                 "grid": "numpy.linspace(start, stop, points) = catalog.get(name).scan_values(points)"},
+        "molecule": {
+            "name": entry.name,
+            "symbols": list(entry.symbols),
+            "charge": entry.charge,
+            "multiplicity": entry.multiplicity,
+            "r": entry.description,
+            "r_eq": entry.r_eq,
+            "geometry": "qml.chem.Molecule.from_name(name, r)",
+        },
+        "active_space": {
+            "electrons": mol.n_electrons,
+            "orbitals": mol.n_orbitals,
+            "frozen_core_orbitals": n_core,
+            "qubits": mol.n_qubits,
+            "total_electrons": mol.total_electrons,
+            "total_orbitals": mol.n_orbitals_total,
+        },
+        "scan": {
+            "start": entry.scan_range[0],
+            "stop": entry.scan_range[1],
+            "points": None,
+            "grid": "numpy.linspace(start, stop, points) = catalog.get(name).scan_values(points)",
+        },
     }
 
 
@@ -70,10 +93,15 @@ def describe(spec: registry.DatasetSpec) -> str:
     from ..chem import catalog
 
     entry = catalog.get(spec.extra["molecule"])
-    space = ("full space" if entry.active_electrons is None
-             else f"({entry.active_electrons}e, {entry.active_orbitals}o) active space")
-    return (f"{entry.name} PES, r = {entry.scan_range[0]}..{entry.scan_range[1]} A ({entry.description}): "
-            f"HF, CCSD, FCI, exact {space} energies")
+    space = (
+        "full space"
+        if entry.active_electrons is None
+        else f"({entry.active_electrons}e, {entry.active_orbitals}o) active space"
+    )
+    return (
+        f"{entry.name} PES, r = {entry.scan_range[0]}..{entry.scan_range[1]} A ({entry.description}): "
+        f"HF, CCSD, FCI, exact {space} energies"
+    )
 
 
 def sidecar(spec: registry.DatasetSpec, n: int) -> dict:
@@ -92,7 +120,7 @@ def sidecar(spec: registry.DatasetSpec, n: int) -> dict:
         "command": _command(spec, n),
         "versions": _versions(),
         "format": "CSV: header line, then one row per line, floats as Python repr (shortest round-trip, "
-                  "<= 17 significant digits), \\n line endings; sha256 is of the CSV bytes",
+        "<= 17 significant digits), \\n line endings; sha256 is of the CSV bytes",
     }
     if "scan" in meta:
         meta["scan"] = dict(meta["scan"], points=n)
@@ -107,8 +135,9 @@ def _row_task(job) -> list[float]:
 
 def _row_content(meta: dict):
     """The content key of a row: the inputs plus everything in the sidecar that determines its energies."""
-    fixed = {k: meta.get(k) for k in ("name", "basis", "molecule", "active_space", "sampling", "methods",
-                                       "convergence")}
+    fixed = {
+        k: meta.get(k) for k in ("name", "basis", "molecule", "active_space", "sampling", "methods", "convergence")
+    }
     return lambda job: {"task": "qml.data row", **fixed, "inputs": list(job[1])}
 
 
@@ -116,8 +145,16 @@ def _rows(spec, inputs, meta, *, executor, workers, cache, progress, desc) -> li
     from .. import parallel
 
     jobs = [(spec.name, tuple(float(v) for v in x)) for x in inputs]
-    return parallel.map_tasks(_row_task, jobs, executor=executor, workers=workers, cache=cache,
-                              key=_row_content(meta), progress=progress, desc=desc)
+    return parallel.map_tasks(
+        _row_task,
+        jobs,
+        executor=executor,
+        workers=workers,
+        cache=cache,
+        key=_row_content(meta),
+        progress=progress,
+        desc=desc,
+    )
 
 
 def _check_count(rows, default: int) -> int:
@@ -128,8 +165,16 @@ def _check_count(rows, default: int) -> int:
     return int(rows)
 
 
-def build(name: str, rows: int | None = None, out_dir=None, progress: bool = True, *, executor=None,
-          workers: int | None = None, cache=True) -> Path:
+def build(
+    name: str,
+    rows: int | None = None,
+    out_dir=None,
+    progress: bool = True,
+    *,
+    executor=None,
+    workers: int | None = None,
+    cache=True,
+) -> Path:
     """Compute data set ``name`` with PySCF and write ``NAME.csv`` + ``NAME.json``.
 
     The file does not depend on ``executor``/``workers``: rows are computed one task each, with
@@ -174,8 +219,16 @@ def build(name: str, rows: int | None = None, out_dir=None, progress: bool = Tru
             )
     meta = sidecar(spec, n)
     store = parallel.TaskCache(Path(out_dir) / f".{spec.name}.cache") if cache is True else parallel.as_cache(cache)
-    table = _rows(spec, spec.make_inputs(n), meta, executor=executor, workers=workers, cache=store,
-                  progress=progress, desc=spec.name)
+    table = _rows(
+        spec,
+        spec.make_inputs(n),
+        meta,
+        executor=executor,
+        workers=workers,
+        cache=store,
+        progress=progress,
+        desc=spec.name,
+    )
     path = files.write(spec.name, spec.columns, table, meta, out_dir)
     if cache is True:
         store.clear()
@@ -201,7 +254,9 @@ def parse_rows(rows, n_rows: int) -> list[int]:
             else:
                 rows = [int(text)]
         except ValueError:
-            raise ConfigurationError(f"cannot parse rows {rows!r}; use START:STOP (e.g. 0:10), START:STOP:STEP or an index") from None
+            raise ConfigurationError(
+                f"cannot parse rows {rows!r}; use START:STOP (e.g. 0:10), START:STOP:STEP or an index"
+            ) from None
     if isinstance(rows, (int, np.integer)) and not isinstance(rows, bool):
         rows = [rows]
     if isinstance(rows, slice):
@@ -254,12 +309,22 @@ class VerifyReport:
         status = "OK" if self.ok else "MISMATCH"
         devs = ", ".join(f"{c} {v:.1e}" for c, v in self.max_abs_dev.items())
         where = f"; worst at row {self.worst[0]}, column {self.worst[1]!r}" if self.worst else ""
-        return (f"{self.name}: {status}: {len(self.rows)} row(s) regenerated, max |regenerated - shipped| "
-                f"{self.max_energy_dev:.2e} Ha (tolerance {self.tol:g}){where} [{devs}]")
+        return (
+            f"{self.name}: {status}: {len(self.rows)} row(s) regenerated, max |regenerated - shipped| "
+            f"{self.max_energy_dev:.2e} Ha (tolerance {self.tol:g}){where} [{devs}]"
+        )
 
 
-def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = VERIFY_TOL, *, executor=None,
-           workers: int | None = None) -> VerifyReport:
+def verify(
+    name: str,
+    rows=None,
+    root=None,
+    progress: bool = True,
+    tol: float = VERIFY_TOL,
+    *,
+    executor=None,
+    workers: int | None = None,
+) -> VerifyReport:
     """Regenerate rows of a data set with PySCF and compare them with the file.
 
     The file is first validated (hash, columns, values). Its input columns must equal the
@@ -288,15 +353,26 @@ def verify(name: str, rows=None, root=None, progress: bool = True, tol: float = 
     root = files.data_dir(root)
     meta, columns, values = files.read(spec.name, root)
     if columns != list(spec.columns):
-        raise DataError(f"{files.paths(spec.name, root)[0]} has columns {columns}, but {spec.name!r} is built "
-                        f"with {list(spec.columns)}; {files.fix_hint(spec.name, root)}")
+        raise DataError(
+            f"{files.paths(spec.name, root)[0]} has columns {columns}, but {spec.name!r} is built "
+            f"with {list(spec.columns)}; {files.fix_hint(spec.name, root)}"
+        )
     index = parse_rows(rows, len(values))
     expected_inputs = spec.make_inputs(len(values))
-    report = VerifyReport(spec.name, files.paths(spec.name, root)[0], index,
-                          dict.fromkeys(columns, 0.0), energies=spec.energies, tol=tol)
+    report = VerifyReport(
+        spec.name, files.paths(spec.name, root)[0], index, dict.fromkeys(columns, 0.0), energies=spec.energies, tol=tol
+    )
     worst = 0.0  # report.worst stays None when every row matches exactly
-    regenerated = _rows(spec, [values[i][: len(spec.inputs)] for i in index], meta, executor=executor,
-                        workers=workers, cache=None, progress=progress, desc=f"verify {spec.name}")
+    regenerated = _rows(
+        spec,
+        [values[i][: len(spec.inputs)] for i in index],
+        meta,
+        executor=executor,
+        workers=workers,
+        cache=None,
+        progress=progress,
+        desc=f"verify {spec.name}",
+    )
     for i, fresh in zip(index, regenerated):
         stored = values[i]
         for j, c in enumerate(columns):

@@ -35,8 +35,18 @@ class MolecularDataset(torch.utils.data.Dataset):
     ``dataset[i]`` returns ``(x, y)`` with shapes ``(F,)`` and ``(1,)``.
     """
 
-    def __init__(self, name: str, split: str, values: np.ndarray, columns, indices: np.ndarray,
-                 feature_names, target_name: str, meta: dict, dtype=torch.float64):
+    def __init__(
+        self,
+        name: str,
+        split: str,
+        values: np.ndarray,
+        columns,
+        indices: np.ndarray,
+        feature_names,
+        target_name: str,
+        meta: dict,
+        dtype=torch.float64,
+    ):
         self.name = name
         self.split = split
         self.columns = tuple(columns)
@@ -66,8 +76,10 @@ class MolecularDataset(torch.utils.data.Dataset):
         return self._rows[:, self.columns.index(name)]
 
     def __repr__(self) -> str:
-        return (f"MolecularDataset({self.name!r}, split={self.split!r}, {len(self)} rows, "
-                f"features={list(self.feature_names)} -> target={self.target_name!r}, dtype={self.features.dtype})")
+        return (
+            f"MolecularDataset({self.name!r}, split={self.split!r}, {len(self)} rows, "
+            f"features={list(self.feature_names)} -> target={self.target_name!r}, dtype={self.features.dtype})"
+        )
 
 
 # --------------------------------------------------------------------------- splits
@@ -80,10 +92,14 @@ def split_indices(name: str, n_rows: int, splits: dict) -> dict[str, np.ndarray]
     method = splits.get("method") if isinstance(splits, dict) else None
     fractions = splits.get("fractions") if isinstance(splits, dict) else None
     if method != "sha256-rank" or not isinstance(fractions, dict) or set(fractions) != {"train", "val", "test"}:
-        raise DataError(f"the sidecar of {name!r} has an unsupported split definition {splits!r}; "
-                        f"expected method 'sha256-rank' with train/val/test fractions; {files.fix_hint(name)}")
-    if any(not isinstance(f, (int, float)) or f < 0 for f in fractions.values()) \
-            or abs(sum(fractions.values()) - 1) > 1e-9:
+        raise DataError(
+            f"the sidecar of {name!r} has an unsupported split definition {splits!r}; "
+            f"expected method 'sha256-rank' with train/val/test fractions; {files.fix_hint(name)}"
+        )
+    if (
+        any(not isinstance(f, (int, float)) or f < 0 for f in fractions.values())
+        or abs(sum(fractions.values()) - 1) > 1e-9
+    ):
         raise DataError(f"the split fractions of {name!r} must be non-negative and sum to 1, got {fractions}")
     seed = splits.get("seed", 0)
     keys = [hashlib.sha256(f"{name}:{seed}:{i}".encode()).hexdigest() for i in range(n_rows)]
@@ -92,8 +108,8 @@ def split_indices(name: str, n_rows: int, splits: dict) -> dict[str, np.ndarray]
     n_val = int(round(fractions["val"] * n_rows))
     return {
         "train": np.sort(order[:n_train]),
-        "val": np.sort(order[n_train:n_train + n_val]),
-        "test": np.sort(order[n_train + n_val:]),
+        "val": np.sort(order[n_train : n_train + n_val]),
+        "test": np.sort(order[n_train + n_val :]),
         "all": np.arange(n_rows, dtype=np.int64),
     }
 
@@ -115,8 +131,9 @@ def _columns_arg(kind: str, value, columns, name) -> list[str]:
     return items
 
 
-def load_dataset(name: str, split: str = "train", *, features=None, target=None,
-                 dtype: torch.dtype = torch.float64, root=None) -> MolecularDataset:
+def load_dataset(
+    name: str, split: str = "train", *, features=None, target=None, dtype: torch.dtype = torch.float64, root=None
+) -> MolecularDataset:
     """Load one split of a shipped data set as a validated :class:`MolecularDataset`.
 
     Args:
@@ -142,11 +159,12 @@ def load_dataset(name: str, split: str = "train", *, features=None, target=None,
     if split not in SPLITS:
         raise one_of("split", split, SPLITS)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ConfigurationError(f"dtype must be a floating torch dtype such as torch.float64 or torch.float32, got {dtype!r}")
+        raise ConfigurationError(
+            f"dtype must be a floating torch dtype such as torch.float64 or torch.float32, got {dtype!r}"
+        )
     root = files.data_dir(root)
     meta, columns, values = files.read(spec.name, root)
-    features = _columns_arg("features", meta["default_features"] if features is None else features,
-                            columns, spec.name)
+    features = _columns_arg("features", meta["default_features"] if features is None else features, columns, spec.name)
     target = meta["default_target"] if target is None else target
     if not isinstance(target, str):
         raise ConfigurationError(f"target must be one column name (str), got {target!r}")
@@ -158,13 +176,20 @@ def load_dataset(name: str, split: str = "train", *, features=None, target=None,
     train = values[parts["train"]]
     fj = [columns.index(c) for c in features]
     tj = columns.index(target)
-    meta = dict(meta, split=split, features=features, target=target,
-                path=str(files.paths(spec.name, root)[0]),
-                split_sizes={k: int(len(v)) for k, v in parts.items()},
-                train_stats={"features_mean": train[:, fj].mean(0).tolist(),
-                             "features_std": train[:, fj].std(0).tolist(),
-                             "target_mean": float(train[:, tj].mean()),
-                             "target_std": float(train[:, tj].std())})
+    meta = dict(
+        meta,
+        split=split,
+        features=features,
+        target=target,
+        path=str(files.paths(spec.name, root)[0]),
+        split_sizes={k: int(len(v)) for k, v in parts.items()},
+        train_stats={
+            "features_mean": train[:, fj].mean(0).tolist(),
+            "features_std": train[:, fj].std(0).tolist(),
+            "target_mean": float(train[:, tj].mean()),
+            "target_std": float(train[:, tj].std()),
+        },
+    )
     return MolecularDataset(spec.name, split, values, columns, parts[split], features, target, meta, dtype)
 
 

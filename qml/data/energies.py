@@ -22,10 +22,10 @@ CONVERGENCE = {
 METHODS = {
     "e_hf": "PySCF restricted Hartree-Fock (RHF), all electrons",
     "e_ccsd": "PySCF restricted CCSD on the RHF reference, all electrons, no frozen core "
-              "(not variational: below FCI at stretched geometries)",
+    "(not variational: below FCI at stretched geometries)",
     "e_fci": "PySCF FCI in the full orbital space (all electrons, all orbitals): the exact energy in the basis",
     "e_cas": "PySCF CASCI with RHF orbitals in the molecule's default active space (lowest core orbitals frozen); "
-             "equals the lowest eigenvalue of the active-space qubit Hamiltonian in its particle-number sector",
+    "equals the lowest eigenvalue of the active-space qubit Hamiltonian in its particle-number sector",
 }
 
 

@@ -28,18 +28,33 @@ import numpy as np
 from ..errors import DataError
 
 #: Keys every sidecar must have.
-REQUIRED_KEYS = ("name", "description", "file", "sha256", "n_rows", "columns", "units",
-                 "default_features", "default_target", "splits", "command")
+REQUIRED_KEYS = (
+    "name",
+    "description",
+    "file",
+    "sha256",
+    "n_rows",
+    "columns",
+    "units",
+    "default_features",
+    "default_target",
+    "splits",
+    "command",
+)
 
 
 def fix_hint(name: str, root: Path | None = None) -> str:
     """How to regenerate data set ``name`` (shown in every DataError)."""
     if root is not None and _same(root, installed_dir()) and not _same(root, source_dir()):
-        return (f"reinstall the package (`pip install --force-reinstall --no-deps qml-hybrid`), or build "
-                f"a copy with `qml datasets build {name} --out DIR` and load it with root=DIR")
+        return (
+            f"reinstall the package (`pip install --force-reinstall --no-deps qml-hybrid`), or build "
+            f"a copy with `qml datasets build {name} --out DIR` and load it with root=DIR"
+        )
     out = "" if root is None or _same(root, source_dir()) else f" --out {root}"
-    return (f"regenerate it with `qml datasets build {name}{out}` "
-            f"(or `python -m qml.data build {name}{out}`), or restore the shipped file")
+    return (
+        f"regenerate it with `qml datasets build {name}{out}` "
+        f"(or `python -m qml.data build {name}{out}`), or restore the shipped file"
+    )
 
 
 def _same(a, b) -> bool:
@@ -128,8 +143,7 @@ def write(name: str, columns, rows, meta: dict, out_dir) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     data = encode(columns, rows)
     csv_path, meta_path = paths(name, out_dir)
-    meta = dict(meta, name=name, file=csv_path.name, columns=list(columns), n_rows=len(rows),
-                sha256=sha256(data))
+    meta = dict(meta, name=name, file=csv_path.name, columns=list(columns), n_rows=len(rows), sha256=sha256(data))
     text = json.dumps(meta, indent=2, sort_keys=False) + "\n"
     for path, payload in ((csv_path, data), (meta_path, text.encode("utf-8"))):
         tmp = path.with_name(path.name + ".tmp")
@@ -190,8 +204,10 @@ def read(name: str, root) -> tuple[dict, list[str], np.ndarray]:
     except UnicodeDecodeError as exc:
         raise DataError(f"{csv_path} contains a non-ASCII byte at offset {exc.start}; {hint}") from None
     if "\r" in text:
-        raise DataError(f"{csv_path} has Windows (\\r\\n) line endings, which change its hash; "
-                        f"convert it to \\n line endings (git: `*.csv -text`) or {hint}")
+        raise DataError(
+            f"{csv_path} has Windows (\\r\\n) line endings, which change its hash; "
+            f"convert it to \\n line endings (git: `*.csv -text`) or {hint}"
+        )
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -202,17 +218,24 @@ def read(name: str, root) -> tuple[dict, list[str], np.ndarray]:
     if columns != expected:
         missing = [c for c in expected if c not in columns]
         extra = [c for c in columns if c not in expected]
-        detail = (f"missing column(s) {missing}" if missing else
-                  f"unexpected column(s) {extra}" if extra else "columns in a different order")
-        raise DataError(f"{csv_path}: header {columns} does not match the sidecar's columns {expected} "
-                        f"({detail}); {hint}")
+        detail = (
+            f"missing column(s) {missing}"
+            if missing
+            else f"unexpected column(s) {extra}"
+            if extra
+            else "columns in a different order"
+        )
+        raise DataError(
+            f"{csv_path}: header {columns} does not match the sidecar's columns {expected} ({detail}); {hint}"
+        )
     values = np.empty((len(lines) - 1, len(columns)), dtype=np.float64)
     for i, line in enumerate(lines[1:]):
         where = f"{csv_path}, data row {i} (line {i + 2})"
         fields = line.split(",")
         if len(fields) != len(columns):
-            raise DataError(f"{where} has {len(fields)} values but the header has {len(columns)} columns "
-                            f"{columns}; {hint}")
+            raise DataError(
+                f"{where} has {len(fields)} values but the header has {len(columns)} columns {columns}; {hint}"
+            )
         for j, field in enumerate(fields):
             try:
                 x = float(field)
@@ -222,10 +245,14 @@ def read(name: str, root) -> tuple[dict, list[str], np.ndarray]:
                 raise DataError(f"{where}, column {columns[j]!r}: value {field!r} is not finite; {hint}")
             values[i, j] = x
     if len(values) != meta["n_rows"]:
-        raise DataError(f"{csv_path} has {len(values)} data rows but its sidecar {meta_path.name} says "
-                        f"n_rows = {meta['n_rows']}: rows were added or removed; {hint}")
+        raise DataError(
+            f"{csv_path} has {len(values)} data rows but its sidecar {meta_path.name} says "
+            f"n_rows = {meta['n_rows']}: rows were added or removed; {hint}"
+        )
     digest = sha256(data)
     if digest != meta["sha256"]:
-        raise DataError(f"{csv_path} has sha256 {digest} but its sidecar {meta_path.name} records "
-                        f"{meta['sha256']}: the file was edited or corrupted; {hint}")
+        raise DataError(
+            f"{csv_path} has sha256 {digest} but its sidecar {meta_path.name} records "
+            f"{meta['sha256']}: the file was edited or corrupted; {hint}"
+        )
     return meta, columns, values

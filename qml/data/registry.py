@@ -26,12 +26,19 @@ DEFAULT_SPLITS = {
     "method": "sha256-rank",
     "seed": 0,
     "fractions": {"train": 0.8, "val": 0.1, "test": 0.1},
-    "doc": "rows sorted by sha256(f'{name}:{seed}:{row}'); the first 80% are train, the next 10% val, "
-           "the rest test",
+    "doc": "rows sorted by sha256(f'{name}:{seed}:{row}'); the first 80% are train, the next 10% val, the rest test",
 }
 
-UNITS = {"r": "angstrom", "r1": "angstrom", "r2": "angstrom", "angle": "degree",
-         "e_hf": "hartree", "e_ccsd": "hartree", "e_fci": "hartree", "e_cas": "hartree"}
+UNITS = {
+    "r": "angstrom",
+    "r1": "angstrom",
+    "r2": "angstrom",
+    "angle": "degree",
+    "e_hf": "hartree",
+    "e_ccsd": "hartree",
+    "e_fci": "hartree",
+    "e_cas": "hartree",
+}
 
 #: Water distortion sampling: uniform box around equilibrium (STO-3G minimum near 0.99 A, 100 deg;
 #: experiment 0.958 A, 104.5 deg).
@@ -42,7 +49,7 @@ H2O_SAMPLING = {
     "r2": [0.8, 1.3],
     "angle": [85.0, 125.0],
     "geometry": "O at the origin, both H in the xz plane at angle/2 either side of +z "
-                "(the convention of qml.chem.catalog); r1 = O-H1, r2 = O-H2",
+    "(the convention of qml.chem.catalog); r1 = O-H1, r2 = O-H2",
 }
 
 
@@ -88,8 +95,15 @@ class DatasetSpec:
 PES_POINTS = 50
 
 #: Data-set name of each catalog molecule.
-PES_MOLECULES = {"h2_pes": "H2", "heh+_pes": "HeH+", "lih_pes": "LiH", "beh2_pes": "BeH2",
-                 "h2o_pes": "H2O", "h4_pes": "H4", "h4-rect_pes": "H4-rect"}
+PES_MOLECULES = {
+    "h2_pes": "H2",
+    "heh+_pes": "HeH+",
+    "lih_pes": "LiH",
+    "beh2_pes": "BeH2",
+    "h2o_pes": "H2O",
+    "h4_pes": "H4",
+    "h4-rect_pes": "H4-rect",
+}
 
 
 def _pes_spec(name: str, molecule: str) -> DatasetSpec:
@@ -107,7 +121,7 @@ def _pes_spec(name: str, molecule: str) -> DatasetSpec:
     return DatasetSpec(
         name=name,
         description=f"{molecule} potential-energy curve over the catalog scan range: HF, CCSD, FCI, "
-                    "exact active-space energies",
+        "exact active-space energies",
         inputs=("r",),
         energies=("e_hf", "e_ccsd", "e_fci", "e_cas"),
         n_rows=PES_POINTS,
@@ -121,9 +135,9 @@ def _pes_spec(name: str, molecule: str) -> DatasetSpec:
 def water_coordinates(r1: float, r2: float, angle_deg: float) -> np.ndarray:
     """Cartesian coordinates (Angstrom, shape ``(3, 3)``: O, H1, H2) of a bent water molecule."""
     half = np.deg2rad(angle_deg) / 2
-    return np.array([[0.0, 0.0, 0.0],
-                     [r1 * np.sin(half), 0.0, r1 * np.cos(half)],
-                     [-r2 * np.sin(half), 0.0, r2 * np.cos(half)]])
+    return np.array(
+        [[0.0, 0.0, 0.0], [r1 * np.sin(half), 0.0, r1 * np.cos(half)], [-r2 * np.sin(half), 0.0, r2 * np.cos(half)]]
+    )
 
 
 def _h2o_inputs(n: int) -> np.ndarray:

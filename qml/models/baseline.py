@@ -50,6 +50,7 @@ class MLPRegressor(Normalized, nn.Module):
 
 def matching_hidden(in_features: int, out_features: int, target_params: int, depth: int = 2) -> tuple:
     """Hidden widths (``depth`` equal layers) whose MLP has the parameter count closest to ``target_params``."""
+
     def count(w):
         sizes = [in_features] + [w] * depth + [out_features]
         return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))

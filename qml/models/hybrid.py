@@ -77,8 +77,15 @@ class HybridModel(Normalized, nn.Module):
         self.in_features, self.out_features, self.hidden = in_features, out_features, hidden
         q_in = n_qubits if embedding != "amplitude" else None
         self.quantum = QuantumLayer(
-            n_qubits, n_inputs=q_in, embedding=embedding, ansatz=ansatz, layers=layers,
-            backend=backend, shots=shots, seed=seed, **quantum_kwargs,
+            n_qubits,
+            n_inputs=q_in,
+            embedding=embedding,
+            ansatz=ansatz,
+            layers=layers,
+            backend=backend,
+            shots=shots,
+            seed=seed,
+            **quantum_kwargs,
         )
         q_in = self.quantum.n_inputs
         self.input_scale = math.pi if embedding != "amplitude" else 1.0

@@ -55,8 +55,10 @@ class Normalized:
         for name, t in (("x", x), ("y", y)):
             if not torch.isfinite(t).all():
                 row = int((~torch.isfinite(t)).any(dim=-1).nonzero()[0])
-                raise DataError(f"set_normalization: {name} contains NaN or inf (first at row {row}); "
-                                "clean the data first (nothing was changed)")
+                raise DataError(
+                    f"set_normalization: {name} contains NaN or inf (first at row {row}); "
+                    "clean the data first (nothing was changed)"
+                )
         self.x_mean.copy_(x.mean(0))
         self.x_std.copy_(x.std(0).clamp_min(1e-12))
         self.y_mean.copy_(y.mean(0))

@@ -54,9 +54,21 @@ class PESModel(nn.Module):
             names those that have it), or one that cannot run this ansatz.
     """
 
-    def __init__(self, molecule, *, ranges=None, ansatz="uccsd", encoder=(32, 32), backend="auto", shots=None,
-                 seed=None, backend_options: dict | None = None, ansatz_options: dict | None = None,
-                 device=None, **molecule_options):
+    def __init__(
+        self,
+        molecule,
+        *,
+        ranges=None,
+        ansatz="uccsd",
+        encoder=(32, 32),
+        backend="auto",
+        shots=None,
+        seed=None,
+        backend_options: dict | None = None,
+        ansatz_options: dict | None = None,
+        device=None,
+        **molecule_options,
+    ):
         super().__init__()
         from ..chem import make_ansatz
         from ..inputs import check_device
@@ -86,8 +98,9 @@ class PESModel(nn.Module):
         hi = torch.tensor([r[1] for r in self.surface.ranges], dtype=torch.float64)
         self.register_buffer("x_center", (lo + hi) / 2)
         self.register_buffer("x_scale", (hi - lo) / 2)
-        self.encoder = _encoder(tuple(encoder) if isinstance(encoder, (tuple, list)) else encoder, self.surface.dim,
-                                self.ansatz.n_params)
+        self.encoder = _encoder(
+            tuple(encoder) if isinstance(encoder, (tuple, list)) else encoder, self.surface.dim, self.ansatz.n_params
+        )
         if self.ansatz_name == "hardware_efficient":
             with torch.no_grad():  # start from small angles around HF, as the VQE does
                 self.encoder[-1].bias.copy_(torch.as_tensor(self.ansatz.init_params(0).ravel()))
@@ -109,8 +122,7 @@ class PESModel(nn.Module):
     def _resolve(self, backend):
         from .. import backends
 
-        be = backends.resolve(backend, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed,
-                              **self.backend_options)
+        be = backends.resolve(backend, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed, **self.backend_options)
         backends.require(be, "energy")
         return be
 
@@ -263,8 +275,10 @@ class PESModel(nn.Module):
             backend += " (decides on the first batch)"
         elif self.backend_chosen != self.backend_name:
             backend += f" -> {self.backend_chosen!r} (chosen before this copy was saved)"
-        return (f"molecule={self.molecule_name!r}, ansatz={self.ansatz_name!r}, n_qubits={self.n_qubits}, "
-                f"n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, backend={backend}")
+        return (
+            f"molecule={self.molecule_name!r}, ansatz={self.ansatz_name!r}, n_qubits={self.n_qubits}, "
+            f"n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, backend={backend}"
+        )
 
 
 class _Geometries:

@@ -61,8 +61,17 @@ def format_mha(value: float) -> str:
     return f"{value:.3g} mHa"
 
 
-def predictions(reference, predicted, *, x=None, unit: str = "Ha", ax=None, title: str | None = None,
-                test=None, residuals: bool = False):
+def predictions(
+    reference,
+    predicted,
+    *,
+    x=None,
+    unit: str = "Ha",
+    ax=None,
+    title: str | None = None,
+    test=None,
+    residuals: bool = False,
+):
     """Prediction against reference: a parity plot, or curves over ``x`` when given.
 
     With energies in Hartree (``unit="Ha"``) errors are reported in mHa and a band marks chemical
@@ -109,8 +118,14 @@ def predictions(reference, predicted, *, x=None, unit: str = "Ha", ax=None, titl
         ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="ideal")
         if hartree:
             band = CHEMICAL_ACCURACY_MHA / HARTREE_TO_MHA
-            ax.fill_between([lo, hi], [lo - band, hi - band], [lo + band, hi + band], color="g", alpha=0.2,
-                            label="chemical accuracy")
+            ax.fill_between(
+                [lo, hi],
+                [lo - band, hi - band],
+                [lo + band, hi + band],
+                color="g",
+                alpha=0.2,
+                label="chemical accuracy",
+            )
         xs = ref
         ax.plot(ref[rest], pred[rest], "o", ms=3, label="samples" if mask is None else "train / validation")
         ax.set_ylabel(f"predicted [{unit}]")
@@ -139,8 +154,13 @@ def predictions(reference, predicted, *, x=None, unit: str = "Ha", ax=None, titl
         return fig
     resid = (pred - ref) * scale
     if hartree:
-        rax.axhspan(-CHEMICAL_ACCURACY_MHA, CHEMICAL_ACCURACY_MHA, color="g", alpha=0.2,
-                    label=f"chemical accuracy (±{CHEMICAL_ACCURACY_MHA} mHa)")
+        rax.axhspan(
+            -CHEMICAL_ACCURACY_MHA,
+            CHEMICAL_ACCURACY_MHA,
+            color="g",
+            alpha=0.2,
+            label=f"chemical accuracy (±{CHEMICAL_ACCURACY_MHA} mHa)",
+        )
     rax.axhline(0.0, color="k", lw=1)
     rax.plot(xs[rest], resid[rest], "o", ms=3, color="C1")
     if mask is not None:

@@ -24,8 +24,7 @@ def _figure(ax, nrows=1, height_ratios=None, figsize=(6.4, 4.8)):
     if nrows == 1:
         fig, ax = plt.subplots(figsize=figsize)
         return fig, ax
-    fig, axes = plt.subplots(nrows, 1, sharex=True, figsize=figsize,
-                             gridspec_kw={"height_ratios": height_ratios})
+    fig, axes = plt.subplots(nrows, 1, sharex=True, figsize=figsize, gridspec_kw={"height_ratios": height_ratios})
     return fig, axes
 
 
@@ -36,9 +35,7 @@ def _columns(scan):
     if isinstance(scan, dict) and "points" in scan:
         pts = scan["points"]
         return {k: np.array([p[k] for p in pts], dtype=float) for k in ("r", "hf", "vqe", "exact", "error_mha")}
-    raise ConfigurationError(
-        f"pes() takes the result of qml.chem.scan (or its .to_dict()), got {type(scan).__name__}"
-    )
+    raise ConfigurationError(f"pes() takes the result of qml.chem.scan (or its .to_dict()), got {type(scan).__name__}")
 
 
 def pes(scan, ax=None, *, title: str | None = None, yerr=None):
@@ -66,8 +63,14 @@ def pes(scan, ax=None, *, title: str | None = None, yerr=None):
         fig, ax_e, ax_err = ax.figure, ax, None
     r = c["r"]
     band = CHEMICAL_ACCURACY_MHA / 1000.0
-    ax_e.fill_between(r, c["exact"] - band, c["exact"] + band, color="tab:green", alpha=0.25,
-                      label=f"exact ± {CHEMICAL_ACCURACY_MHA} mHa")
+    ax_e.fill_between(
+        r,
+        c["exact"] - band,
+        c["exact"] + band,
+        color="tab:green",
+        alpha=0.25,
+        label=f"exact ± {CHEMICAL_ACCURACY_MHA} mHa",
+    )
     ax_e.plot(r, c["hf"], "--", color="tab:gray", label="Hartree-Fock")
     ax_e.plot(r, c["exact"], "-", color="k", lw=1.2, label="exact (active space)")
     if yerr is None and hasattr(scan, "columns") and "stderr" in scan.columns:

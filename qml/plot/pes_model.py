@@ -40,8 +40,9 @@ def pes_model(model, r_train, r_grid=None, *, r_test=None, title: str | None = N
     if r_test is not None:
         r_test = np.asarray(r_test, dtype=float)
         e_test, s_test = model.energy(r_test, return_std=True)
-        _points(top, r_test, e_test, s_test if stderr else None, "s", mfc="none", color="C2",
-                label="held-out geometries")
+        _points(
+            top, r_test, e_test, s_test if stderr else None, "s", mfc="none", color="C2", label="held-out geometries"
+        )
     top.set_ylabel("energy [Ha]")
     top.legend(fontsize=8)
     top.grid(alpha=0.3)

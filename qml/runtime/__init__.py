@@ -17,21 +17,25 @@ from __future__ import annotations
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, {
-    "IBMBackend": ".backend:IBMBackend",
-    "RuntimeExecutor": ".backend:RuntimeExecutor",
-    "fake_backend_names": ".backend:fake_backend_names",
-    "CostEstimate": ".cost:CostEstimate",
-    "estimate": ".cost:estimate",
-    "FakeRuntimeService": ".fake:FakeRuntimeService",
-    "fake_device": ".fake:fake_device",
-    "fake_device_names": ".fake:fake_device_names",
-    "RuntimeOptions": ".options:RuntimeOptions",
-    "MeasurementPlan": ".measurement:MeasurementPlan",
-    "measurement_plan": ".measurement:measurement_plan",
-    "JobStore": ".store:JobStore",
-    "JobRecord": ".store:JobRecord",
-}, eager=("ibm_backend",))
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "IBMBackend": ".backend:IBMBackend",
+        "RuntimeExecutor": ".backend:RuntimeExecutor",
+        "fake_backend_names": ".backend:fake_backend_names",
+        "CostEstimate": ".cost:CostEstimate",
+        "estimate": ".cost:estimate",
+        "FakeRuntimeService": ".fake:FakeRuntimeService",
+        "fake_device": ".fake:fake_device",
+        "fake_device_names": ".fake:fake_device_names",
+        "RuntimeOptions": ".options:RuntimeOptions",
+        "MeasurementPlan": ".measurement:MeasurementPlan",
+        "measurement_plan": ".measurement:measurement_plan",
+        "JobStore": ".store:JobStore",
+        "JobRecord": ".store:JobRecord",
+    },
+    eager=("ibm_backend",),
+)
 
 
 def ibm_backend(device_name: str, *, n_qubits: int, shots=None, seed=None, **options):

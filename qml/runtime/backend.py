@@ -88,17 +88,22 @@ class IBMBackend(EstimatorPath, Backend):
     samples = True
     description = "IBM Quantum hardware through Qiskit Runtime's client-side Estimator (fake devices: local mode)"
 
-    def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None,
-                 **kwargs):
+    def __init__(
+        self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None, **kwargs
+    ):
         if options is None:
             options = RuntimeOptions.from_kwargs(**kwargs)
         elif kwargs:
-            raise ConfigurationError(f"give ibm backend options either as options= or as keywords, not both "
-                                     f"(got options= and {sorted(kwargs)})")
+            raise ConfigurationError(
+                f"give ibm backend options either as options= or as keywords, not both "
+                f"(got options= and {sorted(kwargs)})"
+            )
         device_name = name[4:] if name.startswith("ibm:") else name
         if not device_name:
-            raise BackendError("give a device after 'ibm:', e.g. 'ibm:ibm_brisbane', 'ibm:least_busy' "
-                               "or a fake device such as 'ibm:FakeManilaV2'")
+            raise BackendError(
+                "give a device after 'ibm:', e.g. 'ibm:ibm_brisbane', 'ibm:least_busy' "
+                "or a fake device such as 'ibm:FakeManilaV2'"
+            )
         if shots is not None and options.precision is not None:
             raise ConfigurationError("give either shots or precision to an ibm backend, not both")
         creds.check_device_name(device_name, fake_device_names())  # before credentials are sought
@@ -150,23 +155,31 @@ class IBMBackend(EstimatorPath, Backend):
         if self._device is None:
             opts = self.options
             svc = self.service
-            fetch = ((lambda: svc.least_busy(min_num_qubits=self.n_qubits, operational=True, simulator=False))
-                     if self.device_name == "least_busy" else (lambda: svc.backend(self.device_name)))
+            fetch = (
+                (lambda: svc.least_busy(min_num_qubits=self.n_qubits, operational=True, simulator=False))
+                if self.device_name == "least_busy"
+                else (lambda: svc.backend(self.device_name))
+            )
             try:
-                self._device = with_retries(fetch, what=f"looking up device {self.device_name}",
-                                            retries=opts.max_retries, backoff=opts.backoff)
+                self._device = with_retries(
+                    fetch, what=f"looking up device {self.device_name}", retries=opts.max_retries, backoff=opts.backoff
+                )
             except JobFailedError:
                 raise
             except Exception as exc:  # noqa: BLE001 - an unknown device name, typically
-                raise BackendError(f"IBM Quantum has no device {self.device_name!r} for this account: "
-                                   f"{creds.redact(str(exc))}; try 'ibm:least_busy'") from None
+                raise BackendError(
+                    f"IBM Quantum has no device {self.device_name!r} for this account: "
+                    f"{creds.redact(str(exc))}; try 'ibm:least_busy'"
+                ) from None
             self._check_width()
         return self._device
 
     def _check_width(self):
         if self.n_qubits > self._device.num_qubits:
-            raise BackendError(f"the circuit needs {self.n_qubits} qubits but {self._device.name} has "
-                               f"{self._device.num_qubits}; use fewer qubits or a larger device")
+            raise BackendError(
+                f"the circuit needs {self.n_qubits} qubits but {self._device.name} has "
+                f"{self._device.num_qubits}; use fewer qubits or a larger device"
+            )
 
     @property
     def store(self) -> JobStore | None:
@@ -218,8 +231,12 @@ class IBMBackend(EstimatorPath, Backend):
         shots = (self.shots_per_circuit or 0) * n_evals
         self._guard(shots)
         estimator = self._estimator(owner)
-        job = with_retries(lambda: estimator.run([pub]), what=f"submitting to {self.name}",
-                           retries=opts.max_retries, backoff=opts.backoff)
+        job = with_retries(
+            lambda: estimator.run([pub]),
+            what=f"submitting to {self.name}",
+            retries=opts.max_retries,
+            backoff=opts.backoff,
+        )
         job_id = str(job.job_id())
         self.seeds_used += 1
         owner.job_ids.append(job_id)
@@ -227,13 +244,26 @@ class IBMBackend(EstimatorPath, Backend):
             owner._count(name, value)
         self.usage["jobs"] += 1
         self.usage["shots"] += shots
-        log.info("submitted job %s to %s: 1 PUB of shape %s, %d circuits, %d shots", job_id, self.name,
-                 list(shape), n_evals, shots)
+        log.info(
+            "submitted job %s to %s: 1 PUB of shape %s, %d circuits, %d shots",
+            job_id,
+            self.name,
+            list(shape),
+            n_evals,
+            shots,
+        )
         if store is not None:
-            store.add(job_id=job_id, backend=self.name, fingerprint=key, pub_shapes=[list(shape)],
-                      options=dict(opts.public_dict(), shots=self.shots, seed=self.seed),
-                      run_id=getattr(step, "run_id", None), epoch=getattr(step, "epoch", None),
-                      step=getattr(step, "step", None), local=self.local)
+            store.add(
+                job_id=job_id,
+                backend=self.name,
+                fingerprint=key,
+                pub_shapes=[list(shape)],
+                options=dict(opts.public_dict(), shots=self.shots, seed=self.seed),
+                run_id=getattr(step, "run_id", None),
+                epoch=getattr(step, "epoch", None),
+                step=getattr(step, "step", None),
+                local=self.local,
+            )
         return self._collect(job, store, shape)
 
     def _collect(self, job, store, shape: tuple):
@@ -241,8 +271,14 @@ class IBMBackend(EstimatorPath, Backend):
         job_id = str(job.job_id())
         try:
             in_process = self.local or opts.estimator is not None
-            result = wait_for(job, timeout=opts.timeout, poll_interval=opts.poll_interval,
-                              retries=opts.max_retries, backoff=opts.backoff, blocking=in_process)
+            result = wait_for(
+                job,
+                timeout=opts.timeout,
+                poll_interval=opts.poll_interval,
+                retries=opts.max_retries,
+                backoff=opts.backoff,
+                blocking=in_process,
+            )
             evs, stds = result_arrays(result, tuple(shape))
         except JobFailedError as exc:
             if store is not None and not getattr(exc, "pending", False):  # timed out: stays PENDING
@@ -268,13 +304,21 @@ class IBMBackend(EstimatorPath, Backend):
             stds = rec.result.get("stds")
             return evs, (np.zeros(shape) if stds is None else np.asarray(stds, dtype=np.float64).reshape(shape))
         if rec.local:  # a local job died with its process: mark it, submit again (same seed)
-            store.set_status(rec.job_id, FAILED, "lost: its process ended before it finished (local testing mode, "
-                             "nothing was charged); resubmitted on resume")
+            store.set_status(
+                rec.job_id,
+                FAILED,
+                "lost: its process ended before it finished (local testing mode, "
+                "nothing was charged); resubmitted on resume",
+            )
             return None
         opts = self.options
         try:
-            job = with_retries(lambda: self.service.job(rec.job_id), what=f"retrieving job {rec.job_id}",
-                               retries=opts.max_retries, backoff=opts.backoff)
+            job = with_retries(
+                lambda: self.service.job(rec.job_id),
+                what=f"retrieving job {rec.job_id}",
+                retries=opts.max_retries,
+                backoff=opts.backoff,
+            )
         except Exception as exc:  # noqa: BLE001
             if is_not_found(exc):
                 store.set_status(rec.job_id, FAILED, "not found by the service on resume")
@@ -291,12 +335,14 @@ class IBMBackend(EstimatorPath, Backend):
             raise CostLimitError(
                 f"sending another job would exceed max_jobs={opts.max_jobs} ({used['jobs']} sent so far "
                 f"on {self.name}). Raise max_jobs, train for fewer steps, or check the plan with "
-                "qml.runtime.estimate(...) first.")
+                "qml.runtime.estimate(...) first."
+            )
         if opts.max_shots is not None and used["shots"] + shots > opts.max_shots:
             raise CostLimitError(
                 f"the next job needs {shots} shots and would bring the total to {used['shots'] + shots}, "
                 f"over max_shots={opts.max_shots}. Raise max_shots, lower shots/precision, use a smaller batch "
-                "or gradient='spsa', or check the plan with qml.runtime.estimate(...) first.")
+                "or gradient='spsa', or check the plan with qml.runtime.estimate(...) first."
+            )
 
     def _estimator(self, owner):
         """The Estimator for the next job: an injected one, the fake service's, or Qiskit Runtime's
@@ -325,5 +371,3 @@ class IBMBackend(EstimatorPath, Backend):
         cost = f"precision={self.options.precision}" if self.shots is None else f"shots={self.shots}"
         where = "local" if self.local else (repr(self.credentials) if self.credentials else "service")
         return f"IBMBackend({self.name!r}, {cost}, mode={self.options.mode!r}, {where})"
-
-

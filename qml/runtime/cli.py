@@ -15,13 +15,18 @@ import time
 def add_subparser(subparsers) -> argparse.ArgumentParser:
     """Add ``jobs`` to ``qml``'s sub-commands; ``args.func`` is :func:`run`."""
     jobs = subparsers.add_parser("jobs", help="IBM Quantum jobs recorded in $QML_HOME/jobs.sqlite")
-    jobs.add_argument("--store", default=None, help="job store file (None: $QML_HOME/jobs.sqlite, $QML_HOME defaulting to ~/.qml)")
+    jobs.add_argument(
+        "--store", default=None, help="job store file (None: $QML_HOME/jobs.sqlite, $QML_HOME defaulting to ~/.qml)"
+    )
     sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
     lst = sub.add_parser("list", help="newest jobs first")
     lst.add_argument("--run", default=None, help="only jobs of this run id")
     lst.add_argument("--limit", type=int, default=20, help="show at most this many jobs")
-    lst.add_argument("--no-check", action="store_true",
-                     help="do not contact IBM Quantum about PENDING jobs (they are still marked as unchecked)")
+    lst.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not contact IBM Quantum about PENDING jobs (they are still marked as unchecked)",
+    )
     show = sub.add_parser("show", help="everything recorded about one job")
     show.add_argument("job_id", help="the job id, as `qml jobs list` prints it")
     fetch = sub.add_parser("fetch", help="get a job's result (from the store, or from IBM Quantum) and store it")
@@ -32,12 +37,21 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     est.add_argument("--qubits", type=int, required=True, help="qubits of the quantum layer")
     est.add_argument("--layers", type=int, default=2, help="ansatz layers")
     est.add_argument("--embedding", default="angle", help="angle, amplitude, iqp or reupload")
-    est.add_argument("--ansatz", default="strongly_entangling", help="strongly_entangling, hardware_efficient or basic_entangler")
+    est.add_argument(
+        "--ansatz", default="strongly_entangling", help="strongly_entangling, hardware_efficient or basic_entangler"
+    )
     est.add_argument("--batch-size", type=int, required=True, help="samples per optimizer step")
     est.add_argument("--steps", type=int, required=True, help="optimizer steps of the whole run")
     est.add_argument("--shots", type=int, default=None, help="shots per circuit (None: the backend default, 1024)")
-    est.add_argument("--precision", type=float, default=None, help="target standard error per expectation value instead of --shots (None: use --shots)")
-    est.add_argument("--gradient", default="parameter-shift", choices=["parameter-shift", "spsa"], help="gradient method on hardware")
+    est.add_argument(
+        "--precision",
+        type=float,
+        default=None,
+        help="target standard error per expectation value instead of --shots (None: use --shots)",
+    )
+    est.add_argument(
+        "--gradient", default="parameter-shift", choices=["parameter-shift", "spsa"], help="gradient method on hardware"
+    )
     jobs.set_defaults(func=run)
     return jobs
 
@@ -140,13 +154,16 @@ def _fetch(store, args) -> int:
         if rec is not None and rec.local:
             raise JobFailedError(
                 f"job {args.job_id} ran in local testing mode and has no stored result (its process ended "
-                "before it finished); run the step again", args.job_id)
+                "before it finished); run the step again",
+                args.job_id,
+            )
         service = creds.connect(creds.resolve_credentials())
         try:
             job = service.job(args.job_id)
         except Exception as exc:  # noqa: BLE001
-            raise JobFailedError(f"IBM Quantum has no job {args.job_id!r} for this account: "
-                                 f"{creds.redact(str(exc))}", args.job_id) from None
+            raise JobFailedError(
+                f"IBM Quantum has no job {args.job_id!r} for this account: {creds.redact(str(exc))}", args.job_id
+            ) from None
         res = wait_for(job, timeout=args.timeout)
         data = res[0].data
         result = {"evs": np.asarray(data.evs, dtype=np.float64), "stds": np.asarray(data.stds, dtype=np.float64)}
@@ -164,7 +181,14 @@ def _estimate(args) -> int:
     from .cost import estimate
 
     spec = make_spec(n_qubits=args.qubits, embedding=args.embedding, ansatz=args.ansatz, layers=args.layers)
-    est = estimate(spec, None, batch_size=args.batch_size, steps=args.steps, shots=args.shots,
-                   precision=args.precision, gradient=args.gradient)
+    est = estimate(
+        spec,
+        None,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        shots=args.shots,
+        precision=args.precision,
+        gradient=args.gradient,
+    )
     print(est)
     return 0

@@ -63,8 +63,9 @@ class CostEstimate:
     executed_shots: int | None = None
     kind: str = "circuit"
 
-    def check(self, *, max_jobs: int | None = None, max_shots: int | None = None,
-              used: dict | None = None) -> CostEstimate:
+    def check(
+        self, *, max_jobs: int | None = None, max_shots: int | None = None, used: dict | None = None
+    ) -> CostEstimate:
         """Raise :class:`CostLimitError` when the run exceeds ``max_jobs`` or ``max_shots``; else return self.
 
         Args:
@@ -77,22 +78,29 @@ class CostEstimate:
         if max_jobs is not None and jobs_before + self.jobs > max_jobs:
             raise CostLimitError(
                 f"this run needs {self.jobs} jobs{spent}, over max_jobs={max_jobs}; plan: {self}. "
-                "Train for fewer steps or raise max_jobs; nothing was sent")
+                "Train for fewer steps or raise max_jobs; nothing was sent"
+            )
         if max_shots is not None and shots_before + self.shots > max_shots:
             raise CostLimitError(
                 f"this run needs {self.shots} shots ({self.circuits_per_step} circuits per step){spent}, over "
                 f"max_shots={max_shots}; plan: {self}. Use fewer shots or steps, a smaller batch, "
-                "gradient='spsa', or raise max_shots; nothing was sent")
+                "gradient='spsa', or raise max_shots; nothing was sent"
+            )
         return self
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def __str__(self):
-        settings = (f" ({self.settings} measurement settings each: {self.executed_shots:,} executed)"
-                    if self.settings and self.settings > 1 else "")
-        return (f"{self.jobs} jobs, {self.pubs} PUBs, {self.circuits} circuits ({self.circuits_per_step} per step), "
-                f"{self.shots:,} shots{settings}, ~{self.qpu_seconds / 60:.1f} QPU minutes (rough)")
+        settings = (
+            f" ({self.settings} measurement settings each: {self.executed_shots:,} executed)"
+            if self.settings and self.settings > 1
+            else ""
+        )
+        return (
+            f"{self.jobs} jobs, {self.pubs} PUBs, {self.circuits} circuits ({self.circuits_per_step} per step), "
+            f"{self.shots:,} shots{settings}, ~{self.qpu_seconds / 60:.1f} QPU minutes (rough)"
+        )
 
 
 def find_spec(model_or_spec):
@@ -111,14 +119,27 @@ def find_spec(model_or_spec):
     raise ConfigurationError(
         f"cannot find a quantum circuit in {type(model_or_spec).__name__}; pass a CircuitSpec "
         "(qml.circuits.make_spec(...)), a QuantumLayer, a model containing one, a PESModel, "
-        "a qml.chem.Molecule (vqe) or a list of them (scan)")
+        "a qml.chem.Molecule (vqe) or a list of them (scan)"
+    )
 
 
-def estimate(target, backend=None, batch_size: int | None = None, steps: int | None = None, *,
-             epochs: int | None = None, geometries=None, eval_batches: int = 0, ansatz="uccsd",
-             shots: int | None = None, precision: float | None = None, gradient: str | None = None,
-             input_gradients: bool = True, max_jobs: int | None = None, max_shots: int | None = None
-             ) -> CostEstimate:
+def estimate(
+    target,
+    backend=None,
+    batch_size: int | None = None,
+    steps: int | None = None,
+    *,
+    epochs: int | None = None,
+    geometries=None,
+    eval_batches: int = 0,
+    ansatz="uccsd",
+    shots: int | None = None,
+    precision: float | None = None,
+    gradient: str | None = None,
+    input_gradients: bool = True,
+    max_jobs: int | None = None,
+    max_shots: int | None = None,
+) -> CostEstimate:
     """Count what a run on an ``ibm:`` backend will send, before it runs.
 
     ``target`` selects the plan:
@@ -203,13 +224,28 @@ def estimate(target, backend=None, batch_size: int | None = None, steps: int | N
             hamiltonians = _model_hamiltonians(target, geometries)
         n_angles, n_grad = ansatz_angles(chem_ansatz)
         settings = max((measurement_plan(h, chem_ansatz.n_qubits).n_groups for h in hamiltonians), default=None)
-    est = count(calls, n_angles=n_angles, n_grad=n_grad, gradient=gradient, shots_per_circuit=per_circuit,
-                settings=settings, kind=kind)
+    est = count(
+        calls,
+        n_angles=n_angles,
+        n_grad=n_grad,
+        gradient=gradient,
+        shots_per_circuit=per_circuit,
+        settings=settings,
+        kind=kind,
+    )
     return est.check(max_jobs=max_jobs, max_shots=max_shots)
 
 
-def count(calls, *, n_angles: int, n_grad: int, gradient: str, shots_per_circuit: int,
-          settings: int | None = None, kind: str = "circuit") -> CostEstimate:
+def count(
+    calls,
+    *,
+    n_angles: int,
+    n_grad: int,
+    gradient: str,
+    shots_per_circuit: int,
+    settings: int | None = None,
+    kind: str = "circuit",
+) -> CostEstimate:
     """The :class:`CostEstimate` of ``calls``: ``(batch_size, with_gradient, how_many)`` triples,
     one job (one PUB) per call, as the packed executors send them."""
     rows = (1 + 2 * n_grad) if gradient == "parameter-shift" else 3
@@ -224,9 +260,19 @@ def count(calls, *, n_angles: int, n_grad: int, gradient: str, shots_per_circuit
         circuits += times * per_call
     total_shots = circuits * shots_per_circuit
     executed = total_shots * (settings or 1)
-    return CostEstimate(jobs, jobs, circuits, total_shots, per_step, n_angles, n_grad,
-                        jobs * JOB_OVERHEAD_S + executed * SHOT_TIME_S, settings,
-                        executed if settings else None, kind)
+    return CostEstimate(
+        jobs,
+        jobs,
+        circuits,
+        total_shots,
+        per_step,
+        n_angles,
+        n_grad,
+        jobs * JOB_OVERHEAD_S + executed * SHOT_TIME_S,
+        settings,
+        executed if settings else None,
+        kind,
+    )
 
 
 def plan_calls(backend, module, calls) -> CostEstimate | None:
@@ -260,8 +306,15 @@ def plan_calls(backend, module, calls) -> CostEstimate | None:
             return None
         n_angles, n_grad, settings = _circuit_shape(spec, True)
         kind = "circuit"
-    est = count(calls, n_angles=n_angles, n_grad=n_grad, gradient=opts.gradient, shots_per_circuit=per_circuit,
-                settings=settings, kind=kind)
+    est = count(
+        calls,
+        n_angles=n_angles,
+        n_grad=n_grad,
+        gradient=opts.gradient,
+        shots_per_circuit=per_circuit,
+        settings=settings,
+        kind=kind,
+    )
     return est.check(max_jobs=opts.max_jobs, max_shots=opts.max_shots, used=getattr(backend, "usage", None))
 
 
@@ -303,7 +356,9 @@ def _model_hamiltonians(model, geometries) -> list:
     bank = getattr(model, "bank", None)
     surface = getattr(model, "surface", None)
     if geometries is None:
-        geometries = [surface.reference] if surface is not None else [getattr(getattr(model, "entry", None), "r_eq", None)]
+        geometries = (
+            [surface.reference] if surface is not None else [getattr(getattr(model, "entry", None), "r_eq", None)]
+        )
     geometries = list(geometries)[:4]  # the Pauli structure is the same along a surface; a few suffice
     if bank is not None:
         return [bank[g] for g in geometries]

@@ -41,8 +41,13 @@ class Credentials:
 
     __slots__ = ("channel", "instance", "saved_name", "__token")
 
-    def __init__(self, channel: str = DEFAULT_CHANNEL, instance: str | None = None,
-                 saved_name: str | None = None, token: str | None = None):
+    def __init__(
+        self,
+        channel: str = DEFAULT_CHANNEL,
+        instance: str | None = None,
+        saved_name: str | None = None,
+        token: str | None = None,
+    ):
         self.channel = channel
         self.instance = instance
         self.saved_name = saved_name
@@ -84,7 +89,8 @@ def check_device_name(name: str, fake_names) -> None:
     raise BackendError(
         f"unknown IBM device {name!r} in 'ibm:{name}': {hint}use a real device such as 'ibm:ibm_brisbane', "
         f"'ibm:least_busy', or a fake device for offline runs such as {sample} ... "
-        f"({len(fake_names)} in all; see qml.runtime.fake_backend_names())")
+        f"({len(fake_names)} in all; see qml.runtime.fake_backend_names())"
+    )
 
 
 def resolve_credentials(instance: str | None = None) -> Credentials:

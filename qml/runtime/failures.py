@@ -68,8 +68,14 @@ def with_retries(fn: Callable, *, what: str, retries: int, backoff: float, sleep
                     "Check your connection to IBM Quantum and run the step again; no optimizer step was taken."
                 ) from None
             delay = backoff * 2**attempt
-            log.warning("%s: network error (%s), retry %d/%d in %.1f s",
-                        what, redact(type(exc).__name__), attempt + 1, retries, delay)
+            log.warning(
+                "%s: network error (%s), retry %d/%d in %.1f s",
+                what,
+                redact(type(exc).__name__),
+                attempt + 1,
+                retries,
+                delay,
+            )
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -80,8 +86,17 @@ def status_name(job) -> str:
     return str(getattr(status, "name", status)).upper()
 
 
-def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 3, backoff: float = 1.0,
-             sleep: Callable = time.sleep, clock: Callable = time.monotonic, blocking: bool = False):
+def wait_for(
+    job,
+    *,
+    timeout: float,
+    poll_interval: float = 0.5,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable = time.sleep,
+    clock: Callable = time.monotonic,
+    blocking: bool = False,
+):
     """Poll ``job`` until it finishes and return its result.
 
     Args:
@@ -102,8 +117,9 @@ def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 
     interval = poll_interval
     while True:
         try:
-            status = with_retries(lambda: status_name(job), what=f"polling job {job_id}", retries=retries,
-                                  backoff=backoff, sleep=sleep)
+            status = with_retries(
+                lambda: status_name(job), what=f"polling job {job_id}", retries=retries, backoff=backoff, sleep=sleep
+            )
         except JobFailedError as exc:
             exc.job_id = job_id
             raise
@@ -111,7 +127,9 @@ def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 
             if is_not_found(exc):
                 raise JobFailedError(
                     f"job {job_id} was not found by the service (deleted, or another account's job). "
-                    "Run the step again to submit a new job.", job_id) from None
+                    "Run the step again to submit a new job.",
+                    job_id,
+                ) from None
             raise
         if status in FINAL_OK:
             return result_of(job)
@@ -122,7 +140,9 @@ def wait_for(job, *, timeout: float, poll_interval: float = 0.5, retries: int = 
                 f"job {job_id} was still {status} after {timeout:.0f} s. It keeps running on the service "
                 f"and is recorded in the job store: fetch it later with `qml jobs fetch {job_id}`, rerun the "
                 "step (a resumed run picks the job up), or raise the backend's timeout=...; no optimizer "
-                "step was taken.", job_id)
+                "step was taken.",
+                job_id,
+            )
             exc.pending = True  # the job may still finish: keep it PENDING in the store
             raise exc
         sleep(interval)
@@ -137,7 +157,9 @@ def result_of(job):
     except Exception as exc:  # noqa: BLE001 - any failure to produce a result is a failed job
         raise JobFailedError(
             f"job {job_id} finished without a usable result: {redact(str(exc))}. "
-            "Run the step again (a new job is submitted); no optimizer step was taken.", job_id) from None
+            "Run the step again (a new job is submitted); no optimizer step was taken.",
+            job_id,
+        ) from None
 
 
 def failed(job, status: str) -> JobFailedError:
@@ -145,15 +167,17 @@ def failed(job, status: str) -> JobFailedError:
     job_id = _job_id(job)
     if status == "CANCELLED":
         return JobFailedError(
-            f"job {job_id} was cancelled. Run the step again to submit a new job; no optimizer step was taken.",
-            job_id)
+            f"job {job_id} was cancelled. Run the step again to submit a new job; no optimizer step was taken.", job_id
+        )
     try:
         reason = job.error_message() or "no reason given"
     except Exception:  # noqa: BLE001
         reason = "no reason given"
     return JobFailedError(
         f"job {job_id} failed on the service: {redact(str(reason))}. Check the circuit and options "
-        f"(`qml jobs show {job_id}`), then run the step again; no optimizer step was taken.", job_id)
+        f"(`qml jobs show {job_id}`), then run the step again; no optimizer step was taken.",
+        job_id,
+    )
 
 
 def _job_id(job) -> str:

@@ -157,8 +157,10 @@ class MeasurementPlan:
         return math.sqrt(float(np.sum(self.group_variances(state))) / shots)
 
     def summary(self) -> str:
-        return (f"{self.n_terms} Pauli terms in {self.n_groups} qubit-wise commuting settings; "
-                f"sigma(E) <= {math.sqrt(self.variance_bound):.3g} Ha / sqrt(shots per setting)")
+        return (
+            f"{self.n_terms} Pauli terms in {self.n_groups} qubit-wise commuting settings; "
+            f"sigma(E) <= {math.sqrt(self.variance_bound):.3g} Ha / sqrt(shots per setting)"
+        )
 
 
 def measurement_plan(hamiltonian, n_qubits: int | None = None) -> MeasurementPlan:
@@ -197,7 +199,11 @@ def _positive_int(name: str, value) -> int:
 
 
 def _positive_float(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value) \
-            or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ConfigurationError(f"{name} must be a positive number (Hartree), got {value!r}")
     return float(value)

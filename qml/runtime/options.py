@@ -19,10 +19,19 @@ from ..errors import ConfigurationError, one_of
 MODES = ("job", "batch", "session")
 GRADIENTS = ("parameter-shift", "spsa")
 DD_SEQUENCES = ("XX", "XpXm", "XY4")
-ZNE_EXTRAPOLATORS = ("linear", "exponential", "double_exponential", "polynomial_degree_1",
-                     "polynomial_degree_2", "polynomial_degree_3", "polynomial_degree_4",
-                     "polynomial_degree_5", "polynomial_degree_6", "polynomial_degree_7",
-                     "fallback")
+ZNE_EXTRAPOLATORS = (
+    "linear",
+    "exponential",
+    "double_exponential",
+    "polynomial_degree_1",
+    "polynomial_degree_2",
+    "polynomial_degree_3",
+    "polynomial_degree_4",
+    "polynomial_degree_5",
+    "polynomial_degree_6",
+    "polynomial_degree_7",
+    "fallback",
+)
 DEFAULT_SHOTS = 1024
 
 

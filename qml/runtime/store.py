@@ -141,8 +141,19 @@ class JobStore:
             raise
         return _Closing(con, self.path)
 
-    def add(self, *, job_id: str, backend: str, fingerprint: str, pub_shapes, options: dict,
-            run_id=None, epoch=None, step=None, local: bool = False) -> None:
+    def add(
+        self,
+        *,
+        job_id: str,
+        backend: str,
+        fingerprint: str,
+        pub_shapes,
+        options: dict,
+        run_id=None,
+        epoch=None,
+        step=None,
+        local: bool = False,
+    ) -> None:
         """Record a submitted job as PENDING (call before waiting on it)."""
         now = time.time()
         with self._connect() as con:
@@ -150,20 +161,36 @@ class JobStore:
                 "INSERT OR REPLACE INTO jobs (job_id, backend, run_id, epoch, step, fingerprint, pub_shapes,"
                 " options, local, status, error, created, updated, result, pid)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)",
-                (job_id, backend, run_id, epoch, step, fingerprint, json.dumps(pub_shapes),
-                 json.dumps(options, default=str, sort_keys=True), int(local), PENDING, now, now, os.getpid()),
+                (
+                    job_id,
+                    backend,
+                    run_id,
+                    epoch,
+                    step,
+                    fingerprint,
+                    json.dumps(pub_shapes),
+                    json.dumps(options, default=str, sort_keys=True),
+                    int(local),
+                    PENDING,
+                    now,
+                    now,
+                    os.getpid(),
+                ),
             )
 
     def set_result(self, job_id: str, **arrays) -> None:
         """Store the result arrays and mark the job DONE."""
         with self._connect() as con:
-            con.execute("UPDATE jobs SET status=?, result=?, updated=? WHERE job_id=?",
-                        (DONE, pack_arrays(**arrays), time.time(), job_id))
+            con.execute(
+                "UPDATE jobs SET status=?, result=?, updated=? WHERE job_id=?",
+                (DONE, pack_arrays(**arrays), time.time(), job_id),
+            )
 
     def set_status(self, job_id: str, status: str, error: str | None = None) -> None:
         with self._connect() as con:
-            con.execute("UPDATE jobs SET status=?, error=?, updated=? WHERE job_id=?",
-                        (status, error, time.time(), job_id))
+            con.execute(
+                "UPDATE jobs SET status=?, error=?, updated=? WHERE job_id=?", (status, error, time.time(), job_id)
+            )
 
     def get(self, job_id: str) -> JobRecord | None:
         """The job ``job_id`` with its result arrays, or ``None``."""
@@ -217,8 +244,11 @@ class JobStore:
                 if rec.pid is not None and rec.pid != os.getpid() and _alive(rec.pid):
                     notes[jid] = f"running now in process {rec.pid} (local testing mode)"
                     continue
-                self.set_status(jid, FAILED, "lost: the process that ran it (local testing mode) ended before it "
-                                "finished; nothing was charged")
+                self.set_status(
+                    jid,
+                    FAILED,
+                    "lost: the process that ran it (local testing mode) ended before it finished; nothing was charged",
+                )
                 notes[jid] = "lost with its process (local testing mode): marked FAILED"
                 continue
             if service is None:
@@ -231,8 +261,12 @@ class JobStore:
                 if status == "DONE":
                     data = job.result()[0].data
                     n_out, n_evals = rec.pub_shapes[0]
-                    arrays = {k: np.broadcast_to(np.asarray(getattr(data, k), dtype=np.float64).reshape(n_out, -1),
-                                                 (n_out, n_evals)) for k in ("evs", "stds")}
+                    arrays = {
+                        k: np.broadcast_to(
+                            np.asarray(getattr(data, k), dtype=np.float64).reshape(n_out, -1), (n_out, n_evals)
+                        )
+                        for k in ("evs", "stds")
+                    }
                     self.set_result(jid, **arrays)
                     notes[jid] = "finished on IBM Quantum: result stored (DONE)"
                 elif status in ("ERROR", "CANCELLED", "FAILED"):
@@ -276,8 +310,10 @@ class _Closing:
         return self.con.execute(*args)
 
 
-_COLUMNS = ("job_id, backend, run_id, epoch, step, fingerprint, pub_shapes, options, local, status, error, "
-            "created, updated, pid")
+_COLUMNS = (
+    "job_id, backend, run_id, epoch, step, fingerprint, pub_shapes, options, local, status, error, "
+    "created, updated, pid"
+)
 
 
 def _alive(pid: int) -> bool:
@@ -298,12 +334,28 @@ def _raise_if_damaged(path: Path, exc: sqlite3.DatabaseError) -> None:
     raise JobStoreError(
         f"the job store {path} is damaged ({exc}). Move it aside (e.g. `mv {path} {path}.damaged`): the next "
         "run starts a new one. Jobs it recorded are still listed on IBM Quantum's dashboard, and "
-        "`qml jobs fetch ID` can fetch one by id") from exc
+        "`qml jobs fetch ID` can fetch one by id"
+    ) from exc
 
 
 def _record(row) -> JobRecord:
-    (job_id, backend, run_id, epoch, step, fp, shapes, options, local, status, error, created, updated, pid,
-     result) = row
-    return JobRecord(job_id, backend, run_id, epoch, step, fp, json.loads(shapes), json.loads(options),
-                     bool(local), status, error, created, updated, pid,
-                     unpack_arrays(result) if result is not None else None)
+    (job_id, backend, run_id, epoch, step, fp, shapes, options, local, status, error, created, updated, pid, result) = (
+        row
+    )
+    return JobRecord(
+        job_id,
+        backend,
+        run_id,
+        epoch,
+        step,
+        fp,
+        json.loads(shapes),
+        json.loads(options),
+        bool(local),
+        status,
+        error,
+        created,
+        updated,
+        pid,
+        unpack_arrays(result) if result is not None else None,
+    )

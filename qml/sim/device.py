@@ -17,9 +17,7 @@ from . import gates as G
 from .engine import Engine
 from .measure import Measurer
 
-_NATIVE = (
-    set(G.PARAM_1Q) | set(G.CONST_1Q) | G.PERM_GATES | G.DIAG_GATES | set(G.GIVENS) | {"GlobalPhase", "Barrier"}
-)
+_NATIVE = set(G.PARAM_1Q) | set(G.CONST_1Q) | G.PERM_GATES | G.DIAG_GATES | set(G.GIVENS) | {"GlobalPhase", "Barrier"}
 
 _C_DTYPES = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 
@@ -135,12 +133,8 @@ class FastDevice(Device):
         program.add_transform(_no_shots)
         # no validate_device_wires: computing tape.wires costs more than the simulation of a
         # small circuit; the engine raises WireError on a wire the device does not have.
-        program.add_transform(
-            decompose, stopping_condition=_supported, skip_initial_state_prep=True, name=self.name
-        )
-        program.add_transform(
-            validate_measurements, analytic_measurements=_accepted_measurement, name=self.name
-        )
+        program.add_transform(decompose, stopping_condition=_supported, skip_initial_state_prep=True, name=self.name)
+        program.add_transform(validate_measurements, analytic_measurements=_accepted_measurement, name=self.name)
         return program
 
     # ---- execution -------------------------------------------------------------------

@@ -294,5 +294,3 @@ def _cached_diag(key, f, dtype, device):
     if t is None:
         t = _DIAG_CACHE.put(k, torch.as_tensor(f, dtype=dtype, device=device))
     return t
-
-

@@ -108,7 +108,8 @@ def prepare_dir(directory) -> Path:
     except OSError as exc:
         raise ConfigurationError(
             f"checkpoint_dir {str(folder)!r} is not writable ({exc.strerror or exc}); pass a folder you can "
-            "write to, or checkpoint_dir=None to train without checkpoints") from None
+            "write to, or checkpoint_dir=None to train without checkpoints"
+        ) from None
     for leftover in folder.glob(".*.tmp"):
         if not leftover.name.startswith(_OURS):
             continue
@@ -137,17 +138,25 @@ def _alive(pid: int) -> bool:
 def rng_state() -> dict:
     """torch, numpy and Python RNG states as tensors, numbers and tuples (``weights_only``-safe)."""
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"torch": torch.get_rng_state(),
-            "numpy": {"name": str(name), "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
-                      "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
-            "python": random.getstate()}
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "name": str(name),
+            "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
+        "python": random.getstate(),
+    }
 
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     npy = state["numpy"]
-    np.random.set_state((npy["name"], npy["keys"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"],
-                         npy["cached_gaussian"]))
+    np.random.set_state(
+        (npy["name"], npy["keys"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"], npy["cached_gaussian"])
+    )
     random.setstate(state["python"])
 
 
@@ -183,7 +192,8 @@ def set_sampler_states(model, states: dict, where="the checkpoint") -> None:
     if set(objs) != set(states or {}):
         raise CheckpointError(
             f"{where} holds shot-sampler states for {sorted(states or {})} but the model has "
-            f"{sorted(objs)}; resume with the same model and backend, or pass overwrite=True to start afresh")
+            f"{sorted(objs)}; resume with the same model and backend, or pass overwrite=True to start afresh"
+        )
     for label, obj in objs.items():
         obj.set_seed_state(states[label])
 
@@ -246,30 +256,35 @@ def read_checkpoint_file(path) -> dict:
             or content other than tensors and plain values.
     """
     path = Path(path)
-    todo = (f"resume from the backup {path.parent / BACKUP} if there is one (load_checkpoint does this "
-            "itself), or pass overwrite=True to start afresh")
+    todo = (
+        f"resume from the backup {path.parent / BACKUP} if there is one (load_checkpoint does this "
+        "itself), or pass overwrite=True to start afresh"
+    )
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
     if len(data) == 0:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes): it is damaged; {todo}")
-    if not data.startswith(MAGIC) or len(data) < _HEADER or data[_HEADER - 1:_HEADER] != b"\n":
+    if not data.startswith(MAGIC) or len(data) < _HEADER or data[_HEADER - 1 : _HEADER] != b"\n":
         raise CheckpointError(
             f"{path} is not a qml checkpoint (no QMLCKPT2 header: damaged, or written by another program or an "
-            f"older qml); {todo}")
-    digest, body = data[len(MAGIC):_HEADER - 1].decode("ascii", "replace"), data[_HEADER:]
+            f"older qml); {todo}"
+        )
+    digest, body = data[len(MAGIC) : _HEADER - 1].decode("ascii", "replace"), data[_HEADER:]
     if hashlib.sha256(body).hexdigest() != digest:
         raise CheckpointError(
             f"checkpoint {path} is damaged: its SHA-256 checksum does not match its content "
-            f"({len(data)} bytes; truncated or altered); {todo}")
+            f"({len(data)} bytes; truncated or altered); {todo}"
+        )
     try:
         state = torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"checkpoint {path} holds objects other than tensors and plain values, and was refused without "
             f"running them (weights_only=True): {str(exc).splitlines()[0]}. Only load checkpoints you trust; "
-            "pass overwrite=True to start afresh") from None
+            "pass overwrite=True to start afresh"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - torch's reader raises many types on malformed archives
         raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); {todo}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -308,8 +323,11 @@ def load_checkpoint(directory_or_file) -> dict:
         state = read_checkpoint_file(backup)
     except CheckpointError as exc:
         raise CheckpointError(f"both checkpoints in {path} are unusable: {problem}; and {exc}") from None
-    warnings.warn(f"{problem}; resuming from the previous checkpoint {backup} (epoch {state['epoch']}) instead",
-                  RuntimeWarning, stacklevel=2)
+    warnings.warn(
+        f"{problem}; resuming from the previous checkpoint {backup} (epoch {state['epoch']}) instead",
+        RuntimeWarning,
+        stacklevel=2,
+    )
     return state
 
 

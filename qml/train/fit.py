@@ -47,8 +47,7 @@ LOSSES: dict[str, Callable] = {
     "mae": nn.functional.l1_loss,
     "huber": nn.functional.huber_loss,
 }
-OPTIMIZERS = {"auto": None, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
-              "lbfgs": None}
+OPTIMIZERS = {"auto": None, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "lbfgs": None}
 
 
 class _NonFinite(Exception):
@@ -158,26 +157,45 @@ def fit(
     ckpt_dir = prepare_dir(checkpoint_dir) if checkpoint_dir is not None else None
     variational = hasattr(model, "variational_loss")
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float64)
-    prep = (lambda d, n: model.variational_data(d, n, progress=progress)) if variational else (lambda d, n: as_pairs(d, n, dtype))
+    prep = (
+        (lambda d, n: model.variational_data(d, n, progress=progress))
+        if variational
+        else (lambda d, n: as_pairs(d, n, dtype))
+    )
     train_set = prep(train, "train")
     val_set = prep(val, "val") if val is not None else None
     if not variational:
         for data in (train_set, val_set):
             _check_targets(model, data)
-    optimizer, lr, batch_size, schedule = defaults.resolve(model, len(train_set), variational=variational,
-                                                           optimizer=optimizer, lr=lr, batch_size=batch_size,
-                                                           schedule=schedule)
+    optimizer, lr, batch_size, schedule = defaults.resolve(
+        model,
+        len(train_set),
+        variational=variational,
+        optimizer=optimizer,
+        lr=lr,
+        batch_size=batch_size,
+        schedule=schedule,
+    )
     if not variational and hasattr(model, "normalize_from"):
         model.normalize_from(train_set.x, train_set.y)  # unless set already (HybridModel.set_normalization)
     opt = _optimizer(optimizer, model.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
 
-    config = {"lr": lr, "batch_size": batch_size, "seed": seed, "optimizer": _name(optimizer), "loss": _name(loss),
-              "n_train": len(train_set), "schedule": schedule, "epochs": epochs,
-              "early_stopping": early_stopping, "min_delta": min_delta,
-              "train_data": _data_fingerprint(train_set),
-              "val_data": _data_fingerprint(val_set) if val_set is not None else None,
-              "model": _model_fingerprint(model)}
+    config = {
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "optimizer": _name(optimizer),
+        "loss": _name(loss),
+        "n_train": len(train_set),
+        "schedule": schedule,
+        "epochs": epochs,
+        "early_stopping": early_stopping,
+        "min_delta": min_delta,
+        "train_data": _data_fingerprint(train_set),
+        "val_data": _data_fingerprint(val_set) if val_set is not None else None,
+        "model": _model_fingerprint(model),
+    }
     history = History(config=config)
     start = 1
     if ckpt_dir is not None and has_checkpoint(ckpt_dir):
@@ -197,7 +215,9 @@ def fit(
                 start = state["epoch"] + 1
                 saved = state["config"]
                 if history.stopped_early and (saved.get("early_stopping"), saved.get("min_delta")) == (
-                        early_stopping, min_delta):
+                    early_stopping,
+                    min_delta,
+                ):
                     start = epochs + 1  # an uninterrupted run stopped here too: nothing more to train
             elif info:
                 # killed before the first epoch ended: same settings, same run id, so jobs
@@ -215,8 +235,14 @@ def fit(
     if start == 1:
         torch.manual_seed(seed)
     run_id = run_id or uuid.uuid4().hex[:12]
-    calls = train_calls(len(train_set), batch_size, epochs - start + 1, evals_per_step=evals_per_step(opt),
-                        n_val=len(val_set) if val_set is not None else 0, val_batch_size=max(batch_size, 256))
+    calls = train_calls(
+        len(train_set),
+        batch_size,
+        epochs - start + 1,
+        evals_per_step=evals_per_step(opt),
+        n_val=len(val_set) if val_set is not None else 0,
+        val_batch_size=max(batch_size, 256),
+    )
     plans = preflight(model, calls)  # hardware backends price the run; CostLimitError before any job
     if plans:
         history.config["cost_plan"] = [str(p) for p in plans]
@@ -255,7 +281,9 @@ def fit(
                     bar.close()
                     model.load_state_dict(good_state[0])
                     opt.load_state_dict(good_state[1])
-                    where = f"the last good checkpoint in {ckpt_dir} is intact" if ckpt_dir else "no checkpoint was written"
+                    where = (
+                        f"the last good checkpoint in {ckpt_dir} is intact" if ckpt_dir else "no checkpoint was written"
+                    )
                     raise NonFiniteLossError(
                         f"loss became {bad.value} at epoch {epoch}, step {step}; the model was restored to "
                         f"the start of epoch {epoch} and {where}. Lower lr (now {lr}), check the data for "
@@ -266,10 +294,18 @@ def fit(
                 counters[k] = counters.get(k, 0) + v
             notes.update(ctx.notes)  # e.g. what backend="auto" chose on this epoch's first batch
             bar.step_done(step)
-        record = {"epoch": epoch, "train_loss": total / len(train_set), "val_loss": None,
-                  "lr": opt.param_groups[0]["lr"], **counters, **notes}
+        record = {
+            "epoch": epoch,
+            "train_loss": total / len(train_set),
+            "val_loss": None,
+            "lr": opt.param_groups[0]["lr"],
+            **counters,
+            **notes,
+        }
         if val_set is not None:
-            record["val_loss"] = evaluate(model, val_set, loss_fn, batch_size=max(batch_size, 256), variational=variational)
+            record["val_loss"] = evaluate(
+                model, val_set, loss_fn, batch_size=max(batch_size, 256), variational=variational
+            )
         if sched is not None:
             sched.step()
         record["time"] = time.perf_counter() - t0
@@ -282,8 +318,15 @@ def fit(
         stop = early_stopping is not None and since_best >= early_stopping
         history.stopped_early = stop
         if ckpt_dir is not None:
-            save_checkpoint(ckpt_dir, model=model, optimizer=opt, epoch=epoch, history=history, config=config,
-                            extra={"run_id": run_id, "scheduler": sched.state_dict() if sched else None})
+            save_checkpoint(
+                ckpt_dir,
+                model=model,
+                optimizer=opt,
+                epoch=epoch,
+                history=history,
+                config=config,
+                extra={"run_id": run_id, "scheduler": sched.state_dict() if sched else None},
+            )
         bar.epoch_done(record)
         if stop:
             break
@@ -316,8 +359,10 @@ def _batch_loss(model, data, idx, loss_fn, variational):
     pred = model(x)
     if pred.shape != y.shape:
         if pred.numel() != y.numel():
-            raise DataError(f"the model returns {tuple(pred.shape)} for a batch whose targets are "
-                            f"{tuple(y.shape)}; give targets one column per model output")
+            raise DataError(
+                f"the model returns {tuple(pred.shape)} for a batch whose targets are "
+                f"{tuple(y.shape)}; give targets one column per model output"
+            )
         pred = pred.reshape(y.shape)
     return loss_fn(pred, y)
 
@@ -341,8 +386,16 @@ def _optimizer(optimizer, params, lr):
         # Full-batch quasi-Newton: up to 20 iterations per optimizer step with a strong-Wolfe line
         # search (max_eval set explicitly: torch's default leaves the line search no evaluations
         # when max_iter is small).
-        return torch.optim.LBFGS(params, lr=lr, max_iter=20, max_eval=40, history_size=50,
-                                 tolerance_grad=1e-10, tolerance_change=1e-14, line_search_fn="strong_wolfe")
+        return torch.optim.LBFGS(
+            params,
+            lr=lr,
+            max_iter=20,
+            max_eval=40,
+            history_size=50,
+            tolerance_grad=1e-10,
+            tolerance_change=1e-14,
+            line_search_fn="strong_wolfe",
+        )
     return OPTIMIZERS[optimizer](params, lr=lr)
 
 
@@ -353,16 +406,23 @@ _SAME = ("lr", "batch_size", "seed", "optimizer", "loss", "n_train", "schedule",
 
 def _check_same_config(saved: dict, now: dict, where, *, done: int) -> None:
     """Raise CheckpointError when a resume would mix settings or data with the saved run's."""
-    what = {"train_data": "training data values", "val_data": "validation data values",
-            "model": "model (parameter shapes, backend, shots or seed)"}
+    what = {
+        "train_data": "training data values",
+        "val_data": "validation data values",
+        "model": "model (parameter shapes, backend, shots or seed)",
+    }
     diff = [k for k in _SAME if saved.get(k) != now[k]]
     if saved.get("schedule") == "cosine" and now["schedule"] == "cosine" and saved.get("epochs") != now["epochs"]:
         diff.append("epochs")
     if diff:
         detail = "; ".join(
-            f"{what[k]} changed" if k in what else f"{k}: checkpoint {saved.get(k)!r} vs now {now[k]!r}" for k in diff)
-        hint = (" (the cosine schedule decays the learning rate to 0 over `epochs`, so its length cannot change "
-                "mid-run)" if "epochs" in diff else "")
+            f"{what[k]} changed" if k in what else f"{k}: checkpoint {saved.get(k)!r} vs now {now[k]!r}" for k in diff
+        )
+        hint = (
+            " (the cosine schedule decays the learning rate to 0 over `epochs`, so its length cannot change mid-run)"
+            if "epochs" in diff
+            else ""
+        )
         raise CheckpointError(
             f"cannot resume from {where}: it was written with other settings or data ({detail}){hint}. Pass the "
             "same settings and data to continue it, or overwrite=True (or another checkpoint_dir) to start afresh"
@@ -371,7 +431,8 @@ def _check_same_config(saved: dict, now: dict, where, *, done: int) -> None:
         raise CheckpointError(
             f"cannot resume from {where}: it has already trained {done} epochs, more than epochs={now['epochs']}. "
             f"Pass epochs >= {done} to continue it, load its weights with qml.train.load_checkpoint, or "
-            "overwrite=True to start afresh")
+            "overwrite=True to start afresh"
+        )
 
 
 def _name(obj) -> str:
@@ -404,7 +465,8 @@ def _check_targets(model, data) -> None:
     if isinstance(n_out, int) and data.y.shape[-1] != n_out:
         raise DataError(
             f"{data.name}: targets have {data.y.shape[-1]} column(s) but the model has out_features={n_out}; "
-            f"pass targets of shape (N, {n_out}) or build the model with out_features={data.y.shape[-1]}")
+            f"pass targets of shape (N, {n_out}) or build the model with out_features={data.y.shape[-1]}"
+        )
 
 
 def _data_fingerprint(data) -> str:
@@ -429,8 +491,11 @@ def _hash_into(h, obj) -> None:
 def _model_fingerprint(model) -> str:
     shapes = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
     # with shots, which sampler and seed is part of the run; exact backends compute the same values
-    samplers = [(label, getattr(b, "name", None), b.shots, getattr(b, "seed", None))
-                for label, b in seeded_backends(model).items() if getattr(b, "shots", None) is not None]
+    samplers = [
+        (label, getattr(b, "name", None), b.shots, getattr(b, "seed", None))
+        for label, b in seeded_backends(model).items()
+        if getattr(b, "shots", None) is not None
+    ]
     return hashlib.sha256(repr((type(model).__name__, shapes, samplers)).encode()).hexdigest()[:16]
 
 
@@ -443,4 +508,3 @@ def _best_so_far(history: History, min_delta: float):
         else:
             since += 1
     return best, since
-

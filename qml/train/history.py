@@ -58,7 +58,9 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls([dict(r) for r in d.get("records", [])], bool(d.get("stopped_early", False)), dict(d.get("config", {})))
+        return cls(
+            [dict(r) for r in d.get("records", [])], bool(d.get("stopped_early", False)), dict(d.get("config", {}))
+        )
 
     def save(self, path) -> None:
         """Write JSON atomically (temp file + rename)."""

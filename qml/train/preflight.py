@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 
 
-def train_calls(n_train: int, batch_size: int, epochs: int, *, evals_per_step: int = 1, n_val: int = 0,
-                val_batch_size: int = 256) -> list[tuple[int, bool, int]]:
+def train_calls(
+    n_train: int, batch_size: int, epochs: int, *, evals_per_step: int = 1, n_val: int = 0, val_batch_size: int = 256
+) -> list[tuple[int, bool, int]]:
     """The executor calls of ``epochs`` epochs of ``qml.fit``: full and last partial batches with
     gradients (``evals_per_step`` each: the closures an optimizer step may evaluate, 1 for Adam,
     up to ``max_eval`` for L-BFGS), then the validation batches without."""

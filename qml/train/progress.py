@@ -115,8 +115,18 @@ class EpochProgress:
         interval: seconds between two plain lines (default ``QML_PROGRESS_INTERVAL`` or 30).
     """
 
-    def __init__(self, total: int, *, initial: int = 0, steps: int = 1, enabled: bool = True, desc: str = "fit",
-                 stream=None, mode: str | None = None, interval: float | None = None):
+    def __init__(
+        self,
+        total: int,
+        *,
+        initial: int = 0,
+        steps: int = 1,
+        enabled: bool = True,
+        desc: str = "fit",
+        stream=None,
+        mode: str | None = None,
+        interval: float | None = None,
+    ):
         self.total, self.done, self.steps, self.desc = int(total), int(initial), int(steps), desc
         self.stream = stream
         self.mode = mode if mode is not None else choose_mode(enabled, stream)
@@ -131,8 +141,9 @@ class EpochProgress:
         if self.mode == "bar":
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self.total, initial=self.done, desc=desc, unit="epoch", dynamic_ncols=True,
-                             file=stream)
+            self._bar = tqdm(
+                total=self.total, initial=self.done, desc=desc, unit="epoch", dynamic_ncols=True, file=stream
+            )
 
     # -- lines (log mode) -------------------------------------------------------------
     def _write(self, text: str) -> None:
@@ -170,8 +181,14 @@ class EpochProgress:
             if self._step_bar is None and (long_epoch or force_open or jobs):
                 from tqdm.auto import tqdm
 
-                self._step_bar = tqdm(total=self.steps, desc=f"epoch {self._epoch}", unit="step", leave=False,
-                                      dynamic_ncols=True, file=self.stream)
+                self._step_bar = tqdm(
+                    total=self.steps,
+                    desc=f"epoch {self._epoch}",
+                    unit="step",
+                    leave=False,
+                    dynamic_ncols=True,
+                    file=self.stream,
+                )
             if self._step_bar is not None:
                 self._step_bar.n = self._step
                 if jobs:
@@ -179,8 +196,10 @@ class EpochProgress:
                 self._step_bar.refresh()
         elif (long_epoch or jobs) and self._due():
             extra = f", {jobs}" if jobs else ""
-            self._write(f"epoch {self._epoch}/{self.total} step {self._step}/{self.steps}{extra} "
-                        f"({_duration(time.perf_counter() - self._t_epoch)} into the epoch)")
+            self._write(
+                f"epoch {self._epoch}/{self.total} step {self._step}/{self.steps}{extra} "
+                f"({_duration(time.perf_counter() - self._t_epoch)} into the epoch)"
+            )
 
     def epoch_done(self, record: dict) -> None:
         """The epoch's history ``record`` (``train_loss``, ``val_loss``, ``time``, counters) is complete."""

@@ -101,8 +101,10 @@ def grid_points(grid) -> list[dict]:
         if not isinstance(k, str):
             raise TypeError(f"grid keys must be strings (setting names), got {k!r}")
         if not isinstance(values, (list, tuple)):
-            raise TypeError(f"grid[{k!r}] must be a list of values, got {type(values).__name__}; "
-                            f"write grid={{{k!r}: [{values!r}]}} for one value")
+            raise TypeError(
+                f"grid[{k!r}] must be a list of values, got {type(values).__name__}; "
+                f"write grid={{{k!r}: [{values!r}]}} for one value"
+            )
         if not values:
             raise ConfigurationError(f"grid[{k!r}] is empty; give at least one value")
         if len({json.dumps(v, sort_keys=True, default=repr) for v in values}) != len(values):
@@ -132,21 +134,49 @@ def _run(job) -> dict:
     torch.manual_seed(job["seed"])
     model = job["make_model"](**job["model_kw"])
     t0 = time.perf_counter()
-    history = fit(model, job["train"], job["val"], seed=job["seed"], checkpoint_dir=folder, resume=True,
-                  progress=False, **job["fit_kw"])
+    history = fit(
+        model,
+        job["train"],
+        job["val"],
+        seed=job["seed"],
+        checkpoint_dir=folder,
+        resume=True,
+        progress=False,
+        **job["fit_kw"],
+    )
     last = history.records[-1]
     best = history.best_epoch
     key = "val_loss" if last.get("val_loss") is not None else "train_loss"
-    row = {**job["settings"], "seed": job["seed"], "name": folder.name, "folder": str(folder),
-           "epochs": len(history), "train_loss": last["train_loss"], "val_loss": last.get("val_loss"),
-           "best_epoch": best, "best_loss": history.records[best - 1][key] if best else None,
-           "stopped_early": bool(history.stopped_early), "seconds": time.perf_counter() - t0}
+    row = {
+        **job["settings"],
+        "seed": job["seed"],
+        "name": folder.name,
+        "folder": str(folder),
+        "epochs": len(history),
+        "train_loss": last["train_loss"],
+        "val_loss": last.get("val_loss"),
+        "best_epoch": best,
+        "best_loss": history.records[best - 1][key] if best else None,
+        "stopped_early": bool(history.stopped_early),
+        "seconds": time.perf_counter() - t0,
+    }
     atomic_write_bytes(done, json.dumps(row, indent=1).encode())
     return row
 
 
-def sweep(make_model, train, val=None, *, grid=None, seeds=(0,), run_dir, executor=None,
-          workers: int | None = None, progress: bool = True, **fit_options) -> SweepResult:
+def sweep(
+    make_model,
+    train,
+    val=None,
+    *,
+    grid=None,
+    seeds=(0,),
+    run_dir,
+    executor=None,
+    workers: int | None = None,
+    progress: bool = True,
+    **fit_options,
+) -> SweepResult:
     """Train one model per (grid setting, seed), each in its own run folder; resumable.
 
     Example::
@@ -206,8 +236,10 @@ def sweep(make_model, train, val=None, *, grid=None, seeds=(0,), run_dir, execut
     names = {p.name for p in params}
     for k in points[0]:
         if k not in FIT_KEYS and not takes_any and k not in names:
-            raise ConfigurationError(f"grid setting {k!r} is neither a qml.fit argument ({', '.join(FIT_KEYS)}) "
-                                     f"nor a parameter of make_model {sorted(names)}")
+            raise ConfigurationError(
+                f"grid setting {k!r} is neither a qml.fit argument ({', '.join(FIT_KEYS)}) "
+                f"nor a parameter of make_model {sorted(names)}"
+            )
     if workers is not None and executor is None:
         parallel._check_picklable(make_model, "make_model")
     parallel.check(executor, workers)
@@ -216,18 +248,25 @@ def sweep(make_model, train, val=None, *, grid=None, seeds=(0,), run_dir, execut
     for settings in points:
         for seed in seeds:
             folder = root / run_name(settings, seed)
-            job = {"make_model": make_model, "train": train, "val": val, "seed": seed, "folder": str(folder),
-                   "settings": settings,
-                   "model_kw": {k: v for k, v in settings.items() if k not in FIT_KEYS},
-                   "fit_kw": {**fit_options, **{k: v for k, v in settings.items() if k in FIT_KEYS}}}
+            job = {
+                "make_model": make_model,
+                "train": train,
+                "val": val,
+                "seed": seed,
+                "folder": str(folder),
+                "settings": settings,
+                "model_kw": {k: v for k, v in settings.items() if k not in FIT_KEYS},
+                "fit_kw": {**fit_options, **{k: v for k, v in settings.items() if k in FIT_KEYS}},
+            }
             _claim(folder, settings, seed, fit_options)
             done = folder / RESULT
             rows.append(json.loads(done.read_text()) if done.exists() else None)
             if rows[-1] is None:
                 todo.append(len(jobs))
             jobs.append(job)
-    results = parallel.map_tasks(_run, [jobs[i] for i in todo], executor=executor, workers=workers,
-                                 progress=progress, desc="sweep")
+    results = parallel.map_tasks(
+        _run, [jobs[i] for i in todo], executor=executor, workers=workers, progress=progress, desc="sweep"
+    )
     for i, row in zip(todo, results):
         rows[i] = row
     return SweepResult(rows=rows, run_dir=root, settings=list(points[0]))

@@ -241,7 +241,7 @@ class JobStore:
         for rec in self.list(run_id=run_id, status=PENDING, limit=1_000_000):
             jid = rec.job_id
             if rec.local:
-                if rec.pid is not None and rec.pid != os.getpid() and _alive(rec.pid):
+                if rec.pid is not None and rec.pid != os.getpid() and pid_alive(rec.pid):
                     notes[jid] = f"running now in process {rec.pid} (local testing mode)"
                     continue
                 self.set_status(
@@ -316,8 +316,8 @@ _COLUMNS = (
 )
 
 
-def _alive(pid: int) -> bool:
-    """True while process ``pid`` runs on this machine."""
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine (also used by the checkpoint writer's cleanup)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

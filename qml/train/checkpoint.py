@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from ..errors import CheckpointError, ConfigurationError
+from ..runtime.store import pid_alive
 
 CHECKPOINT = "checkpoint.pt"
 BACKUP = "checkpoint.prev.pt"
@@ -115,23 +116,13 @@ def prepare_dir(directory) -> Path:
             continue
         parts = leftover.name.split(".")
         pid = next((int(p) for p in parts if p.isdigit()), None)
-        if pid is not None and pid != os.getpid() and _alive(pid):
+        if pid is not None and pid != os.getpid() and pid_alive(pid):
             continue  # another process is writing right now
         try:
             leftover.unlink()
         except OSError:
             pass
     return folder
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- RNG and sampler state as plain values ---------------------------------------------------

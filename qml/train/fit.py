@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import numbers
 import time
 import uuid
 from typing import Callable
@@ -21,7 +20,16 @@ import torch
 from torch import nn
 
 from ..backends import context
-from ..errors import CheckpointError, ConfigurationError, DataError, NonFiniteLossError, check_int, one_of
+from ..errors import (
+    CheckpointError,
+    ConfigurationError,
+    DataError,
+    NonFiniteLossError,
+    check_bool,
+    check_int,
+    check_number,
+    one_of,
+)
 from . import defaults
 from .checkpoint import (
     BACKUP,
@@ -137,13 +145,12 @@ def fit(
     if early_stopping is not None:
         early_stopping = check_int("early_stopping", early_stopping, 1)
     if lr is not None:
-        lr = _check_number("lr", lr, positive=True)
+        lr = check_number("lr", lr, positive=True)
     if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
         raise one_of("optimizer", optimizer, OPTIMIZERS)
-    min_delta = _check_number("min_delta", min_delta)
+    min_delta = check_number("min_delta", min_delta)
     for flag, value in (("resume", resume), ("overwrite", overwrite), ("progress", progress)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{flag} must be True or False, got {value!r}")
+        check_bool(flag, value)
     if run_id is not None and not (isinstance(run_id, str) and run_id):
         raise TypeError(f"run_id must be a non-empty string or None, got {run_id!r}")
     if not isinstance(model, nn.Module):
@@ -440,21 +447,6 @@ def _name(obj) -> str:
     if isinstance(obj, str):
         return obj
     return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
-
-
-def _check_number(name: str, value, *, positive: bool = False) -> float:
-    """A finite real number (> 0 when ``positive``, else >= 0).
-
-    Raises:
-        TypeError: not a real number. ConfigurationError: NaN, inf or out of range.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {'a positive number' if positive else 'a finite number >= 0'}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        kind = "a positive number" if positive else "a finite number >= 0"
-        raise ConfigurationError(f"{name} must be {kind}, got {value!r}")
-    return value
 
 
 def _check_targets(model, data) -> None:

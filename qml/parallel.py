@@ -354,7 +354,7 @@ def map_tasks(
             arrive and looked up before anything runs.
         key: ``key(item) -> content`` describing a task (geometry, basis, active space, method...);
             hashed with :func:`versions`. Default: the item itself. Needed only with ``cache``.
-        progress: show a tqdm bar over tasks.
+        progress: show progress over tasks (:func:`qml.progress.progress_bar`).
         desc: the bar's label.
         retries: how often a local pool of ours is rebuilt after a worker died (Dask reschedules
             lost tasks itself).
@@ -386,9 +386,9 @@ def map_tasks(
             todo.append(i)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="task", dynamic_ncols=True)
+        bar = progress_bar(total=len(items), initial=len(items) - len(todo), desc=desc, unit="task")
 
     def done(i, value):
         results[i] = value

@@ -260,13 +260,13 @@ def scan(
     ]
     points: list = [None] * len(r)
     be_name = backend
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     order = sweep_order(r, entry.r_eq)
     tasks = chains(order, warm_start)
     serial = executor is None and workers is None
     with parallel.one_thread():  # the same thread count as in a worker: the same bits
-        for i, nb in tqdm(order if serial else order[:1], desc=f"scan {name}", disable=not progress):
+        for i, nb in progress_bar(order if serial else order[:1], desc=f"scan {name}", enabled=progress):
             init = points[nb].params if (warm_start and nb is not None) else None
             kwargs = dict(ansatz=ansatz, backend=be_name, optimizer=optimizer, **vqe_options)
             points[i], used = _solve(mols[i], r[i], init, warm_start, kwargs)

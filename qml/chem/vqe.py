@@ -262,13 +262,13 @@ def vqe(
         grads.append(float(params.grad.abs().max()))
         return e
 
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     label = molecule.name or "".join(molecule.symbols)
     history: list[float] = []
     small, converged = 0, False
     t0 = time.perf_counter()
-    with tqdm(total=steps, desc=f"VQE {label}", disable=not progress, leave=False) as bar:
+    with progress_bar(total=steps, desc=f"VQE {label}", enabled=progress, leave=False) as bar:
         for _ in range(steps):
             n_before = len(seen)
             opt.step(closure)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._cache import register
 from ..errors import one_of
 
 #: Step of the chain for catalog molecules (Angstrom), anchored at the entry's ``r_eq``.
@@ -417,7 +418,7 @@ def _fmt(point) -> str:
     return "(" + ", ".join(f"{v:.4g}" for v in point) + ")" if len(point) != 1 else f"{point[0]:.4g}"
 
 
-_TRACKERS: dict = {}
+_TRACKERS: dict = register("qml.chem.orbitals.trackers", {})
 
 
 def catalog_tracker(name: str, options: dict, follow: str = "continuous") -> OrbitalTracker:
@@ -437,7 +438,7 @@ def catalog_tracker(name: str, options: dict, follow: str = "continuous") -> Orb
 
 
 def clear_cache() -> None:
-    """Forget every cached orbital chain of catalog molecules."""
+    """Forget every cached orbital chain of catalog molecules (``qml.clear_caches()`` does it too)."""
     _TRACKERS.clear()
 
 

@@ -10,14 +10,14 @@ from qml import _cache
 
 
 def test_clear_caches_empties_every_registered_cache_and_results_stay_the_same():
-    from qml.chem import orbitals
+    from qml.chem.molecule import catalog_tracker
     from qml.runtime import cost  # noqa: F401 - registers its cache
 
     torch.manual_seed(0)
     model = qml.HybridModel(2, 1, n_qubits=2, layers=1, backend="fast")
     x = torch.rand(4, 2, dtype=torch.float64)
     before = model(x).detach()
-    orbitals.catalog_tracker("H2", {})
+    catalog_tracker("H2", {})
     sizes = _cache.cache_sizes()
     expected = {
         "qml.chem.orbitals.trackers",

@@ -53,7 +53,7 @@ DEVICE_NAMES = ("default.qubit", "lightning.qubit", "qiskit.aer", "aer:", "ibm:"
 DEVICE_HOMES = ("qml.backends", "qml.runtime", "qml.sim")
 #: (module, the string literal that may contain a device name): help texts that show an example.
 DEVICE_NAME_ALLOWLIST = {
-    ("qml.train.cli", "any backend string, e.g. aer:FakeManilaV2 or ibm:<device>"),
+    ("qml.cli.train", "any backend string, e.g. aer:FakeManilaV2 or ibm:<device>"),
 }
 
 #: QNode/device construction: the modules that run circuits are the backends (and sim, runtime).

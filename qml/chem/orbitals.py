@@ -421,19 +421,11 @@ def _fmt(point) -> str:
 _TRACKERS: dict = register("qml.chem.orbitals.trackers", {})
 
 
-def catalog_tracker(name: str, options: dict, follow: str = "continuous") -> OrbitalTracker:
-    """The shared tracker of catalog molecule ``name`` with ``Molecule.from_name`` ``options``."""
-    from . import catalog
-    from .molecule import Molecule
-
-    key = (name, tuple(sorted(options.items())), follow)
+def cached_tracker(key, make) -> OrbitalTracker:
+    """The tracker cached under ``key``, made by ``make()`` on first use (``qml.chem.Molecule.from_name``
+    keeps one per catalog molecule and options); :func:`clear_cache` forgets them."""
     if key not in _TRACKERS:
-        entry = catalog.get(name)
-
-        def build(point):
-            return Molecule.from_name(name, point[0], orbitals="canonical", **options)
-
-        _TRACKERS[key] = OrbitalTracker(build, (entry.r_eq,), (CATALOG_STEP,), name=name, follow=follow)
+        _TRACKERS[key] = make()
     return _TRACKERS[key]
 
 

@@ -89,7 +89,7 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed ``datasets`` command; returns the exit status (0 ok, 1 mismatch, 2 error)."""
-    from . import builder, dataset, registry
+    from ..data import builder, dataset, registry
 
     try:
         if args.datasets_command == "list":
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     """``python -m qml.data {list,build,verify} ...``."""
-    from ..cli import Parser
+    from . import Parser
 
     parser = Parser(prog="python -m qml.data", description="List, build and verify the qml data sets.")
     _add_commands(parser)

@@ -86,7 +86,7 @@ def parse_r(text: str | None, default):
 
 
 def _write_json(path: Path, obj) -> None:
-    from .checkpoint import atomic_write_bytes
+    from ..train.checkpoint import atomic_write_bytes
 
     atomic_write_bytes(path, json.dumps(obj, indent=1).encode())
 
@@ -97,7 +97,7 @@ def run_pes(args) -> int:
 
     from .. import plot
     from ..models.pes import PESModel
-    from .fit import fit
+    from ..train.fit import fit
 
     out = Path(args.out or f"runs/pes-{args.molecule}")
     model = PESModel(args.molecule, ansatz=args.ansatz, backend=args.backend, shots=args.shots, seed=args.seed)
@@ -154,7 +154,7 @@ def run_regress(args) -> int:
     from .. import plot
     from ..data import load_dataset
     from ..models.hybrid import HybridModel
-    from .fit import fit
+    from ..train.fit import fit
 
     out = Path(args.out or f"runs/regress-{args.dataset}")
     train, val, test = (load_dataset(args.dataset, split=s) for s in ("train", "val", "test"))

@@ -91,7 +91,21 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-class Progress:
+class Closing:
+    """``with`` support for the progress objects: leaving the block calls ``close()``."""
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class Progress(Closing):
     """A counter over ``total`` items shown as :func:`choose_mode` decides; made by :func:`progress_bar`.
 
     The methods are the subset of tqdm's that qml uses: :meth:`update`, :meth:`set_postfix`,
@@ -154,13 +168,6 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
 
 def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it", initial: int = 0,

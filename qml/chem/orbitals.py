@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._cache import register
-from ..errors import one_of
+from ..errors import check_choice
 
 #: Step of the chain for catalog molecules (Angstrom), anchored at the entry's ``r_eq``.
 CATALOG_STEP = 0.02
@@ -319,8 +319,7 @@ class OrbitalTracker:
         check_stability: bool = True,
         follow: str = "continuous",
     ):
-        if follow not in FOLLOW:
-            raise one_of("orbital following", follow, FOLLOW)
+        check_choice("orbital following", follow, FOLLOW)
         self.follow = follow
         self.build = build
         self.reference = tuple(float(v) for v in reference)

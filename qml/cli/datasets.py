@@ -87,6 +87,11 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _run_options(args) -> dict:
+    """Progress and where the rows run, as ``build`` and ``verify`` take them."""
+    return dict(progress=not args.no_progress, executor=args.scheduler, workers=args.workers)
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed ``datasets`` command; returns the exit status (0 ok, 1 mismatch, 2 error)."""
     from ..data import builder, dataset, registry
@@ -109,10 +114,8 @@ def run(args: argparse.Namespace) -> int:
                     name,
                     rows=args.rows,
                     out_dir=args.out,
-                    progress=not args.no_progress,
-                    executor=args.scheduler,
-                    workers=args.workers,
                     cache=not args.no_cache,
+                    **_run_options(args),
                 )
                 print(f"wrote {path} and {path.with_suffix('.json').name}")
             return 0
@@ -124,10 +127,8 @@ def run(args: argparse.Namespace) -> int:
                     name,
                     rows=args.rows,
                     root=args.dir,
-                    progress=not args.no_progress,
                     tol=args.tol,
-                    executor=args.scheduler,
-                    workers=args.workers,
+                    **_run_options(args),
                 )
                 print(report)
                 status = status or (0 if report.ok else 1)

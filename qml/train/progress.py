@@ -25,7 +25,7 @@ import time
 from ..backends import context
 from ..progress import DEFAULT_INTERVAL as DEFAULT_INTERVAL
 from ..progress import MODES as MODES
-from ..progress import _duration, _interval
+from ..progress import Closing, _duration, _interval
 from ..progress import choose_mode as choose_mode
 
 STEP_BAR_AFTER = 5.0
@@ -37,7 +37,7 @@ def _jobs_text(sent: int, back: int | None = None) -> str:
     return f"jobs {sent} sent, {back} back" + (", waiting" if sent > back else "")
 
 
-class EpochProgress:
+class EpochProgress(Closing):
     """Progress of a training run: ``fit`` calls :meth:`start_epoch`, :meth:`step_done`,
     :meth:`epoch_done` and :meth:`close`.
 
@@ -182,10 +182,3 @@ class EpochProgress:
             if bar is not None:
                 bar.close()
         self._step_bar = self._bar = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False

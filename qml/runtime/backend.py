@@ -88,6 +88,7 @@ class IBMBackend(EstimatorPath, Backend):
     exact = False
     samples = True
     description = "IBM Quantum hardware through Qiskit Runtime's client-side Estimator (fake devices: local mode)"
+    spellings = {"ibm:<device>": "IBM Quantum hardware through Qiskit Runtime (see qml.runtime)"}
 
     def __init__(
         self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None, **kwargs

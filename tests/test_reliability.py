@@ -375,3 +375,87 @@ def test_run_file_written_before_the_first_step(tmp_path):
     assert seen[0] is True
     assert ck.read_run_file(tmp_path)["run_id"] == "r-1"
     assert os.path.exists(tmp_path / ck.CHECKPOINT)
+
+
+# -- issue 24: the smaller defects, and a full disk --------------------------------------------------
+def test_aer_without_a_device_is_refused_like_ibm():
+    with pytest.raises(BackendError, match=r"give a fake device after 'aer:', e.g. 'aer:FakeManilaV2'.*or pass 'aer'"):
+        qml.QuantumLayer(2, backend="aer:")
+    with pytest.raises(BackendError, match="give a device after 'ibm:'"):
+        qml.QuantumLayer(2, backend="ibm:")
+
+
+def test_builder_whose_arguments_do_not_match_ranges_names_both():
+    from qml.chem.surface import surface
+
+    def stretched(r):
+        return qml.chem.Molecule(["H", "H"], [[0, 0, 0], [0, 0, r]])
+
+    with pytest.raises(ConfigurationError, match=r"builder stretched\(r\) cannot take 2 coordinate\(s\), but ranges="):
+        surface(stretched, ranges=[(0.5, 2.0), (0.5, 2.0)])
+    with pytest.raises(ConfigurationError, match=r"builder <lambda>\(r, a\) cannot take 1 coordinate"):
+        surface(lambda r, a: stretched(r), ranges=[(0.5, 2.0)])
+    assert surface(lambda *q: stretched(q[0]), ranges=[(0.5, 2.0), (0, 1)]).dim == 2  # *args takes any number
+
+
+def test_set_normalization_leaves_a_constant_column_unscaled_and_says_so():
+    model = qml.HybridModel(2, 1, n_qubits=2, layers=1, hidden=0, backend="default.qubit")
+    x = torch.tensor([[1.0, 2.0], [1.0, 3.0], [1.0, 4.0]], dtype=torch.float64)
+    with pytest.warns(RuntimeWarning, match=r"x feature column\(s\) \[0\] are constant .* left unscaled \(scale 1\)"):
+        model.set_normalization(x, x[:, 1:])
+    assert model.x_std.tolist() == [1.0, 1.0] and model.x_mean.tolist() == [1.0, 3.0]
+    off = torch.tensor([[1.001, 3.0]], dtype=torch.float64)
+    assert ((off - model.x_mean) / model.x_std).abs().max().item() == pytest.approx(1e-3)  # not 1e9
+    with pytest.warns(RuntimeWarning, match=r"y target column\(s\) \[0\] are constant"):
+        model.set_normalization(x[:, 1:].repeat(1, 2), x[:, :1])
+    assert model.y_std.tolist() == [1.0]
+
+
+def test_repr_of_a_layer_whose_construction_failed_part_way():
+    class Layer(qml.QuantumLayer):
+        def __init__(self):
+            try:
+                super().__init__(2, ansatz="no_such_ansatz")
+            except ConfigurationError:
+                pass
+
+    assert repr(Layer()) == "Layer(not fully built)"
+
+
+def test_disk_full_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):
+    import errno
+
+    from qml.errors import StorageError
+
+    x, y = _data()
+    qml.fit(_hybrid(), (x, y), epochs=1, batch_size=4, progress=False, checkpoint_dir=tmp_path)
+    before = (tmp_path / ck.CHECKPOINT).read_bytes()
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        fh = real_fdopen(fd, mode, *args, **kwargs)
+        return Full(fh) if ".checkpoint.pt." in os.readlink(f"/proc/self/fd/{fd}") else fh
+
+    monkeypatch.setattr(ck.os, "fdopen", fdopen)
+    with pytest.raises(StorageError, match=r"cannot write .*checkpoint.pt \(No space left on device\); the previous"):
+        qml.fit(_hybrid(), (x, y), epochs=2, batch_size=4, progress=False, checkpoint_dir=tmp_path, resume=True)
+    monkeypatch.undo()
+    assert (tmp_path / ck.CHECKPOINT).read_bytes() == before
+    assert ck.load_checkpoint(tmp_path)["epoch"] == 1
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]

@@ -459,3 +459,37 @@ def test_disk_full_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, m
     assert (tmp_path / ck.CHECKPOINT).read_bytes() == before
     assert ck.load_checkpoint(tmp_path)["epoch"] == 1
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_crafted_history_lease_and_job_store_results_never_run_code(tmp_path):
+    import io
+    import pickle
+
+    from qml.errors import DataError
+    from qml.train.history import History
+    from qml.train.lease import Lease
+
+    marker = tmp_path / "PWNED"
+
+    class Marker:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    blob = pickle.dumps(Marker())
+    (tmp_path / "history.json").write_bytes(blob)
+    with pytest.raises(DataError, match=r"history.json is not a training history written by qml .*nothing was loaded"):
+        History.load(tmp_path / "history.json")
+    (tmp_path / "lease").write_bytes(blob)
+    assert Lease(tmp_path / "lease").read() == {}  # unreadable: treated as held until stale, never run
+    store = JobStore(tmp_path / "jobs.sqlite")
+    store.add(job_id="j", backend="ibm:FakeManilaV2", fingerprint="f", pub_shapes=[], options={}, run_id="r")
+    buf = io.BytesIO()
+    np.savez(buf, evs=np.array([Marker()], dtype=object))
+    store.set_result("j", evs=np.zeros(2))
+    con = sqlite3.connect(store.path)
+    con.execute("UPDATE jobs SET result=? WHERE job_id='j'", (buf.getvalue(),))
+    con.commit()
+    con.close()
+    with pytest.raises(JobStoreError, match="holds data other than plain arrays .*nothing in it ran"):
+        store.get("j")
+    assert not marker.exists()

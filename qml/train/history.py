@@ -70,7 +70,20 @@ class History:
 
     @classmethod
     def load(cls, path) -> "History":
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a history written by :meth:`save` (JSON: nothing in it can run code).
+
+        Raises:
+            DataError: the file is not a JSON history (damaged, or another kind of file).
+        """
+        try:
+            d = json.loads(Path(path).read_bytes().decode("utf-8"))
+            if not isinstance(d, dict):
+                raise ValueError(f"a JSON {type(d).__name__}, not an object")
+            return cls.from_dict(d)
+        except (ValueError, TypeError, AttributeError) as exc:
+            from ..errors import DataError
+
+            raise DataError(f"{path} is not a training history written by qml ({exc}); nothing was loaded") from None
 
     def __repr__(self) -> str:
         if not self.records:

@@ -102,14 +102,14 @@ class Lease:
     def read(self) -> dict | None:
         """The holder's record, ``None`` if there is no lease, ``{}`` if the file is unreadable."""
         try:
-            text = self.path.read_text()
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError:
             return {}
         try:
-            info = json.loads(text)
-        except ValueError:
+            info = json.loads(data.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
             return {}
         return info if isinstance(info, dict) else {}
 
@@ -299,3 +299,55 @@ def run_lease(run_id: str, **kwargs) -> Lease:
 
     digest = hashlib.sha256(str(run_id).encode()).hexdigest()[:16]
     return Lease(qml_home() / "leases" / f"run-{digest}.lease", f"run id {run_id!r} in the job store", **kwargs)
+
+
+class RunLeases:
+    """The leases one ``qml.fit`` holds: its ``checkpoint_dir`` and its run id (see :func:`hold_run`)."""
+
+    def __init__(self, wait: bool = False, timeout: float | None = None):
+        self.wait, self.timeout = bool(wait), timeout
+        self.leases: list[Lease] = []
+
+    def take(self, lease: Lease) -> None:
+        self.leases.append(lease.acquire(wait=self.wait, timeout=self.timeout))
+
+    def take_run(self, run_id) -> None:
+        """Also hold ``run_id`` in the job store (no-op for None)."""
+        if run_id is not None:
+            self.take(run_lease(run_id))
+
+    def check(self) -> None:
+        """Before paying for a step: raise :class:`LeaseHeldError` if another process took a lease over."""
+        for lease in self.leases:
+            lease.check()
+
+    def release(self) -> None:
+        for lease in reversed(self.leases):
+            lease.release()
+        self.leases.clear()
+
+
+@contextlib.contextmanager
+def hold_run(checkpoint_dir=None, *, wait: bool = False, timeout: float | None = None):
+    """Hold ``checkpoint_dir`` (when given) for the body; ``.take_run(run_id)`` adds the run id.
+
+    Args:
+        checkpoint_dir: the run's folder, or None.
+        wait: wait for a live holder instead of raising.
+        timeout: with ``wait``, seconds before giving up (None: no limit).
+
+    Yields:
+        :class:`RunLeases`; every lease is released when the body ends, by an error too.
+
+    Raises:
+        LeaseHeldError: a live process holds the folder or the run id (``wait=False``).
+    """
+    if not isinstance(wait, bool):
+        raise TypeError(f"wait must be True or False, got {wait!r}")
+    held = RunLeases(wait, timeout)
+    try:
+        if checkpoint_dir is not None:
+            held.take(dir_lease(checkpoint_dir))
+        yield held
+    finally:
+        held.release()

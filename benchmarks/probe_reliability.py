@@ -367,7 +367,7 @@ def _outcome(fn):
             value = fn()
             out = f"used: {value!r}"[:70]
         except Exception as exc:  # noqa: BLE001 - the probe reports every kind of failure
-            out = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:110]
+            out = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:150]
     warned = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     return out, warned
 

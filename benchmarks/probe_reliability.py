@@ -561,9 +561,8 @@ def cache_flips(work, n=100, seed=0):
 
 
 def two_owners(work, epochs=2):
-    """Two processes on one checkpoint_dir on ibm:FakeManilaV2: started together, and with wait=True."""
-    import sqlite3
-
+    """Two processes on one checkpoint_dir on ibm:FakeManilaV2: started together, with wait=True, and
+    a requeue (the first SIGKILLed once it paid for two jobs, the second started at once)."""
     rows = []
     for case, waits in (("started together", ("0", "0")), ("second waits (wait=True)", ("0", "1"))):
         home = work / f"owners-{case.split()[0]}"
@@ -583,26 +582,72 @@ def two_owners(work, epochs=2):
             )
             time.sleep(0.2)
         outs = [p.communicate(timeout=900) for p in procs]
-        con = sqlite3.connect(home / "home" / "jobs.sqlite")
-        jobs = con.execute("SELECT run_id, epoch, step, status FROM jobs").fetchall()
-        con.close()
-        steps = {}
-        for run, ep, st, status in jobs:
-            steps.setdefault((run, ep, st), []).append(status)
-        rows.append(
-            {
-                "case": case,
-                "exit codes": [p.returncode for p in procs],
-                "second process said": (outs[1][0].strip().splitlines() or outs[1][1].strip().splitlines() or [""])[-1][
-                    :120
-                ],
-                "optimizer steps": len(steps),
-                "jobs": len(jobs),
-                "steps paid twice": sum(1 for v in steps.values() if len(v) > 1),
-                "seconds": round(time.perf_counter() - t0, 1),
-            }
-        )
+        rows.append(_owner_row(case, procs, outs, home, t0))
+    # a requeued job: the first owner SIGKILLed once it has paid for a step, the second resumes at once
+    case = "first SIGKILLed mid-run, second resumes"
+    home = work / "owners-requeue"
+    folder = home / "run"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QML_HOME=str(home / "home"))
+    t0 = time.perf_counter()
+    first = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(folder), str(epochs), "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while first.poll() is None and _jobs(home) < 2:
+        time.sleep(0.2)
+    first.kill()
+    outs = [first.communicate()]
+    second = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(folder), str(epochs), "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    outs.append(second.communicate(timeout=900))
+    rows.append(_owner_row(case, [first, second], outs, home, t0))
     return rows
+
+
+def _jobs(home) -> int:
+    import sqlite3
+
+    path = home / "home" / "jobs.sqlite"
+    if not path.exists():
+        return 0
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        return con.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def _owner_row(case, procs, outs, home, t0) -> dict:
+    """Jobs per optimizer step in the shared job store, and what each process said."""
+    import sqlite3
+
+    con = sqlite3.connect(home / "home" / "jobs.sqlite")
+    jobs = con.execute("SELECT run_id, epoch, step, status FROM jobs").fetchall()
+    con.close()
+    steps: dict = {}
+    for run, ep, st, status in jobs:
+        steps.setdefault((run, ep, st), []).append(status)
+    said = outs[1][0].strip().splitlines() or outs[1][1].strip().splitlines() or [""]
+    return {
+        "case": case,
+        "exit codes": [p.returncode for p in procs],
+        "second process said": said[-1][:140],
+        "run ids": len({k[0] for k in steps}),
+        "optimizer steps paid": len(steps),
+        "jobs": len(jobs),
+        "steps paid twice": sum(1 for v in steps.values() if len(v) > 1),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def killed_worker(work):

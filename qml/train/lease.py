@@ -199,6 +199,7 @@ class Lease:
             self.token = None
             raise
         self.lost = None
+        self._sweep_temp_files()
         self._stop.clear()
         self._thread = threading.Thread(target=self._beat, name=f"qml-lease-{self.path.name}", daemon=True)
         self._thread.start()
@@ -231,6 +232,14 @@ class Lease:
                 f"took over the lease on {self.what} from {self.describe(info)}: {why}", RuntimeWarning, stacklevel=4
             )
         return True
+
+    def _sweep_temp_files(self) -> None:
+        """Remove heartbeat temp files (``.lease.<pid>.<rand>.tmp``) left by processes no longer running."""
+        for tmp in self.path.parent.glob(f"{self.path.name}.*.tmp"):
+            pid = tmp.name[len(self.path.name) + 1 :].split(".")[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat):

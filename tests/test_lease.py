@@ -130,3 +130,100 @@ def test_run_lease_lives_in_qml_home_and_settings_are_validated(tmp_path, monkey
     monkeypatch.setenv("QML_LEASE_STALE", "-1")
     with pytest.raises(ConfigurationError, match="QML_LEASE_STALE must be a positive number of seconds, got '-1'"):
         Lease(tmp_path / "x")
+
+
+# -- the hook in qml.fit -----------------------------------------------------------------------------
+# A training process whose every optimizer step is logged as "pid step" (what a hardware run pays for).
+TRAINER = r"""
+import os, sys, time
+import torch, qml
+from qml.errors import LeaseHeldError
+folder, log, wait = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+
+class Slow(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(2, 1, dtype=torch.float64))
+
+    def forward(self, x):
+        time.sleep(0.05)
+        return x @ self.w
+
+class Log:
+    def on_step_end(self, state):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {state.step}\n")
+        t0 = time.monotonic()
+        while state.step == 1 and not os.path.exists(log + ".go") and time.monotonic() - t0 < 120:
+            time.sleep(0.02)  # the first owner pauses after its first step until the test says go
+
+x = torch.linspace(-1, 1, 16, dtype=torch.float64).reshape(8, 2)
+try:
+    qml.fit(Slow(), (x, x[:, :1]), epochs=6, batch_size=2, optimizer="adam", progress=False,
+            checkpoint_dir=folder, resume=True, callbacks=[Log()], wait=wait)
+except LeaseHeldError as exc:
+    print(exc, flush=True)
+    sys.exit(3)
+"""
+
+
+def _trainer(folder, log, wait):
+    return subprocess.Popen(
+        [sys.executable, "-c", TRAINER, str(folder), str(log), "1" if wait else "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_two_processes_on_one_checkpoint_dir_never_pay_for_a_step_twice(tmp_path, wait):
+    folder, log = tmp_path / "run", tmp_path / "steps.log"
+    first = _trainer(folder, log, False)
+    deadline = time.monotonic() + 120
+    while not log.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first one is training
+    second = _trainer(folder, log, wait)
+    said = []
+    for line in second.stdout:  # until it refused (and exited), or said it waits
+        said.append(line)
+        if "waiting for it to finish (wait=True)" in line:
+            break
+    Path(f"{log}.go").touch()
+    out2 = "".join(said) + second.communicate(timeout=300)[0]
+    out1, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, out1
+    steps = [tuple(map(int, line.split())) for line in log.read_text().splitlines()]
+    assert sorted(s for _, s in steps) == list(range(1, 25))  # 6 epochs x 4 steps, each paid once
+    assert {pid for pid, _ in steps} == {first.pid}
+    if wait:
+        assert second.returncode == 0, out2  # waited, then found the run finished: nothing to do
+        assert f"is in use by pid {first.pid} on host" in out2
+    else:
+        assert second.returncode == 3
+        assert f"checkpoint_dir {str(folder)!r} is in use by pid {first.pid} on host" in out2
+    assert not (folder / LEASE_FILE).exists()  # released when fit returned
+
+
+def test_fit_holds_its_run_id_and_stops_when_its_lease_is_taken_over(tmp_path):
+    import torch
+
+    import qml
+
+    x = torch.linspace(-1, 1, 8, dtype=torch.float64).reshape(4, 2)
+    model = torch.nn.Linear(2, 1).double()
+    with run_lease("shared-run"), pytest.raises(LeaseHeldError, match="run id 'shared-run' in the job store"):
+        qml.fit(model, (x, x[:, :1]), epochs=1, progress=False, run_id="shared-run")
+
+    class Thief:  # another host takes the folder over after the first step (as after a long stall)
+        def on_step_end(self, state):
+            if state.step == 1:
+                _record(tmp_path / "ck" / LEASE_FILE, host="node-9", pid=77, token="theirs")
+
+    with pytest.raises(LeaseHeldError, match="was taken over by pid 77 on host 'node-9'"):
+        qml.fit(model, (x, x[:, :1]), epochs=2, batch_size=2, optimizer="adam", progress=False,
+                checkpoint_dir=tmp_path / "ck", callbacks=[Thief()])  # fmt: skip
+    assert json.loads((tmp_path / "ck" / LEASE_FILE).read_text())["token"] == "theirs"  # theirs stays
+    with pytest.raises(TypeError, match="wait must be"):
+        qml.fit(model, (x, x[:, :1]), epochs=1, progress=False, wait="yes")

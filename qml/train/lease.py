@@ -178,6 +178,7 @@ class Lease:
         deadline = None if timeout is None else time.monotonic() + timeout
         self._started = time.time()
         self.token = uuid.uuid4().hex
+        said = False
         try:
             while True:
                 if self._create():
@@ -186,6 +187,13 @@ class Lease:
                 why = self.why_stale(info)
                 if why is not None and self._take_over(info, why):
                     break
+                if why is None and wait and not said:
+                    said = True
+                    warnings.warn(
+                        f"{self.what} is in use by {self.describe(info)}; waiting for it to finish (wait=True)",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
                 if why is None and (not wait or (deadline is not None and time.monotonic() > deadline)):
                     waited = "" if not wait else f" after waiting {timeout:g} s"
                     raise LeaseHeldError(

@@ -71,9 +71,13 @@ def test_wait_true_waits_for_the_holder_and_a_timeout_names_it(tmp_path):
     path = tmp_path / LEASE_FILE
     proc = _holder(path, 1.5)
     try:
-        with pytest.raises(LeaseHeldError, match=rf"in use by pid {proc.pid} .* after waiting 0.2 s"):
+        with (
+            pytest.raises(LeaseHeldError, match=rf"in use by pid {proc.pid} .* after waiting 0.2 s"),
+            pytest.warns(RuntimeWarning, match=rf"in use by pid {proc.pid} .*waiting for it to finish"),
+        ):
             Lease(path).acquire(wait=True, timeout=0.2, poll=0.05)
-        lease = Lease(path).acquire(wait=True, timeout=60, poll=0.05)
+        with pytest.warns(RuntimeWarning, match="waiting for it to finish"):
+            lease = Lease(path).acquire(wait=True, timeout=60, poll=0.05)
         assert proc.wait(timeout=30) == 0  # it finished and released; then we got the lease
         assert json.loads(path.read_text())["pid"] == os.getpid() and lease.held
         lease.release()

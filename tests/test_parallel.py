@@ -495,6 +495,20 @@ def test_sweep_on_dask_equals_serial_and_resumes(client, tmp_path):
     assert resumed.best()["best_loss"] == min(serial.column("best_loss"))
 
 
+def test_damaged_sweep_result_is_not_used_and_the_run_is_resumed(tmp_path):
+    train = _sweep_data(16)
+    kw = {"grid": {"hidden": [2]}, "seeds": [0], "epochs": 2, "batch_size": 8, "progress": False}
+    first = qml.sweep(make_mlp, train, run_dir=tmp_path, **kw)
+    path = Path(first.rows[0]["folder"], "result.json")
+    doc = json.loads(path.read_text())
+    doc["train_loss"] = 0.0  # a changed value: its sha256 no longer matches
+    path.write_text(json.dumps(doc))
+    with pytest.warns(RuntimeWarning, match=r"result.json is not usable \(its content does not match its sha256\)"):
+        again = qml.sweep(make_mlp, train, run_dir=tmp_path, **kw)
+    assert _strip(again.rows[0]) == _strip(first.rows[0])  # resumed from its finished checkpoint
+    assert "sha256" not in again.rows[0] and json.loads(path.read_text())["train_loss"] == first.rows[0]["train_loss"]
+
+
 def test_sweep_on_a_process_pool_executor_equals_serial(tmp_path):
     train = _sweep_data(32)
     kw = {"grid": {"hidden": [2, 5]}, "seeds": [3], "epochs": 2, "batch_size": 8, "progress": False}

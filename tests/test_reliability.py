@@ -493,3 +493,23 @@ def test_crafted_history_lease_and_job_store_results_never_run_code(tmp_path):
     with pytest.raises(JobStoreError, match="holds data other than plain arrays .*nothing in it ran"):
         store.get("j")
     assert not marker.exists()
+
+
+def test_saved_history_is_verified_on_load(tmp_path):
+    import json
+
+    from qml.errors import DataError
+    from qml.train.history import History
+
+    x, y = _data()
+    history = qml.fit(_hybrid(), (x, y), epochs=2, batch_size=4, progress=False)
+    history.save(tmp_path / "h.json")
+    assert History.load(tmp_path / "h.json").train_loss == history.train_loss
+    doc = json.loads((tmp_path / "h.json").read_text())
+    doc["records"][0]["train_loss"] *= 0.5  # an edited value
+    (tmp_path / "h.json").write_text(json.dumps(doc))
+    with pytest.raises(DataError, match="h.json is not a training history written by qml .*does not match its sha256"):
+        History.load(tmp_path / "h.json")
+    del doc["sha256"]  # a history without a hash (older versions, hand-written) loads as it is
+    (tmp_path / "h.json").write_text(json.dumps(doc))
+    assert History.load(tmp_path / "h.json").train_loss[0] == history.train_loss[0] * 0.5

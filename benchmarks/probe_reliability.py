@@ -475,7 +475,25 @@ def crafted_files(work):
 
     m = work / "m-hist"
     (work / "history.json").write_bytes(pickle.dumps(_Marker(m)))
-    row("history.json", "JSON", "pickle bytes", m, lambda: History.load(work / "history.json"))
+    row("history.json", "JSON + sha256", "pickle bytes", m, lambda: History.load(work / "history.json"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from parallel_tasks import make_mlp
+
+    x = torch.rand(8, 2, dtype=torch.float64)
+    kw = {"grid": {"hidden": [2]}, "seeds": [0], "epochs": 1, "batch_size": 8, "progress": False}
+    first = qml.sweep(make_mlp, (x, x[:, :1]), run_dir=work / "craft-sweep", **kw).rows[0]
+    m = work / "m-sweep"
+    Path(first["folder"], "result.json").write_bytes(pickle.dumps(_Marker(m)))
+    row(
+        "sweep result.json",
+        "JSON + sha256",
+        "pickle bytes",
+        m,
+        lambda: (
+            qml.sweep(make_mlp, (x, x[:, :1]), run_dir=work / "craft-sweep", **kw).rows[0]["train_loss"]
+            == first["train_loss"]
+        ),
+    )
     m = work / "m-run"
     (work / "runfolder").mkdir()
     (work / "runfolder" / ck.RUN_FILE).write_bytes(pickle.dumps(_Marker(m)))
@@ -557,6 +575,50 @@ def cache_flips(work, n=100, seed=0):
         except Exception:  # noqa: BLE001 - CheckpointError expected
             counts["error"] += 1
     out.append({"file": f"checkpoint ({len(good)} B): CheckpointError expected", "flips": n, **counts})
+    # a saved history (a result the user asks to load): DataError expected, or the same values
+    from qml.errors import DataError
+    from qml.train.history import History
+
+    path = work / "flip-history.json"
+    history = qml.fit(model, (x, x[:, :1]), epochs=2, progress=False)
+    history.save(path)
+    good = path.read_bytes()
+    truth = json.dumps(History.load(path).to_dict(), sort_keys=True)
+    counts = dict.fromkeys(counts, 0)
+    for _ in range(n):
+        flip(path, good)
+        try:
+            same = json.dumps(History.load(path).to_dict(), sort_keys=True) == truth
+        except DataError:
+            counts["error"] += 1
+            continue
+        counts["unchanged value, no warning" if same else "silent change"] += 1
+    out.append({"file": f"history.json ({len(good)} B): DataError expected", "flips": n, **counts})
+    # a sweep's result.json: a damaged one is not used, the run resumed from its checkpoint
+    sys.path.insert(0, str(ROOT / "tests"))
+    from parallel_tasks import make_mlp
+
+    data = (x, x[:, :1])
+    kw = {"grid": {"hidden": [2]}, "seeds": [0], "epochs": 2, "batch_size": 8, "progress": False}
+    truth = qml.sweep(make_mlp, data, run_dir=work / "flip-sweep", **kw).rows[0]
+    path = Path(truth["folder"], "result.json")
+    good = path.read_bytes()
+    counts = dict.fromkeys(counts, 0)
+    strip = ("seconds",)
+    for _ in range(n):
+        flip(path, good)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                row = qml.sweep(make_mlp, data, run_dir=work / "flip-sweep", **kw).rows[0]
+            except Exception:  # noqa: BLE001
+                counts["error"] += 1
+                continue
+        warned = any("not usable" in str(w.message) for w in caught)
+        same = {k: v for k, v in row.items() if k not in strip} == {k: v for k, v in truth.items() if k not in strip}
+        key = "recomputed with warning" if warned else "unchanged value, no warning"
+        counts[key if same else "silent change"] += 1
+    out.append({"file": f"sweep result.json ({len(good)} B), row compared", "flips": n, **counts})
     return out
 
 

@@ -712,6 +712,12 @@ def _owner_row(case, procs, outs, home, t0) -> dict:
     }
 
 
+def _soft_wait(client, n=2, timeout=300):
+    """Wait for the nanny to restart a killed worker (slow on a loaded machine); go on without it."""
+    with contextlib.suppress(Exception):
+        client.wait_for_workers(n, timeout=timeout)
+
+
 def killed_worker(work):
     """A Dask worker SIGKILLed in the middle of a build, a bank and a scan: results vs a serial run."""
     import distributed
@@ -760,7 +766,7 @@ def killed_worker(work):
                 "re-run: cache hits / tasks run": f"{again.hits} / {len(os.listdir(log)) - n_before}",
             }
         )
-        client.wait_for_workers(2, timeout=120)
+        _soft_wait(client)
         # a data-set build, a worker killed from outside after 1 s
         serial = qml.data.build("lih_pes", rows=6, out_dir=work / "kw-serial", progress=False, cache=False)
         t = kill_one_after(1.0)
@@ -775,7 +781,7 @@ def killed_worker(work):
                 "re-run: cache hits / tasks run": "n/a (cache removed once written)",
             }
         )
-        client.wait_for_workers(2, timeout=120)
+        _soft_wait(client)
         # a Hamiltonian bank
         points = [1.0, 1.3, 1.6, 1.9, 2.2, 2.5]
         a, b = HamiltonianBank(surface("LiH")), HamiltonianBank(surface("LiH"))
@@ -793,7 +799,7 @@ def killed_worker(work):
                 "re-run: cache hits / tasks run": "n/a (in memory)",
             }
         )
-        client.wait_for_workers(2, timeout=120)
+        _soft_wait(client)
         # a scan
         rs = [0.55, 0.7, 0.9, 1.2, 1.5, 1.8]
         s1 = qml.chem.scan("H2", rs, backend="fast", warm_start=False, progress=False)
@@ -1050,6 +1056,7 @@ def main():
             print(f"{part} ...", flush=True)
             report[part] = steps[part]()
             report["runs"][part] = args.parts
+            path.write_text(json.dumps(report, indent=1, default=str))  # kept if a later part fails
     stamp["load_average_end"] = os.getloadavg()
     stamp["seconds"] = round(time.perf_counter() - t0, 1)
     report["runs"][args.parts] = stamp

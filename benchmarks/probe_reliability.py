@@ -1072,8 +1072,10 @@ def markdown(r) -> str:
     runs = r.get("runs", {})
 
     def run_of(part):
-        name = runs.get(part)
-        return f" *(run: `--parts {name}`)*" if isinstance(name, str) else ""
+        st = runs.get(runs.get(part))
+        return f" *(run: `{st['command']}`)*" if isinstance(st, dict) else ""
+
+    used = {v for v in runs.values() if isinstance(v, str)}
 
     out = [
         "# Reliability probe (issues 13 and 24)",
@@ -1084,7 +1086,7 @@ def markdown(r) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, st in runs.items():
-        if isinstance(st, dict):
+        if isinstance(st, dict) and name in used:
             la0 = ", ".join(f"{v:.2f}" for v in st["load_average_start"])
             la1 = ", ".join(f"{v:.2f}" for v in st["load_average_end"])
             out.append(

@@ -246,6 +246,9 @@ def test_executor_strings_other_than_dask_or_an_address_are_refused_before_work(
     assert os.listdir(calls) == []
     with pytest.raises(ConfigurationError, match="is not an executor qml knows; pass None"):
         qml.chem.scan("H2", [0.7, 0.9], executor=bad, progress=False)
+    with pytest.raises(ConfigurationError, match="is not an executor qml knows"):
+        qml.sweep(make_mlp, _sweep_data(4), grid={"hidden": [2]}, run_dir=tmp_path / "sweep", executor=bad)
+    assert not (tmp_path / "sweep").exists()  # nothing started
 
 
 def test_unreachable_scheduler_fails_within_the_stated_timeout(monkeypatch):

@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +64,19 @@ def pack_arrays(**arrays) -> bytes:
 
 
 def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    """The arrays of a stored result (``allow_pickle=False``: an object array is refused, never unpickled).
+
+    Raises:
+        JobStoreError: the blob is damaged or holds something other than plain arrays.
+    """
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise JobStoreError(
+            f"a job result in the job store is damaged or holds data other than plain arrays ({exc}); it was not "
+            "loaded (nothing in it ran); `qml jobs list` shows the store's rows"
+        ) from None
 
 
 @dataclass

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import CheckpointError, ConfigurationError
+from ..errors import CheckpointError, ConfigurationError, StorageError
 from ..runtime.store import pid_alive
 
 CHECKPOINT = "checkpoint.pt"
@@ -45,6 +45,9 @@ _OURS = tuple(f".{n}." for n in (CHECKPOINT, BACKUP, RUN_FILE, "history.json", "
 # -- atomic files ------------------------------------------------------------------------
 def atomic_write_bytes(path: Path, data: bytes, *, backup: Path | None = None) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder, fsync, then rename.
+
+    Raises:
+        StorageError: the write failed (disk full, ...); ``path`` is left as it was.
 
     Args:
         path: destination; created with mode 0600.
@@ -64,11 +67,16 @@ def atomic_write_bytes(path: Path, data: bytes, *, backup: Path | None = None) -
         if backup is not None and path.exists():
             os.replace(path, backup)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+            kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
+            raise StorageError(
+                exc.errno, f"cannot write {path} ({exc.strerror or exc}); {kept}: free space and run again"
+            ) from exc
         raise
     _fsync_dir(path.parent)
 

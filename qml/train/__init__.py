@@ -16,6 +16,11 @@ _LAZY = {
     "evaluate": ".fit:evaluate",
     "fit": ".fit:fit",
     "History": ".history:History",
+    "callbacks": ".callbacks",
+    "CSVLogger": ".callbacks:CSVLogger",
+    "TensorBoardLogger": ".callbacks:TensorBoardLogger",
+    "EarlyStopping": ".callbacks:EarlyStopping",
+    "LivePlot": ".callbacks:LivePlot",
 }
 
 

@@ -1,5 +1,7 @@
 """qml.chem.properties: checked against analytic oscillators and the exact (FCI) curve."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -97,7 +99,7 @@ class _Noisy:
         from qml.chem.surface import surface
 
         self.surface = surface("H2")
-        self.entry = qml.chem.catalog.get("H2")
+        self.bank = {self.surface.reference: SimpleNamespace(molecule=SimpleNamespace(symbols=("H", "H")))}
         self.molecule_name = "H2"
         self.sigma = sigma
 

@@ -287,8 +287,7 @@ def properties(
             raise ConfigurationError(f"properties handles 1-D and 2-D surfaces, this one has {surf.dim} coordinates")
         lo, hi = _bounds(surf.ranges[0] if bounds is None else bounds)
         r = np.linspace(lo, hi, n_points)
-        entry = getattr(curve, "entry", None)
-        mu = reduced_mass or (_diatomic_mass(entry.symbols) if entry is not None else None)
+        mu = reduced_mass or _diatomic_mass(curve.bank[surf.reference].molecule.symbols)
         e, s = curve.energy(r[:, None], return_std=True)
         e = np.asarray(e, dtype=float)
         std = np.asarray(s, dtype=float) if np.any(s) else None

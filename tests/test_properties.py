@@ -133,3 +133,26 @@ def test_bad_inputs(kwargs, error, match):
     curve = kwargs.pop("curve")
     with pytest.raises(error, match=match):
         properties(curve, **kwargs)
+
+
+class _Water2D:
+    """A PESModel-like 2-D surface (bond r, angle) with its minimum at (0.99 A, 100.0 deg)."""
+
+    def __init__(self):
+        from qml.chem.surface import surface
+
+        self.surface = surface("H2O-2D")
+        self.molecule_name = "H2O-2D"
+
+    def energy(self, x, return_std=False):
+        x = np.asarray(x, dtype=float)
+        e = 0.3 * (x[:, 0] - 0.99) ** 2 + 2e-5 * (x[:, 1] - 100.0) ** 2 + 1e-6 * (x[:, 1] - 100.0) ** 3 - 75.0
+        return (e, np.zeros_like(e)) if return_std else e
+
+
+def test_water_2d_equilibrium_bond_and_angle():
+    p = properties(_Water2D(), n_points=9)
+    assert p.coordinate_names == ("r", "angle")
+    assert p.x_e[0] == pytest.approx(0.99, abs=1e-4) and p.x_e[1] == pytest.approx(100.0, abs=0.05)
+    assert p.e_min == pytest.approx(-75.0, abs=1e-7)
+    assert p.omega_e is None and p.table()["property"][:3] == ["r_e", "angle_e", "e_min"]

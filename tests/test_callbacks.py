@@ -4,9 +4,11 @@ import csv
 from types import SimpleNamespace
 
 import pytest
+import torch
 
+import qml
 from qml.errors import ConfigurationError
-from qml.train.callbacks import CSVLogger, EarlyStopping, LivePlot, TensorBoardLogger, check_callbacks
+from qml.train.callbacks import CSVLogger, EarlyStopping, LivePlot, TensorBoardLogger
 from qml.train.history import History
 
 LOSSES = [(1.0, 1.2), (0.5, 0.7), (0.4, 0.75), (0.41, 0.72), (0.39, 0.8)]
@@ -78,8 +80,6 @@ def test_early_stopping_on_val_and_train_loss():
         (lambda: EarlyStopping(monitor="loss"), ConfigurationError, "monitor must be"),
         (lambda: LivePlot(every=0), ConfigurationError, "every must be >= 1"),
         (lambda: LivePlot(logy="yes"), TypeError, "logy must be True or False"),
-        (lambda: check_callbacks(CSVLogger), TypeError, "callbacks must be a list"),
-        (lambda: check_callbacks([object()]), TypeError, "has none of the methods"),
     ],
 )
 def test_bad_arguments(make, error, match):
@@ -123,3 +123,42 @@ def test_live_plot_outside_ipython_draws_nothing_visible():
     plot = LivePlot()
     _run([plot], losses=LOSSES[:2])
     assert plot._handle is None and plot.figure is not None  # no kernel: nothing displayed, figure kept
+
+
+# ---------------------------------------------------------------------- end to end through qml.fit
+def _data(n=48):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    return x, x @ torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64)
+
+
+def _model():
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 1).double()
+
+
+def test_fit_with_csv_logger_and_early_stopping(tmp_path):
+    x, y = _data()
+    es = EarlyStopping(patience=2, min_delta=1e9)  # nothing counts as an improvement after epoch 1
+    log = tmp_path / "log.csv"
+    history = qml.fit(_model(), (x, y), val=(x[:8], y[:8]), epochs=20, optimizer="adam", batch_size=16,
+                      callbacks=[CSVLogger(log), es], progress=False)  # fmt: skip
+    assert len(history) == 3 and history.stopped_early and es.stopped_epoch == 3
+    rows = list(csv.DictReader(log.open()))
+    assert [float(r["train_loss"]) for r in rows] == history.train_loss
+    assert [float(r["val_loss"]) for r in rows] == history.val_loss
+
+
+def test_fit_with_tensorboard_and_live_plot(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    x, y = _data()
+    plot = LivePlot()
+    history = qml.fit(_model(), (x, y), epochs=3, optimizer="adam", batch_size=16, progress=False,
+                      callbacks=[TensorBoardLogger(tmp_path / "tb"), plot])  # fmt: skip
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert [e.value for e in events.Scalars("loss/train")] == pytest.approx(history.train_loss)
+    assert len(events.Scalars("loss/step")) == 9  # 3 epochs of 3 steps
+    assert list(plot.figure.axes[0].get_lines()[0].get_ydata()) == history.train_loss

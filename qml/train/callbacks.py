@@ -42,27 +42,6 @@ class Callback:
         pass
 
 
-HOOKS = ("on_step_end", "on_epoch_end", "on_checkpoint", "on_fit_end")
-
-
-def check_callbacks(callbacks) -> list:
-    """Validate ``callbacks=``: ``None`` or a list/tuple of objects with at least one hook.
-
-    Raises:
-        TypeError: not a list, or an item without any of :data:`HOOKS` (the message names it).
-    """
-    if callbacks is None:
-        return []
-    if not isinstance(callbacks, (list, tuple)):
-        raise TypeError(f"callbacks must be a list of callback objects, got {type(callbacks).__name__}")
-    for cb in callbacks:
-        if not any(callable(getattr(cb, h, None)) for h in HOOKS):
-            raise TypeError(
-                f"callback {cb!r} has none of the methods {', '.join(HOOKS)}; e.g. qml.train.callbacks.CSVLogger(path)"
-            )
-    return list(callbacks)
-
-
 def _path(name: str, path) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file path, got {type(path).__name__}")

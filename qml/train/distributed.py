@@ -6,8 +6,8 @@ ordinary ``qml.fit`` loop on the same shuffled batches; only the rows of each ba
 
 * the predictions (energies, for a ``PESModel``) are gathered, so every process computes the same
   loss from the whole batch (:class:`_Gather`: only a process's own rows carry its gradient);
-* after the backward pass the parameter gradients are summed over processes (``torch.distributed``
-  with the ``gloo`` backend on CPU, in a hook on each parameter),
+* at the end of the backward pass the parameter gradients are summed over processes in one
+  all-reduce (``torch.distributed`` with the ``gloo`` backend on CPU),
 
 so every process takes the same optimizer step as a single process would, up to the summation order
 of the gradients (round-off). Process 0 writes the checkpoints, shows progress and runs the callbacks;
@@ -38,10 +38,14 @@ def _shard(n: int, rank: int, world: int) -> tuple[int, int]:
 
 
 class _Gather(torch.autograd.Function):
-    """All rows of a batch from every process's share; the gradient flows back to the local rows only."""
+    """All rows of a batch from every process's share; the gradient flows back to the local rows only.
+
+    Its backward also queues, for the end of the backward pass, one all-reduce of every parameter
+    gradient of the model (flattened into one buffer: one collective per backward pass).
+    """
 
     @staticmethod
-    def forward(ctx, local: torch.Tensor, n_total: int, world: int, start: int, stop: int):
+    def forward(ctx, local: torch.Tensor, n_total: int, world: int, start: int, stop: int, params: tuple):
         import torch.distributed as dist
 
         sizes = [_shard(n_total, r, world) for r in range(world)]
@@ -50,13 +54,29 @@ class _Gather(torch.autograd.Function):
         padded[: stop - start] = local
         parts = [torch.empty_like(padded) for _ in range(world)]
         dist.all_gather(parts, padded.contiguous())
-        ctx.rows = (start, stop)
+        ctx.rows, ctx.params = (start, stop), params
         return torch.cat([p[: b - a] for p, (a, b) in zip(parts, sizes)])
 
     @staticmethod
     def backward(ctx, grad):
+        params = ctx.params
+        torch.autograd.Variable._execution_engine.queue_callback(lambda: _reduce_grads(params))
         start, stop = ctx.rows
-        return grad[start:stop], None, None, None, None
+        return grad[start:stop], None, None, None, None, None
+
+
+def _reduce_grads(params) -> None:
+    """Sum the gradients of ``params`` over the processes, in place (a missing gradient counts as zero)."""
+    import torch.distributed as dist
+
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    k = 0
+    for p, g in zip(params, grads):
+        n = g.numel()
+        p.grad = flat[k : k + n].view_as(p).clone()
+        k += n
 
 
 class _Sharded(nn.Module):
@@ -80,7 +100,8 @@ class _Sharded(nn.Module):
             local = fn(x[start:stop])
         else:  # fewer rows than processes: compute one row and keep none, so the graph is the same everywhere
             local = fn(x[:1])[:0]
-        return _Gather.apply(local, n, self.world, start, stop)
+        params = tuple(p for p in self.module.parameters() if p.requires_grad)
+        return _Gather.apply(local, n, self.world, start, stop, params)
 
     def forward(self, x):
         return self._rows(self.module, x)
@@ -89,14 +110,26 @@ class _Sharded(nn.Module):
         return self._rows(self.module.energies, batch).mean()
 
 
-def _reduce_grads(model: nn.Module, world: int) -> list:
-    """Sum each parameter's gradient over the processes when it is accumulated (same order everywhere)."""
-    import torch.distributed as dist
+def _decide_auto(model: nn.Module) -> None:
+    """Every process must run the same simulator: ``auto`` decides here, once, or is refused.
 
-    def hook(p):
-        dist.all_reduce(p.grad)
+    Raises:
+        ConfigurationError: an ``auto`` backend inside a model other than a ``PESModel`` (its choice
+            would be timed again in each process).
+    """
+    from ..backends.auto import AutoBackend
 
-    return [p.register_post_accumulate_grad_hook(hook) for p in model.parameters() if p.requires_grad]
+    if hasattr(model, "backend_chosen") and hasattr(model, "surface"):  # PESModel: decide on one geometry
+        if model.backend_chosen is None:
+            model.energy(model.surface.reference[0] if model.surface.dim == 1 else [model.surface.reference])
+        return
+    for module in model.modules():
+        for obj in (getattr(module, "backend", None), module.__dict__.get("_backend")):
+            if isinstance(obj, AutoBackend):
+                raise ConfigurationError(
+                    "workers > 1 needs a named backend (e.g. backend='fast'): backend='auto' would time the "
+                    "simulators again in every process and might choose differently"
+                )
 
 
 def _free_port() -> int:
@@ -105,37 +138,67 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class _SyncStop:
+    """Last callback on every process: ``state.stop`` set by a callback of process 0 stops all of them."""
+
+    def on_epoch_end(self, state) -> None:
+        import torch.distributed as dist
+
+        flag = torch.tensor([1 if state.stop else 0])
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        state.stop = bool(flag.item())
+
+
 def _worker(rank: int, world: int, port: int, payload: bytes, kwargs: dict, out: str) -> None:
+    import json
     import pickle
 
     import torch.distributed as dist
 
     from .fit import fit as _fit
 
+    torch.set_num_threads(1)
     # plain pickle bytes made by our own parent process: each worker gets private copies of the
     # tensors (torch.multiprocessing would share their storage, and every process would step it)
     model, train, val = pickle.loads(payload)
-
-    torch.set_num_threads(1)
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         wrapped = _Sharded(model, rank, world)
-        handles = _reduce_grads(wrapped, world)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
         if rank != 0:  # one writer, one progress bar, one set of callbacks
             kwargs = {**kwargs, "checkpoint_dir": None, "progress": False}
-            kwargs.pop("callbacks", None)
-        history = _fit(wrapped, train, val, **kwargs)
-        for h in handles:
-            h.remove()
+            callbacks = []
+        history = _fit(wrapped, train, val, callbacks=[*callbacks, _SyncStop()], **kwargs)
         if rank == 0:
-            import json
-
             torch.save(model.state_dict(), Path(out) / "model.pt")
             (Path(out) / "history.json").write_text(json.dumps(history.to_dict(), default=str))
+    except Exception as exc:
+        info = {"module": type(exc).__module__, "type": type(exc).__name__, "message": str(exc)}
+        (Path(out) / f"error{rank}.json").write_text(json.dumps(info))
+        raise
     finally:
         dist.destroy_process_group()
+
+
+def _reraise(out: Path, exc: Exception):
+    """Raise the first worker error as its own type (qml's errors and built-ins), else the spawn error."""
+    import builtins
+    import json
+
+    from .. import errors
+
+    for f in sorted(out.glob("error*.json")):
+        info = json.loads(f.read_text())
+        cls = getattr(errors if info["module"].startswith("qml") else builtins, info["type"], None)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            try:
+                err = cls(info["message"])
+            except TypeError:
+                continue
+            raise err from None
+    raise exc
 
 
 def fit(model: nn.Module, train, val=None, *, workers: int = 2, **fit_kwargs):
@@ -173,20 +236,22 @@ def fit(model: nn.Module, train, val=None, *, workers: int = 2, **fit_kwargs):
             f"workers={workers} needs exact backends (every process would draw the same shots); {sampled} sample "
             "with shots. Use workers=1, or an exact backend"
         )
-    if hasattr(model, "backend_chosen") and getattr(model, "backend_chosen", "") is None:
-        model.energy(model.surface.reference[0] if model.surface.dim == 1 else [model.surface.reference])
+    _decide_auto(model)
     import pickle
 
     import torch.multiprocessing as mp
 
     payload = pickle.dumps((model, train, val))
     with tempfile.TemporaryDirectory(prefix="qml-workers-") as out:
-        mp.spawn(
-            _worker,
-            args=(workers, _free_port(), payload, dict(fit_kwargs), out),
-            nprocs=workers,
-            join=True,
-        )
+        try:
+            mp.spawn(
+                _worker,
+                args=(workers, _free_port(), payload, dict(fit_kwargs), out),
+                nprocs=workers,
+                join=True,
+            )
+        except Exception as exc:  # noqa: BLE001 - re-raised as the worker's own error
+            _reraise(Path(out), exc)
         state = torch.load(Path(out) / "model.pt", weights_only=True)
         import json
 

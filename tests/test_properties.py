@@ -138,16 +138,17 @@ def test_bad_inputs(kwargs, error, match):
 class _Water2D:
     """A PESModel-like 2-D surface (bond r, angle) with its minimum at (0.99 A, 100.0 deg)."""
 
-    def __init__(self):
+    def __init__(self, sigma=0.0):
         from qml.chem.surface import surface
 
         self.surface = surface("H2O-2D")
         self.molecule_name = "H2O-2D"
+        self.sigma = sigma
 
     def energy(self, x, return_std=False):
         x = np.asarray(x, dtype=float)
         e = 0.3 * (x[:, 0] - 0.99) ** 2 + 2e-5 * (x[:, 1] - 100.0) ** 2 + 1e-6 * (x[:, 1] - 100.0) ** 3 - 75.0
-        return (e, np.zeros_like(e)) if return_std else e
+        return (e, np.full_like(e, self.sigma)) if return_std else e
 
 
 def test_water_2d_equilibrium_bond_and_angle():
@@ -156,3 +157,5 @@ def test_water_2d_equilibrium_bond_and_angle():
     assert p.x_e[0] == pytest.approx(0.99, abs=1e-4) and p.x_e[1] == pytest.approx(100.0, abs=0.05)
     assert p.e_min == pytest.approx(-75.0, abs=1e-7)
     assert p.omega_e is None and p.table()["property"][:3] == ["r_e", "angle_e", "e_min"]
+    noisy = properties(_Water2D(sigma=1e-5), n_points=9, n_draws=16)
+    assert 0 < noisy.stderr["x_e[0]"] < 0.01 and 0 < noisy.stderr["x_e[1]"] < 5

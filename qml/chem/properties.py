@@ -311,9 +311,12 @@ def properties(
     stderr = {}
     if std is not None:
         rng = np.random.default_rng(seed)
-        draws = [
-            _analyse_1d(r, e + std * rng.standard_normal(len(e)), mu, e_inf, n_levels, n_grid) for _ in range(n_draws)
-        ]
+        draws = []
+        for _ in range(n_draws):
+            try:  # a draw whose minimum falls on the grid's edge says nothing about the spread: skip it
+                draws.append(_analyse_1d(r, e + std * rng.standard_normal(len(e)), mu, e_inf, n_levels, n_grid))
+            except ConfigurationError:
+                continue
         for key in ("r_e", "e_min", "d_e", "omega_e", "omega_e_x_e"):
             vals = [d[key] for d in draws if key in d]
             if key in out and len(vals) > 1:
@@ -375,12 +378,19 @@ def _analyse_2d(model, bounds, n_points, n_draws, seed) -> Properties:
     std = np.asarray(s, dtype=float).reshape(n_points, n_points)
     if np.any(std):
         rng = np.random.default_rng(seed)
-        draws = np.array([solve(e + std * rng.standard_normal(e.shape)) for _ in range(n_draws)])
-        stderr = {
-            "x_e[0]": float(draws[:, 0].std(ddof=1)),
-            "x_e[1]": float(draws[:, 1].std(ddof=1)),
-            "e_min": float(draws[:, 2].std(ddof=1)),
-        }
+        draws = []
+        for _ in range(n_draws):
+            try:  # a draw whose minimum falls on the grid's edge is skipped (as in 1-D)
+                draws.append(solve(e + std * rng.standard_normal(e.shape)))
+            except ConfigurationError:
+                continue
+        draws = np.array(draws).reshape(-1, 3)
+        if len(draws) > 1:
+            stderr = {
+                "x_e[0]": float(draws[:, 0].std(ddof=1)),
+                "x_e[1]": float(draws[:, 1].std(ddof=1)),
+                "e_min": float(draws[:, 2].std(ddof=1)),
+            }
     names = tuple(surf.coordinate_names)
     return Properties(
         e_min=e_min,

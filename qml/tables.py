@@ -98,7 +98,11 @@ def vqe(result, *, steps: bool = False) -> dict:
             "energy": e.tolist(),
             "error_mha": ((e - result.exact_energy) * 1e3).tolist(),
         }
-    return {k: [_scalar(getattr(result, k))] for k in _VQE_FIELDS}
+    from .backends import ran
+
+    row = {k: [_scalar(getattr(result, k))] for k in _VQE_FIELDS}
+    row["backend"] = [ran(result.backend)]  # what ran (what auto chose), as a name
+    return row
 
 
 def jobs(records) -> dict:

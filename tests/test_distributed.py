@@ -70,5 +70,5 @@ def test_two_processes_equal_one_hybrid_model_with_minibatches():
 
 def test_auto_backend_of_a_hybrid_model_is_refused():
     model = qml.HybridModel(in_features=2, out_features=1, n_qubits=2, layers=1)  # backend="auto"
-    with pytest.raises(ConfigurationError, match="needs a named backend"):
+    with pytest.raises(ConfigurationError, match="has not decided yet"):
         distributed.fit(model, (torch.zeros(4, 2), torch.zeros(4, 1)), workers=2)

@@ -192,7 +192,7 @@ def test_tables_of_history_vqe_scan_and_predictions(tmp_path, lih_vqe):
     assert rows[0]["val_loss"] == ""
 
     v = qml.tables.vqe(lih_vqe)
-    assert v["energy"] == [lih_vqe.energy] and v["backend"] == [lih_vqe.backend]
+    assert v["energy"] == [lih_vqe.energy] and v["backend"] == ["fast"]
     steps = qml.tables.vqe(lih_vqe, steps=True)
     assert steps["energy"] == list(lih_vqe.history)
     assert "<table>" in lih_vqe._repr_html_()

@@ -111,25 +111,31 @@ class _Sharded(nn.Module):
 
 
 def _decide_auto(model: nn.Module) -> None:
-    """Every process must run the same simulator: ``auto`` decides here, once, or is refused.
+    """Every process must run the same simulator: an undecided ``auto`` decides here, once, or is refused.
+
+    A decided ``auto`` pickles with its choice, so the processes use it as it is.
 
     Raises:
-        ConfigurationError: an ``auto`` backend inside a model other than a ``PESModel`` (its choice
-            would be timed again in each process).
+        ConfigurationError: an undecided ``auto`` backend inside a model other than a ``PESModel``.
     """
     from ..backends.auto import AutoBackend
 
-    if hasattr(model, "backend_chosen") and hasattr(model, "surface"):  # PESModel: decide on one geometry
-        if model.backend_chosen is None:
-            model.energy(model.surface.reference[0] if model.surface.dim == 1 else [model.surface.reference])
+    autos = [
+        obj
+        for module in model.modules()
+        for obj in (getattr(module, "backend", None), module.__dict__.get("_backend"))
+        if isinstance(obj, AutoBackend) and obj.chosen is None
+    ]
+    if not autos:
         return
-    for module in model.modules():
-        for obj in (getattr(module, "backend", None), module.__dict__.get("_backend")):
-            if isinstance(obj, AutoBackend):
-                raise ConfigurationError(
-                    "workers > 1 needs a named backend (e.g. backend='fast'): backend='auto' would time the "
-                    "simulators again in every process and might choose differently"
-                )
+    if hasattr(model, "surface") and hasattr(model, "energy"):  # PESModel: decide on one geometry
+        model.energy(model.surface.reference[0] if model.surface.dim == 1 else [model.surface.reference])
+        return
+    raise ConfigurationError(
+        "workers > 1 with backend='auto' that has not decided yet: every process would time the simulators "
+        "and might choose differently. Run the model once on a batch first (e.g. model(x[:32])) or pass a "
+        "named backend such as backend='fast'"
+    )
 
 
 def _free_port() -> int:

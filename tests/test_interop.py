@@ -62,6 +62,11 @@ def test_from_xyz_bad_arguments():
         Molecule.from_xyz(3)
     with pytest.raises(ConfigurationError, match="cannot have multiplicity 2"):
         Molecule.from_xyz(WATER, multiplicity=2)
+    mol = Molecule.from_xyz(WATER)
+    with pytest.raises(ConfigurationError, match="comment must be a single line"):
+        mol.to_xyz(comment="two\nlines")
+    with pytest.raises(TypeError, match="path must be a file path"):
+        mol.to_xyz(3)
 
 
 def test_from_pyscf_matches_to_pyscf():

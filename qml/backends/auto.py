@@ -97,6 +97,11 @@ class Decision:
         how = "cached decision" if self.cached else f"decided in {self.decide_seconds:.3g} s"
         return f"auto chose {self.chosen!r} ({how} on {self.sub_batch} of {self.batch} rows: {times})"
 
+    def _repr_html_(self) -> str:
+        from ..tables import decision, html
+
+        return html(decision(self), self.summary())
+
 
 class _LRU(OrderedDict):
     """A dict that keeps its ``maxsize`` most recently used entries."""

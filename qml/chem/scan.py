@@ -126,6 +126,23 @@ class ScanResult:
         """Total seconds over all points."""
         return float(np.sum(self.column("wall_time")))
 
+    def to_pandas(self):
+        """One row per geometry as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import scan, to_pandas
+
+        return to_pandas(scan(self))
+
+    def to_csv(self, path):
+        """Write one row per geometry to a CSV file (no pandas needed); returns the path."""
+        from ..tables import scan, write_csv
+
+        return write_csv(scan(self), path)
+
+    def _repr_html_(self) -> str:
+        from ..tables import html, scan
+
+        return html(scan(self), repr(self).splitlines()[0])
+
     def __repr__(self) -> str:
         head = f"{'r (A)':>7} {'E_HF':>13} {'E_VQE':>13} {'E_exact':>13} {'err mHa':>9} {'s':>6} {'evals':>5}"
         lines = [

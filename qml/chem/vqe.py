@@ -98,6 +98,41 @@ class VQEResult:
             )
         )
 
+    def to_pandas(self, *, steps: bool = False):
+        """One summary row (``steps=True``: one row per step) as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import to_pandas, vqe
+
+        return to_pandas(vqe(self, steps=steps))
+
+    def to_csv(self, path, *, steps: bool = False):
+        """Write the summary row (``steps=True``: one row per step) to a CSV file; returns the path."""
+        from ..tables import vqe, write_csv
+
+        return write_csv(vqe(self, steps=steps), path)
+
+    def _repr_html_(self) -> str:
+        from ..tables import html, vqe
+
+        return html(vqe(self), repr(self))
+
+    def to_qiskit(self, *, device=None, optimization_level: int = 1, seed: int = 0):
+        """The optimised circuit and the Hamiltonian: ``(QuantumCircuit, SparsePauliOp)`` (see :mod:`qml.export`)."""
+        from ..export import result_to_qiskit
+
+        return result_to_qiskit(self, device=device, optimization_level=optimization_level, seed=seed)
+
+    def to_qasm3(self) -> str:
+        """The optimised logical circuit as OpenQASM 3 text."""
+        from ..export import result_to_qasm3
+
+        return result_to_qasm3(self)
+
+    def to_pennylane(self):
+        """``(QuantumScript, operator)``: the optimised tape measuring ``expval(H)``, and ``H``."""
+        from ..export import result_to_pennylane
+
+        return result_to_pennylane(self)
+
     def __repr__(self) -> str:
         ok = "chemical accuracy" if self.chemical_accuracy else "NOT chemically accurate"
         return (
@@ -343,7 +378,7 @@ def _result(molecule, ans, optimizer: str, run: _Run, evaluator, *, exact: float
     stderr, energy = evaluator.last_stderr, run.history[-1]
     err = (energy - exact) * 1e3
     decision = getattr(evaluator.backend, "decision", None)
-    return VQEResult(
+    result = VQEResult(
         energy=energy,
         exact_energy=exact,
         error_mha=err,
@@ -363,3 +398,5 @@ def _result(molecule, ans, optimizer: str, run: _Run, evaluator, *, exact: float
         decide_seconds=decision.decide_seconds if decision else 0.0,
         energy_stderr=None if stderr is None else float(np.asarray(stderr)[0]),
     )
+    result._circuit = (molecule, ans)  # what qml.export needs for to_qiskit / to_qasm3 / to_pennylane
+    return result

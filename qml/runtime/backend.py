@@ -12,6 +12,7 @@ store (jobs recorded before we wait on them, reused on resume), counters per ste
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -65,6 +66,9 @@ def local_device(name: str, n_qubits: int):
 class IBMBackend(EstimatorPath, Backend):
     """An IBM Quantum device (or its fake twin in local testing mode) as a qml backend.
 
+    (About 300 lines on purpose: the job life cycle, submit, record, wait, resume and guard, reads
+    as one story here, and tests patch this module's ``wait_for`` around it.)
+
     Build it with ``qml.backends.resolve("ibm:<device>", ...)``, ``IBMBackend("ibm:<device>", n_qubits=...,
     shots=..., seed=..., **options)`` or :func:`~qml.runtime.ibm_backend`.  Credentials are checked here
     (no network); the service is contacted on first use.
@@ -87,6 +91,7 @@ class IBMBackend(EstimatorPath, Backend):
     exact = False
     samples = True
     description = "IBM Quantum hardware through Qiskit Runtime's client-side Estimator (fake devices: local mode)"
+    spellings = {"ibm:<device>": "IBM Quantum hardware through Qiskit Runtime (see qml.runtime)"}
 
     def __init__(
         self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None, **kwargs
@@ -128,6 +133,12 @@ class IBMBackend(EstimatorPath, Backend):
         elif self._service is None:
             self.credentials = creds.resolve_credentials(options.instance)  # raises before any network call
         self._store = None
+
+    def recipe(self, *, portable: bool = False) -> dict:
+        """Keyword arguments that build an equivalent backend (``portable``: without an injected
+        estimator or service, which a pickled copy never carries)."""
+        options = dataclasses.replace(self.options, estimator=None, service=None) if portable else self.options
+        return dict(n_qubits=self.n_qubits, shots=self.shots, seed=self.seed, options=options)
 
     def seed_state(self) -> dict:
         """Checkpoint hook: how far the job seed stream has advanced (qml.train.checkpoint saves it)."""

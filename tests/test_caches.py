@@ -10,6 +10,7 @@ from qml import _cache
 
 
 def test_clear_caches_empties_every_registered_cache_and_results_stay_the_same():
+    from qml.backends import auto  # noqa: F401 - registers its cache
     from qml.chem.molecule import catalog_tracker
     from qml.runtime import cost  # noqa: F401 - registers its cache
 
@@ -23,6 +24,7 @@ def test_clear_caches_empties_every_registered_cache_and_results_stay_the_same()
         "qml.chem.orbitals.trackers",
         "qml.runtime.cost.angles",
         "qml.backends.qiskit_circuits.compiled",
+        "qml.backends.auto.decisions",
         "qml.sim.engine.plans",
         "qml.sim.engine.diagonals",
         "qml.sim.kernels.constants",

@@ -31,7 +31,7 @@ import uuid
 import warnings
 from pathlib import Path
 
-from ..errors import ConfigurationError, LeaseHeldError
+from ..errors import ConfigurationError, LeaseHeldError, check_bool
 
 #: Seconds without a heartbeat after which a lease is taken over (``$QML_LEASE_STALE`` overrides).
 STALE_AFTER = 60.0
@@ -359,8 +359,7 @@ def hold_run(checkpoint_dir=None, *, wait: bool = False, timeout: float | None =
     Raises:
         LeaseHeldError: a live process holds the folder or the run id (``wait=False``).
     """
-    if not isinstance(wait, bool):
-        raise TypeError(f"wait must be True or False, got {wait!r}")
+    check_bool("wait", wait)
     held = RunLeases(wait, timeout)
     try:
         if checkpoint_dir is not None:

@@ -402,16 +402,9 @@ def connect_timeout() -> float:
     Raises:
         ConfigurationError: the variable is not a positive number.
     """
-    text = os.environ.get("QML_CONNECT_TIMEOUT")
-    if text is None:
-        return 5.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value != value or value == float("inf"):
-        raise ConfigurationError(f"QML_CONNECT_TIMEOUT must be a positive number of seconds, got {text!r}")
-    return value
+    from .errors import env_seconds
+
+    return env_seconds("QML_CONNECT_TIMEOUT", 5.0)
 
 
 def _parse_address(executor: str) -> tuple[str, str, int]:

@@ -68,16 +68,9 @@ def choose_mode(enabled: bool = True, stream=None) -> str:
 
 
 def _interval() -> float:
-    raw = os.environ.get("QML_PROGRESS_INTERVAL")
-    if raw is None:
-        return DEFAULT_INTERVAL
-    try:
-        value = float(raw)
-    except ValueError:
-        from .errors import ConfigurationError
+    from .errors import env_seconds
 
-        raise ConfigurationError(f"QML_PROGRESS_INTERVAL must be a number of seconds, got {raw!r}") from None
-    return max(value, 0.0)
+    return max(env_seconds("QML_PROGRESS_INTERVAL", DEFAULT_INTERVAL, positive=False), 0.0)
 
 
 def _duration(seconds: float) -> str:

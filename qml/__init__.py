@@ -23,6 +23,7 @@ __getattr__, __dir__, __all__ = attach(
         "load_dataset": "qml.data:load_dataset",
         "list_datasets": "qml.data:list_datasets",
         "compress": "qml.compression:compress",
+        "clear_caches": "qml._cache:clear_caches",
         "backends": "qml.backends",
         "chem": "qml.chem",
         "circuits": "qml.circuits",

@@ -184,3 +184,27 @@ def check_choice(kind: str, value, valid):
     if not ok:
         raise one_of(kind, value, valid)
     return value
+
+
+def env_seconds(name: str, default: float, *, positive: bool = True) -> float:
+    """Seconds from the environment variable ``name`` (``default`` when it is unset).
+
+    With ``positive`` the value must be a finite number > 0; otherwise any number is returned as is.
+
+    Raises:
+        ConfigurationError: the variable is not a number (or, with ``positive``, not a finite one > 0).
+    """
+    import math
+    import os
+
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if (positive and not (math.isfinite(value) and value > 0)) or math.isnan(value):
+        kind = "a positive number" if positive else "a number"
+        raise ConfigurationError(f"{name} must be {kind} of seconds, got {text!r}")
+    return value

@@ -402,16 +402,9 @@ def connect_timeout() -> float:
     Raises:
         ConfigurationError: the variable is not a positive number.
     """
-    text = os.environ.get("QML_CONNECT_TIMEOUT")
-    if text is None:
-        return 5.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value != value or value == float("inf"):
-        raise ConfigurationError(f"QML_CONNECT_TIMEOUT must be a positive number of seconds, got {text!r}")
-    return value
+    from .errors import env_seconds
+
+    return env_seconds("QML_CONNECT_TIMEOUT", 5.0)
 
 
 def _parse_address(executor: str) -> tuple[str, str, int]:
@@ -567,7 +560,7 @@ def map_tasks(
             arrive and looked up before anything runs.
         key: ``key(item) -> content`` describing a task (geometry, basis, active space, method...);
             hashed with :func:`versions`. Default: the item itself. Needed only with ``cache``.
-        progress: show a tqdm bar over tasks.
+        progress: show progress over tasks (:func:`qml.progress.progress_bar`).
         desc: the bar's label.
         retries: how often a local pool of ours is rebuilt after a worker died (Dask reschedules
             lost tasks itself).
@@ -599,9 +592,9 @@ def map_tasks(
             todo.append(i)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="task", dynamic_ncols=True)
+        bar = progress_bar(total=len(items), initial=len(items) - len(todo), desc=desc, unit="task")
 
     def done(i, value):
         results[i] = value

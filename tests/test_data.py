@@ -22,7 +22,8 @@ import tomllib
 import torch
 
 import qml
-from qml.data import builder, cli, files, registry
+from qml.cli import datasets as cli
+from qml.data import builder, files, registry
 from qml.errors import ConfigurationError, DataError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -56,3 +56,20 @@ def test_check_choice_lists_the_valid_choices():
 def test_qml_inputs_reexports_the_same_functions():
     assert inputs.check_int is check_int and inputs.check_bool is check_bool
     assert inputs.check_number is check_number and inputs.check_choice is check_choice
+
+
+def test_env_seconds_reads_one_variable_the_same_way_everywhere(monkeypatch):
+    from qml.errors import env_seconds
+
+    monkeypatch.delenv("QML_TEST_SECONDS", raising=False)
+    assert env_seconds("QML_TEST_SECONDS", 5.0) == 5.0
+    monkeypatch.setenv("QML_TEST_SECONDS", "2.5")
+    assert env_seconds("QML_TEST_SECONDS", 5.0) == 2.5
+    for bad in ("soon", "0", "-1", "inf", "nan"):
+        monkeypatch.setenv("QML_TEST_SECONDS", bad)
+        with pytest.raises(
+            ConfigurationError, match=f"QML_TEST_SECONDS must be a positive number of seconds, got '{bad}'"
+        ):
+            env_seconds("QML_TEST_SECONDS", 5.0)
+    monkeypatch.setenv("QML_TEST_SECONDS", "-1")
+    assert env_seconds("QML_TEST_SECONDS", 5.0, positive=False) == -1.0

@@ -357,7 +357,7 @@ def test_build_on_dask_equals_the_serial_build_bit_for_bit(client, tmp_path):
 
 
 def test_build_cli_with_a_scheduler_address_and_a_resumed_cache(client, tmp_path, capsys):
-    from qml.data.cli import main
+    from qml.cli.datasets import main
 
     out = tmp_path / "cli"
     assert (

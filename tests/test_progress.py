@@ -189,3 +189,42 @@ def test_state_dicts_without_the_flag_still_load():
     assert not bool(untouched.normalization_set)
     with pytest.raises(qml.errors.DataError, match=r"features of shape \(N, 3\)"):
         fresh.set_normalization(x[:, :2], y)
+
+
+# --------------------------------------------------------------------------- qml.progress: the one mechanism
+def test_progress_bar_in_a_log_writes_first_last_and_sparse_lines():
+    from qml.progress import progress_bar
+
+    out = io.StringIO()
+    items = list(progress_bar(range(50), desc="rows", unit="row", stream=out, mode="log"))
+    lines = out.getvalue().splitlines()
+    assert items == list(range(50))
+    assert len(lines) == 2  # the first and the last item; the 30 s interval is not reached in between
+    assert lines[0].startswith("rows: 1/50 row (") and lines[-1].startswith("rows: 50/50 row (")
+    off = io.StringIO()
+    with progress_bar(total=3, stream=off, enabled=False) as bar:
+        bar.update(3)
+    assert off.getvalue() == "" and bar.mode == "off"
+
+
+def test_progress_bar_postfix_and_total_as_first_argument(monkeypatch):
+    from qml.progress import progress_bar
+
+    monkeypatch.setenv("QML_PROGRESS_INTERVAL", "0")  # every update writes a line
+    out = io.StringIO()
+    with progress_bar(3, desc="VQE H2", unit="step", stream=out, mode="log") as bar:
+        for _ in range(3):
+            bar.update(1)
+            bar.set_postfix(E="-1.137")
+    lines = out.getvalue().splitlines()
+    assert bar.total == 3 and len(lines) == 3
+    assert lines[1].startswith("VQE H2: 2/3 step, E=-1.137 (")
+
+
+def test_map_tasks_progress_goes_through_the_one_mechanism(monkeypatch, capsys):
+    from qml import parallel
+
+    monkeypatch.setenv("QML_PROGRESS", "log")
+    assert parallel.map_tasks(abs, [-1, -2, -3], progress=True, desc="tasks") == [1, 2, 3]
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in err] == ["tasks: 1/3 task", "tasks: 3/3 task"]

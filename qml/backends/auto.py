@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
+from .._cache import register
 from ..errors import BackendError
 from . import context
 from .base import CAPABILITIES, Backend, check_energy_batch
@@ -123,7 +124,7 @@ class _LRU(OrderedDict):
             self.popitem(last=False)
 
 
-_DECISIONS: _LRU = _LRU(MAX_DECISIONS)
+_DECISIONS: _LRU = register("qml.backends.auto.decisions", _LRU(MAX_DECISIONS))
 
 
 def clear_cache() -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import pennylane as qp
 import torch
 
+from .._cache import register
 from ..errors import BackendError, ConfigurationError
 
 #: Gates the tape is decomposed to; each maps to a Qiskit gate (GlobalPhase is dropped: it
@@ -293,7 +294,7 @@ def to_qiskit(traced: TracedCircuit):
     return qc
 
 
-_CACHE: dict[tuple, CompiledCircuit] = {}
+_CACHE: dict[tuple, CompiledCircuit] = register("qml.backends.qiskit_circuits.compiled", {})
 _LOCK = threading.Lock()
 
 

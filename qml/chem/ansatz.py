@@ -24,7 +24,7 @@ import numpy as np
 import pennylane as qp
 
 from ..circuits import hardware_efficient as _hea
-from ..errors import ConfigurationError, check_int, one_of
+from ..errors import ConfigurationError, check_choice, check_int
 
 #: Chemistry ansatz names -> one-line descriptions.
 CHEM_ANSATZES = {
@@ -118,8 +118,7 @@ def make_ansatz(molecule, name: str = "uccsd", **options) -> ChemAnsatz:
     """
     if isinstance(name, ChemAnsatz):
         return name
-    if name not in CHEM_ANSATZES:
-        raise one_of("chemistry ansatz", name, CHEM_ANSATZES)
+    check_choice("chemistry ansatz", name, CHEM_ANSATZES)
     unknown = set(options) - _OPTIONS[name]
     if unknown:
         allowed = sorted(_OPTIONS[name]) or "none"

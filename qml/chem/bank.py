@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
-import pickle
 
 import numpy as np
 
@@ -131,14 +130,9 @@ class HamiltonianBank:
         if spec is not None:
             return ("catalog", *spec)
         if plain_pickle:
-            try:
-                pickle.dumps(self.surface)
-            except (pickle.PicklingError, AttributeError, TypeError) as exc:
-                raise TypeError(
-                    f"the builder of surface {self.surface.name!r} cannot be sent to worker processes ({exc}); "
-                    "define it with `def` at module level (not a lambda or a function inside another function), "
-                    "or pass a Dask client as executor=, which sends closures with cloudpickle"
-                ) from None
+            from .. import parallel
+
+            parallel._check_picklable(self.surface, f"the builder of surface {self.surface.name!r}")
         return ("surface", self.surface)
 
     def __contains__(self, point) -> bool:

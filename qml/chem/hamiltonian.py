@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..errors import ConfigurationError, one_of
+from ..errors import ConfigurationError, check_choice
 from .orbitals import fix_phases  # noqa: F401  (kept importable from here)
 
 #: Integral back ends. ``"pyscf"`` (default): PySCF integrals in ``molecule.orbitals``
@@ -40,8 +40,7 @@ def build_hamiltonian(molecule, method: str = "pyscf"):
     """
     import pennylane as qp
 
-    if method not in METHODS:
-        raise one_of("Hamiltonian method", method, METHODS)
+    check_choice("Hamiltonian method", method, METHODS)
     if method == "pyscf":
         core, one, two = active_integrals(molecule)
         fermionic = qp.qchem.fermionic_observable(core, one, two)

@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import one_of
+from .._cache import register
+from ..errors import check_choice
 
 #: Step of the chain for catalog molecules (Angstrom), anchored at the entry's ``r_eq``.
 CATALOG_STEP = 0.02
@@ -318,8 +319,7 @@ class OrbitalTracker:
         check_stability: bool = True,
         follow: str = "continuous",
     ):
-        if follow not in FOLLOW:
-            raise one_of("orbital following", follow, FOLLOW)
+        check_choice("orbital following", follow, FOLLOW)
         self.follow = follow
         self.build = build
         self.reference = tuple(float(v) for v in reference)
@@ -417,27 +417,19 @@ def _fmt(point) -> str:
     return "(" + ", ".join(f"{v:.4g}" for v in point) + ")" if len(point) != 1 else f"{point[0]:.4g}"
 
 
-_TRACKERS: dict = {}
+_TRACKERS: dict = register("qml.chem.orbitals.trackers", {})
 
 
-def catalog_tracker(name: str, options: dict, follow: str = "continuous") -> OrbitalTracker:
-    """The shared tracker of catalog molecule ``name`` with ``Molecule.from_name`` ``options``."""
-    from . import catalog
-    from .molecule import Molecule
-
-    key = (name, tuple(sorted(options.items())), follow)
+def cached_tracker(key, make) -> OrbitalTracker:
+    """The tracker cached under ``key``, made by ``make()`` on first use (``qml.chem.Molecule.from_name``
+    keeps one per catalog molecule and options); :func:`clear_cache` forgets them."""
     if key not in _TRACKERS:
-        entry = catalog.get(name)
-
-        def build(point):
-            return Molecule.from_name(name, point[0], orbitals="canonical", **options)
-
-        _TRACKERS[key] = OrbitalTracker(build, (entry.r_eq,), (CATALOG_STEP,), name=name, follow=follow)
+        _TRACKERS[key] = make()
     return _TRACKERS[key]
 
 
 def clear_cache() -> None:
-    """Forget every cached orbital chain of catalog molecules."""
+    """Forget every cached orbital chain of catalog molecules (``qml.clear_caches()`` does it too)."""
     _TRACKERS.clear()
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, check_number
 
 #: 1 Hartree in cm^-1 (CODATA 2018).
 HARTREE_TO_CM = 219474.6313632
@@ -160,7 +160,7 @@ def vibrational_levels(potential, bounds, reduced_mass: float, *, n_grid: int = 
     from scipy.linalg import eigh
 
     lo, hi = _bounds(bounds)
-    mu = _positive("reduced_mass", reduced_mass) * AMU_TO_ME
+    mu = check_number("reduced_mass", reduced_mass, positive=True) * AMU_TO_ME
     r = np.linspace(lo, hi, int(n_grid))
     dx = (r[1] - r[0]) * ANGSTROM_TO_BOHR
     i = np.arange(len(r))
@@ -169,12 +169,6 @@ def vibrational_levels(potential, bounds, reduced_mass: float, *, n_grid: int = 
         t = np.where(d == 0, np.pi**2 / 3.0, 2.0 * (-1.0) ** d / np.where(d == 0, 1, d) ** 2)
     h = t / (2.0 * mu * dx**2) + np.diag(np.asarray(potential(r), dtype=float))
     return eigh(h, eigvals_only=True, subset_by_index=(0, min(n_levels, len(r)) - 1))
-
-
-def _positive(name, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not v > 0:
-        raise ConfigurationError(f"{name} must be a positive number, got {v!r}")
-    return float(v)
 
 
 def _bounds(bounds) -> tuple[float, float]:
@@ -265,7 +259,7 @@ def properties(
     n_grid = check_int("n_grid", n_grid, 20)
     n_draws = check_int("n_draws", n_draws, 2)
     if reduced_mass is not None:
-        reduced_mass = _positive("reduced_mass", reduced_mass)
+        reduced_mass = check_number("reduced_mass", reduced_mass, positive=True)
     if e_inf is not None and not (isinstance(e_inf, (int, float)) and math.isfinite(e_inf)):
         raise ConfigurationError(f"e_inf must be a finite energy in Hartree, got {e_inf!r}")
     std = None

@@ -6,7 +6,7 @@ whole Hamiltonian pipeline (integrals, active space, Jordan-Wigner, sector restr
 
 from __future__ import annotations
 
-from ..errors import one_of
+from ..errors import check_choice
 
 #: Reference methods: name -> description.
 REFERENCES = {
@@ -43,8 +43,7 @@ def reference_energy(molecule, method: str = "casci") -> float:
     Raises:
         ConfigurationError: unknown method.
     """
-    if method not in REFERENCES:
-        raise one_of("reference method", method, REFERENCES)
+    check_choice("reference method", method, REFERENCES)
     from pyscf import cc, fci, mcscf
 
     mf = _scf(molecule)

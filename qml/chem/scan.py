@@ -320,9 +320,9 @@ def _check_scan(name: str, r_values, vqe_options: dict):
 
 def _solve_here(points: list, mols, r, steps, warm_start: bool, kwargs: dict, desc: str, progress: bool) -> None:
     """Solve ``steps`` (``(index, neighbour)``) in order in this process, filling ``points``."""
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
-    for k, (i, nb) in enumerate(tqdm(steps, desc=desc, disable=not progress)):
+    for k, (i, nb) in enumerate(progress_bar(steps, desc=desc, enabled=progress)):
         init = points[nb].params if (warm_start and nb is not None) else None
         # the first point decides (auto); the others run a copy that keeps the decision
         backend = kwargs["backend"] if k == 0 else _fresh(kwargs["backend"])

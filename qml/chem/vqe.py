@@ -208,7 +208,7 @@ def vqe(
         init: starting parameters of the ansatz's weight shape (e.g. a neighbouring geometry's
             ``result.params``); default: the ansatz's ``init_params(seed)`` (HF state for uccsd).
         lr: learning rate (default 1.0 lbfgs, 0.05 adam, 0.2 sgd).
-        progress: show a tqdm progress bar.
+        progress: show progress (:func:`qml.progress.progress_bar`).
         seed: seed of random initial parameters (hardware_efficient) and of the shot sampler.
         shots: ``None`` (exact energies) or shots per circuit, for backends that sample.
         backend_options: options of the backend (``ibm:`` backends).
@@ -350,10 +350,10 @@ class _Run:
     ) -> bool:
         """Run up to ``steps`` steps; ``True`` when the energy changed by less than ``tol`` ``patience``
         steps in a row. Under L-BFGS a stall with a large gradient clears its memory instead."""
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
         small = 0
-        with tqdm(total=steps, desc=f"VQE {label}", disable=not show, leave=False) as bar:
+        with progress_bar(total=steps, desc=f"VQE {label}", enabled=show, leave=False) as bar:
             for _ in range(steps):
                 gmax = self.step()
                 bar.update(1)

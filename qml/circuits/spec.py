@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pennylane as qp
 
-from ..errors import ConfigurationError, check_int, one_of
+from ..errors import ConfigurationError, check_choice, check_int
 from .ansatzes import ANSATZES
 from .embeddings import EMBEDDINGS
 from .measurements import resolve_observables
@@ -133,10 +133,8 @@ def make_spec(
             ) from exc
         return spec
 
-    if not isinstance(embedding, str) or embedding not in EMBEDDINGS:
-        raise one_of("embedding", embedding, EMBEDDINGS)
-    if not isinstance(ansatz, str) or ansatz not in ANSATZES:
-        raise one_of("ansatz", ansatz, ANSATZES)
+    check_choice("embedding", embedding, EMBEDDINGS)
+    check_choice("ansatz", ansatz, ANSATZES)
     emb = EMBEDDINGS[embedding]
     max_f = emb.n_features(n_qubits)
     if n_inputs is None:

@@ -184,7 +184,7 @@ def build(
             ``rows`` evenly spaced points over the scan range; for ``h2o_distortions`` the first
             ``rows`` seeded samples (a prefix of any larger build).
         out_dir: output directory; default: the ``datasets/`` directory of the source checkout.
-        progress: show a tqdm progress bar.
+        progress: show progress (a bar in terminals and notebooks, sparse lines in logs; :mod:`qml.progress`).
         executor: where rows run: None (this process), a ``concurrent.futures.Executor``, a
             ``dask.distributed.Client``, ``"dask"`` or a scheduler address (see :mod:`qml.parallel`).
         workers: a local pool of this many processes (one thread each) instead of ``executor``.
@@ -333,7 +333,7 @@ def verify(
         name: data set name.
         rows: which rows (see :func:`parse_rows`; e.g. ``"0:10"``); default all.
         root: directory holding the files (default: the shipped data).
-        progress: show a tqdm progress bar.
+        progress: show progress (a bar in terminals and notebooks, sparse lines in logs; :mod:`qml.progress`).
         tol: energy tolerance in Hartree.
         executor, workers: where rows are regenerated, as in :func:`build`.
 

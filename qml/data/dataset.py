@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import torch
 
-from ..errors import ConfigurationError, DataError, one_of
+from ..errors import ConfigurationError, DataError, check_choice, one_of
 from . import files, registry
 
 SPLITS = ("train", "val", "test", "all")
@@ -124,8 +124,7 @@ def _columns_arg(kind: str, value, columns, name) -> list[str]:
     if not items:
         raise ConfigurationError(f"{kind} must name at least one column of {name!r}: {list(columns)}")
     for c in items:
-        if c not in columns:
-            raise one_of(f"{kind[:-1] if kind.endswith('s') else kind} column of {name!r}", c, columns)
+        check_choice(f"{kind[:-1] if kind.endswith('s') else kind} column of {name!r}", c, columns)
     if len(set(items)) != len(items):
         raise ConfigurationError(f"{kind} {items} name a column twice")
     return items
@@ -156,8 +155,7 @@ def load_dataset(
             regenerate it).
     """
     spec = registry.get(name)
-    if split not in SPLITS:
-        raise one_of("split", split, SPLITS)
+    check_choice("split", split, SPLITS)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ConfigurationError(
             f"dtype must be a floating torch dtype such as torch.float64 or torch.float32, got {dtype!r}"
@@ -168,8 +166,7 @@ def load_dataset(
     target = meta["default_target"] if target is None else target
     if not isinstance(target, str):
         raise ConfigurationError(f"target must be one column name (str), got {target!r}")
-    if target not in columns:
-        raise one_of(f"target column of {spec.name!r}", target, columns)
+    check_choice(f"target column of {spec.name!r}", target, columns)
     if target in features:
         raise ConfigurationError(f"target {target!r} is also a feature {features}; remove it from features")
     parts = split_indices(spec.name, len(values), meta["splits"])

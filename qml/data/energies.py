@@ -46,18 +46,9 @@ def reference_energies(molecule, *, cas: bool = True) -> dict[str, float]:
 
     mol = molecule.to_pyscf()
     where = f"{molecule!r} at coordinates (Angstrom) {molecule.coordinates.tolist()}"
-    mf = scf.RHF(mol)
-    mf.conv_tol = CONVERGENCE["scf_conv_tol"]
-    mf.max_cycle = CONVERGENCE["scf_max_cycle"]
-    e_hf = mf.kernel()
-    if not mf.converged:
-        raise DataError(f"RHF did not converge for {where}; this geometry cannot be tabulated")
-    ccsd = cc.CCSD(mf)
-    ccsd.conv_tol = CONVERGENCE["ccsd_conv_tol"]
-    ccsd.max_cycle = CONVERGENCE["ccsd_max_cycle"]
-    ccsd.kernel()
-    if not ccsd.converged:
-        raise DataError(f"CCSD did not converge for {where}; this geometry cannot be tabulated")
+    mf = _converged(scf.RHF(mol), "RHF", "scf", where)
+    e_hf = mf.e_tot
+    ccsd = _converged(cc.CCSD(mf), "CCSD", "ccsd", where)
     solver = fci.FCI(mf)
     solver.conv_tol = CONVERGENCE["fci_conv_tol"]
     e_fci = solver.kernel()[0]
@@ -68,3 +59,17 @@ def reference_energies(molecule, *, cas: bool = True) -> dict[str, float]:
         casci.fcisolver.conv_tol = CONVERGENCE["fci_conv_tol"]
         out["e_cas"] = float(casci.kernel()[0])
     return out
+
+
+def _converged(solver, label: str, key: str, where: str):
+    """Run ``solver`` with the :data:`CONVERGENCE` settings of ``key``; return it once converged.
+
+    Raises:
+        DataError: it did not converge (``where`` names the geometry).
+    """
+    solver.conv_tol = CONVERGENCE[f"{key}_conv_tol"]
+    solver.max_cycle = CONVERGENCE[f"{key}_max_cycle"]
+    solver.kernel()
+    if not solver.converged:
+        raise DataError(f"{label} did not converge for {where}; this geometry cannot be tabulated")
+    return solver

@@ -104,41 +104,12 @@ def predictions(
     hartree = unit == "Ha"
     scale = HARTREE_TO_MHA if hartree else 1.0
     res_unit = "mHa" if hartree else unit
-    if ax is not None or not residuals:
-        fig, ax = _figure(ax, figsize=(6, 4.5))
-        rax = None
-    else:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(6, 6))
-        ax, rax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1], "hspace": 0.08})
+    fig, ax, rax = _prediction_axes(ax, residuals)
     rest = ~mask if mask is not None else np.ones(ref.size, dtype=bool)
     if x is None:
-        lo, hi = min(ref.min(), pred.min()), max(ref.max(), pred.max())
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="ideal")
-        if hartree:
-            band = CHEMICAL_ACCURACY_MHA / HARTREE_TO_MHA
-            ax.fill_between(
-                [lo, hi],
-                [lo - band, hi - band],
-                [lo + band, hi + band],
-                color="g",
-                alpha=0.2,
-                label="chemical accuracy",
-            )
-        xs = ref
-        ax.plot(ref[rest], pred[rest], "o", ms=3, label="samples" if mask is None else "train / validation")
-        ax.set_ylabel(f"predicted [{unit}]")
-        xlabel = f"reference [{unit}]"
+        xs, xlabel = _parity(ax, ref, pred, rest, mask, unit, hartree)
     else:
-        xs = np.asarray(x, dtype=float).ravel()
-        if xs.shape != ref.shape:
-            raise ValueError(f"x has {xs.size} values for {ref.size} points")
-        order = np.argsort(xs)
-        ax.plot(xs[order], ref[order], "k-", label="reference")
-        ax.plot(xs[rest], pred[rest], "o", ms=4, label="predicted" if mask is None else "predicted (train / val)")
-        ax.set_ylabel(f"energy [{unit}]")
-        xlabel = "r [Angstrom]"
+        xs, xlabel = _curves(ax, x, ref, pred, rest, mask, unit)
     if mask is not None:
         ax.plot(xs[mask], pred[mask], "s", ms=7, mfc="none", mew=1.8, color="C3", label="predicted (test)")
     errors = np.abs(pred - ref) * scale
@@ -151,8 +122,56 @@ def predictions(
     ax.legend()
     if rax is None:
         ax.set_xlabel(xlabel)
-        return fig
-    resid = (pred - ref) * scale
+    else:
+        _residual_panel(rax, xs, (pred - ref) * scale, rest, mask, res_unit, hartree, xlabel)
+    return fig
+
+
+def _prediction_axes(ax, residuals: bool):
+    """``(figure, main axes, residual axes or None)``."""
+    if ax is not None or not residuals:
+        fig, ax = _figure(ax, figsize=(6, 4.5))
+        return fig, ax, None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 6))
+    ax, rax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1], "hspace": 0.08})
+    return fig, ax, rax
+
+
+def _parity(ax, ref, pred, rest, mask, unit: str, hartree: bool):
+    """Predicted against reference with the ideal line (and the chemical-accuracy band in Hartree)."""
+    lo, hi = min(ref.min(), pred.min()), max(ref.max(), pred.max())
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="ideal")
+    if hartree:
+        band = CHEMICAL_ACCURACY_MHA / HARTREE_TO_MHA
+        ax.fill_between(
+            [lo, hi],
+            [lo - band, hi - band],
+            [lo + band, hi + band],
+            color="g",
+            alpha=0.2,
+            label="chemical accuracy",
+        )
+    ax.plot(ref[rest], pred[rest], "o", ms=3, label="samples" if mask is None else "train / validation")
+    ax.set_ylabel(f"predicted [{unit}]")
+    return ref, f"reference [{unit}]"
+
+
+def _curves(ax, x, ref, pred, rest, mask, unit: str):
+    """Reference curve and predicted points over the coordinate ``x``."""
+    xs = np.asarray(x, dtype=float).ravel()
+    if xs.shape != ref.shape:
+        raise ValueError(f"x has {xs.size} values for {ref.size} points")
+    order = np.argsort(xs)
+    ax.plot(xs[order], ref[order], "k-", label="reference")
+    ax.plot(xs[rest], pred[rest], "o", ms=4, label="predicted" if mask is None else "predicted (train / val)")
+    ax.set_ylabel(f"energy [{unit}]")
+    return xs, "r [Angstrom]"
+
+
+def _residual_panel(rax, xs, resid, rest, mask, res_unit: str, hartree: bool, xlabel: str) -> None:
+    """``predicted - reference`` below the main panel, with the chemical-accuracy band in Hartree."""
     if hartree:
         rax.axhspan(
             -CHEMICAL_ACCURACY_MHA,
@@ -170,7 +189,6 @@ def predictions(
     rax.grid(alpha=0.3)
     if hartree:
         rax.legend(loc="best", fontsize="small")
-    return fig
 
 
 def _format(value: float, unit: str) -> str:

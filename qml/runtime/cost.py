@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .._cache import register
 from ..backends.qiskit_circuits import trace
 from ..errors import ConfigurationError, CostLimitError
 from .measurement import measurement_plan
@@ -315,7 +316,7 @@ def plan_calls(backend, module, calls) -> CostEstimate | None:
     return est.check(max_jobs=opts.max_jobs, max_shots=opts.max_shots, used=getattr(backend, "usage", None))
 
 
-_ANGLES: dict = {}
+_ANGLES: dict = register("qml.runtime.cost.angles", {})
 
 
 def ansatz_angles(ansatz) -> tuple[int, int]:

@@ -11,6 +11,8 @@ import functools
 import numpy as np
 import torch
 
+from .._cache import register
+
 #: Bytes each cache may hold before it is cleared.
 BUDGET = 128 * 2**20
 
@@ -29,8 +31,10 @@ def nbytes(value) -> int:
 class Cache:
     """A dict that clears itself when its values pass ``budget`` bytes."""
 
-    def __init__(self, budget: int = BUDGET):
+    def __init__(self, budget: int = BUDGET, *, name: str | None = None):
         self.budget = budget
+        if name is not None:  # emptied by qml.clear_caches()
+            register(name, self)
         self.data: dict = {}
         self.bytes = 0
 
@@ -53,7 +57,7 @@ class Cache:
 
 def memoize(fn):
     """Like ``functools.lru_cache`` for hashable arguments, bounded in bytes by a :class:`Cache`."""
-    cache = Cache()
+    cache = Cache(name=f"{fn.__module__}.{fn.__qualname__}")
 
     @functools.wraps(fn)
     def wrapper(*args):

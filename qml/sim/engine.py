@@ -22,6 +22,7 @@ import numpy as np
 import pennylane as qp
 import torch
 
+from .._cache import register
 from . import gates as G
 from .cache import Cache
 from .kernels import (
@@ -258,7 +259,7 @@ class Engine:
         return self.psi
 
 
-_PLAN_CACHE: dict = {}
+_PLAN_CACHE: dict = register("qml.sim.engine.plans", {})
 
 
 def _template_plan(gl, size):
@@ -285,7 +286,7 @@ def _template_plan(gl, size):
 
 
 _BASIS = (np.array([1, 0], dtype=complex), np.array([0, 1], dtype=complex))
-_DIAG_CACHE = Cache()
+_DIAG_CACHE = Cache(name="qml.sim.engine.diagonals")
 
 
 def _cached_diag(key, f, dtype, device):

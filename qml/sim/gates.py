@@ -15,6 +15,7 @@ import numpy as np
 import pennylane as qp
 import torch
 
+from .._cache import register
 from .cache import memoize
 
 #: Single-qubit parametric gates built natively (name -> number of parameters).
@@ -167,6 +168,7 @@ def givens_table(n: int, name: str, pos: tuple):
     return rows, rows ^ flip, sign
 
 
+@register("qml.sim.gates.templates")
 @functools.lru_cache(maxsize=128)
 def _template_gates(cls, shape: tuple, wires: tuple, hyper: tuple):
     placeholder = np.arange(int(np.prod(shape)), dtype=float).reshape(shape)

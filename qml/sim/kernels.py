@@ -12,10 +12,11 @@ import string
 import numpy as np
 import torch
 
+from .._cache import register
 from .cache import Cache, nbytes
 
-_CONST_CACHE = Cache()
-_INV_CACHE = Cache()
+_CONST_CACHE = Cache(name="qml.sim.kernels.constants")
+_INV_CACHE = Cache(name="qml.sim.kernels.inverses")
 
 
 def const(arr: np.ndarray, dtype, device) -> torch.Tensor:
@@ -80,6 +81,7 @@ def take_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return x.index_select(0, idx)
 
 
+@register("qml.sim.kernels.kron_index")
 @functools.lru_cache(maxsize=16)
 def _kron_index(m: int) -> np.ndarray:
     """``idx[k, I*D + J]`` = position ``2 i_k + j_k`` of factor ``k``'s entry in ``kron`` entry (I, J)."""

@@ -19,7 +19,7 @@ from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, Varian
 from .cache import Cache, nbytes
 from .kernels import apply_matrix, const, op_matrix, take_rows
 
-_PAULI_CACHE = Cache()
+_PAULI_CACHE = Cache(name="qml.sim.measure.paulis")
 
 
 #: Largest number of cached off-diagonal coefficients per observable (complex entries);
@@ -213,7 +213,7 @@ class Measurer:
         return p.reshape(2 ** len(qs), -1).T
 
 
-_STACK_CACHE = Cache()
+_STACK_CACHE = Cache(name="qml.sim.measure.stacks")
 
 
 def _stack_const(vecs, dtype, device):

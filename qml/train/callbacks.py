@@ -23,7 +23,8 @@ import math
 import os
 from pathlib import Path
 
-from ..errors import ConfigurationError, check_int
+from ..errors import ConfigurationError, check_bool, check_int, check_number
+from .history import BestSoFar
 
 
 class Callback:
@@ -142,23 +143,28 @@ class EarlyStopping(Callback):
 
     def __init__(self, patience: int = 10, *, min_delta: float = 0.0, monitor: str = "auto"):
         self.patience = check_int("patience", patience, 1)
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not min_delta >= 0:
-            raise ConfigurationError(f"min_delta must be a number >= 0, got {min_delta!r}")
+        min_delta = check_number("min_delta", min_delta, kind="a number >= 0")
         if monitor not in ("auto", "val_loss", "train_loss"):
             raise ConfigurationError(f"monitor must be 'auto', 'val_loss' or 'train_loss', got {monitor!r}")
         self.min_delta, self.monitor = float(min_delta), monitor
-        self.best, self.best_epoch, self.stopped_epoch, self._since = math.inf, None, None, 0
+        self._rule = BestSoFar(self.min_delta)  # the one best-so-far rule (qml.train.history)
+        self.stopped_epoch = None
+
+    @property
+    def best(self) -> float:
+        return self._rule.best
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self._rule.epoch
 
     def on_epoch_end(self, state) -> None:
         if self.monitor == "val_loss" and state.val_loss is None:
             raise ConfigurationError("EarlyStopping(monitor='val_loss') needs validation data: pass val= to fit")
         use_val = self.monitor == "val_loss" or (self.monitor == "auto" and state.val_loss is not None)
         score = float(state.val_loss if use_val else state.loss)
-        if score < self.best - self.min_delta:
-            self.best, self.best_epoch, self._since = score, state.epoch, 0
-        else:
-            self._since += 1
-        if self._since >= self.patience:
+        self._rule.update(score, state.epoch)
+        if self._rule.since >= self.patience:
             self.stopped_epoch = state.epoch
             state.stop = True
 
@@ -176,9 +182,7 @@ class LivePlot(Callback):
 
     def __init__(self, every: int = 1, *, logy: bool = False):
         self.every = check_int("every", every, 1)
-        if not isinstance(logy, bool):
-            raise TypeError(f"logy must be True or False, got {logy!r}")
-        self.logy = logy
+        self.logy = check_bool("logy", logy)
         self.figure = None
         self._handle = None
 

@@ -21,7 +21,16 @@ import torch
 from torch import nn
 
 from ..backends import context
-from ..errors import ConfigurationError, DataError, NonFiniteLossError, check_bool, check_int, check_number, one_of
+from ..errors import (
+    ConfigurationError,
+    DataError,
+    NonFiniteLossError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    one_of,
+)
 from . import defaults
 from .checkpoint import save_checkpoint, write_run_file
 from .data import as_pairs
@@ -456,8 +465,7 @@ def _batch_loss(model, data, idx, loss_fn, variational):
 def _loss(loss):
     if callable(loss):
         return loss
-    if loss not in LOSSES:
-        raise one_of("loss", loss, LOSSES)
+    check_choice("loss", loss, LOSSES)
     return LOSSES[loss]
 
 
@@ -466,8 +474,7 @@ def _optimizer(optimizer, params, lr):
         if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
             return optimizer(params, lr=lr)
         return optimizer(params)
-    if optimizer not in OPTIMIZERS:
-        raise one_of("optimizer", optimizer, OPTIMIZERS)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
     if optimizer == "lbfgs":
         # Full-batch quasi-Newton: up to 20 iterations per optimizer step with a strong-Wolfe line
         # search (max_eval set explicitly: torch's default leaves the line search no evaluations

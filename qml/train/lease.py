@@ -31,7 +31,7 @@ import uuid
 import warnings
 from pathlib import Path
 
-from ..errors import ConfigurationError, LeaseHeldError
+from ..errors import LeaseHeldError, check_bool, env_seconds
 
 #: Seconds without a heartbeat after which a lease is taken over (``$QML_LEASE_STALE`` overrides).
 STALE_AFTER = 60.0
@@ -45,16 +45,7 @@ def default_stale_after() -> float:
     Raises:
         ConfigurationError: the variable is not a positive number.
     """
-    text = os.environ.get("QML_LEASE_STALE")
-    if text is None:
-        return STALE_AFTER
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise ConfigurationError(f"QML_LEASE_STALE must be a positive number of seconds, got {text!r}")
-    return value
+    return env_seconds("QML_LEASE_STALE", STALE_AFTER)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -359,8 +350,7 @@ def hold_run(checkpoint_dir=None, *, wait: bool = False, timeout: float | None =
     Raises:
         LeaseHeldError: a live process holds the folder or the run id (``wait=False``).
     """
-    if not isinstance(wait, bool):
-        raise TypeError(f"wait must be True or False, got {wait!r}")
+    check_bool("wait", wait)
     held = RunLeases(wait, timeout)
     try:
         if checkpoint_dir is not None:

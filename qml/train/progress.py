@@ -19,79 +19,16 @@ and received back (a step ends only when its jobs have returned), with "waiting"
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 
 from ..backends import context
+from ..progress import DEFAULT_INTERVAL as DEFAULT_INTERVAL
+from ..progress import MODES as MODES
+from ..progress import Closing, _duration, _interval
+from ..progress import choose_mode as choose_mode
 
-MODES = ("bar", "log", "off")
 STEP_BAR_AFTER = 5.0
-DEFAULT_INTERVAL = 30.0
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None or "ipykernel" not in sys.modules:
-        return False
-    try:
-        ip = shell.get_ipython()
-    except AttributeError:
-        return False
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
-
-
-def choose_mode(enabled: bool = True, stream=None) -> str:
-    """``"bar"``, ``"log"`` or ``"off"`` for output to ``stream`` (default ``sys.stderr``).
-
-    ``enabled=False`` gives ``"off"``; otherwise the environment variable ``QML_PROGRESS``
-    (``bar``/``log``/``off``) wins, then a Jupyter kernel or a terminal gives ``"bar"`` and
-    anything else (a file, a pipe, CI) ``"log"``.
-
-    Raises:
-        ConfigurationError: ``QML_PROGRESS`` set to something else.
-    """
-    if not enabled:
-        return "off"
-    forced = os.environ.get("QML_PROGRESS", "").strip().lower()
-    if forced:
-        if forced not in MODES:
-            from ..errors import one_of
-
-            raise one_of("QML_PROGRESS", forced, MODES)
-        return forced
-    stream = sys.stderr if stream is None else stream
-    if _in_notebook():
-        return "bar"
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return "bar" if isatty is not None and isatty() else "log"
-    except ValueError:  # closed stream
-        return "log"
-
-
-def _interval() -> float:
-    raw = os.environ.get("QML_PROGRESS_INTERVAL")
-    if raw is None:
-        return DEFAULT_INTERVAL
-    try:
-        value = float(raw)
-    except ValueError:
-        from ..errors import ConfigurationError
-
-        raise ConfigurationError(f"QML_PROGRESS_INTERVAL must be a number of seconds, got {raw!r}") from None
-    return max(value, 0.0)
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _jobs_text(sent: int, back: int | None = None) -> str:
@@ -100,7 +37,7 @@ def _jobs_text(sent: int, back: int | None = None) -> str:
     return f"jobs {sent} sent, {back} back" + (", waiting" if sent > back else "")
 
 
-class EpochProgress:
+class EpochProgress(Closing):
     """Progress of a training run: ``fit`` calls :meth:`start_epoch`, :meth:`step_done`,
     :meth:`epoch_done` and :meth:`close`.
 
@@ -245,10 +182,3 @@ class EpochProgress:
             if bar is not None:
                 bar.close()
         self._step_bar = self._bar = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False

@@ -235,6 +235,40 @@ def sweep(
     """
     from .. import parallel
 
+    points, seeds = _check_sweep(make_model, grid, seeds, fit_options)
+    if workers is not None and executor is None:
+        parallel._check_picklable(make_model, "make_model")
+    parallel.check(executor, workers)
+    root = Path(run_dir)
+    jobs, rows = [], []
+    for settings in points:
+        for seed in seeds:
+            folder = root / run_name(settings, seed)
+            jobs.append(
+                {
+                    "make_model": make_model,
+                    "train": train,
+                    "val": val,
+                    "seed": seed,
+                    "folder": str(folder),
+                    "settings": settings,
+                    "model_kw": {k: v for k, v in settings.items() if k not in FIT_KEYS},
+                    "fit_kw": {**fit_options, **{k: v for k, v in settings.items() if k in FIT_KEYS}},
+                }
+            )
+            _claim(folder, settings, seed, fit_options)
+            rows.append(read_result(folder / RESULT))  # finished before: kept
+    todo = [i for i, row in enumerate(rows) if row is None]
+    results = parallel.map_tasks(
+        _run, [jobs[i] for i in todo], executor=executor, workers=workers, progress=progress, desc="sweep"
+    )
+    for i, row in zip(todo, results):
+        rows[i] = row
+    return SweepResult(rows=rows, run_dir=root, settings=list(points[0]))
+
+
+def _check_sweep(make_model, grid, seeds, fit_options: dict) -> tuple[list[dict], list[int]]:
+    """Validate the sweep's arguments before any run; return the grid points and the seeds."""
     if not callable(make_model):
         raise TypeError(f"make_model must be a function returning a model, got {type(make_model).__name__}")
     points = grid_points(grid)
@@ -261,35 +295,7 @@ def sweep(
                 f"grid setting {k!r} is neither a qml.fit argument ({', '.join(FIT_KEYS)}) "
                 f"nor a parameter of make_model {sorted(names)}"
             )
-    if workers is not None and executor is None:
-        parallel._check_picklable(make_model, "make_model")
-    parallel.check(executor, workers)
-    root = Path(run_dir)
-    jobs, rows, todo = [], [], []
-    for settings in points:
-        for seed in seeds:
-            folder = root / run_name(settings, seed)
-            job = {
-                "make_model": make_model,
-                "train": train,
-                "val": val,
-                "seed": seed,
-                "folder": str(folder),
-                "settings": settings,
-                "model_kw": {k: v for k, v in settings.items() if k not in FIT_KEYS},
-                "fit_kw": {**fit_options, **{k: v for k, v in settings.items() if k in FIT_KEYS}},
-            }
-            _claim(folder, settings, seed, fit_options)
-            rows.append(read_result(folder / RESULT))
-            if rows[-1] is None:
-                todo.append(len(jobs))
-            jobs.append(job)
-    results = parallel.map_tasks(
-        _run, [jobs[i] for i in todo], executor=executor, workers=workers, progress=progress, desc="sweep"
-    )
-    for i, row in zip(todo, results):
-        rows[i] = row
-    return SweepResult(rows=rows, run_dir=root, settings=list(points[0]))
+    return points, seeds
 
 
 def _claim(folder: Path, settings: dict, seed: int, fit_options: dict) -> None:

@@ -86,9 +86,22 @@ def parse_r(text: str | None, default):
 
 
 def _write_json(path: Path, obj) -> None:
-    from .checkpoint import atomic_write_bytes
+    from ..train.checkpoint import atomic_write_bytes
 
     atomic_write_bytes(path, json.dumps(obj, indent=1).encode())
+
+
+def _fit_options(args, out) -> dict:
+    """The ``qml.fit`` arguments both training commands take from the command line."""
+    return dict(
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint_dir=out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    )
 
 
 def run_pes(args) -> int:
@@ -97,7 +110,7 @@ def run_pes(args) -> int:
 
     from .. import plot
     from ..models.pes import PESModel
-    from .fit import fit
+    from ..train.fit import fit
 
     out = Path(args.out or f"runs/pes-{args.molecule}")
     model = PESModel(args.molecule, ansatz=args.ansatz, backend=args.backend, shots=args.shots, seed=args.seed)
@@ -108,18 +121,7 @@ def run_pes(args) -> int:
     _write_json(out / "config.json", {**vars(args), "func": None, "train_r": r_train, "test_r": r_test})
     torch.manual_seed(args.seed)
     t0 = time.perf_counter()
-    history = fit(
-        model,
-        r_train,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=len(r_train),
-        seed=args.seed,
-        checkpoint_dir=out,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-    )
+    history = fit(model, r_train, batch_size=len(r_train), **_fit_options(args, out))
     err_train, err_test = model.errors_mha(r_train), model.errors_mha(r_test)
     stderr_test = model.last_stderr(len(r_test)) * 1000.0
     metrics = {
@@ -154,7 +156,7 @@ def run_regress(args) -> int:
     from .. import plot
     from ..data import load_dataset
     from ..models.hybrid import HybridModel
-    from .fit import fit
+    from ..train.fit import fit
 
     out = Path(args.out or f"runs/regress-{args.dataset}")
     train, val, test = (load_dataset(args.dataset, split=s) for s in ("train", "val", "test"))
@@ -174,19 +176,7 @@ def run_regress(args) -> int:
     model.set_normalization(train.features, train.targets)
     _write_json(out / "config.json", {**vars(args), "func": None})
     t0 = time.perf_counter()
-    history = fit(
-        model,
-        train,
-        val=val,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        checkpoint_dir=out,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-    )
+    history = fit(model, train, val=val, batch_size=args.batch_size, **_fit_options(args, out))
     with torch.no_grad():
         pred = model(test.features)
     mae = float((pred - test.targets).abs().mean()) * HARTREE_TO_MHA

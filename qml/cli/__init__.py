@@ -29,8 +29,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _demo(args) -> int:
-    from .demo import run_demo
-    from .plot.basic import CHEMICAL_ACCURACY_MHA, format_mha
+    from ..demo import run_demo
+    from ..plot.basic import CHEMICAL_ACCURACY_MHA, format_mha
 
     res = run_demo(
         epochs=args.epochs, backend=args.backend, out_dir=args.out, seed=args.seed, progress=not args.no_progress
@@ -55,11 +55,11 @@ def _demo(args) -> int:
 # Sub-commands registered by other modules (each with ``add_subparser(sub)``). Their modules import
 # only argparse at the top: torch, PennyLane and Qiskit load when a command runs, so every
 # ``--help`` answers at once.
-SUBCOMMAND_MODULES = ("qml.data.cli", "qml.runtime.cli", "qml.train.cli", "qml.backends.cli")
+SUBCOMMAND_MODULES = ("qml.cli.datasets", "qml.runtime.cli", "qml.cli.train", "qml.backends.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .demo import DEMO_EPOCHS
+    from ..demo import DEMO_EPOCHS
 
     parser = Parser(prog="qml", description="Hybrid quantum-classical ML for molecular energies.")
     parser.add_argument("--version", action="version", version=f"qml {_version()}")
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:
-        from .errors import QMLError
+        from ..errors import QMLError
 
         if isinstance(exc, (QMLError, FileNotFoundError)):
             print(f"error: {exc}", file=sys.stderr)

@@ -87,9 +87,14 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _run_options(args) -> dict:
+    """Progress and where the rows run, as ``build`` and ``verify`` take them."""
+    return dict(progress=not args.no_progress, executor=args.scheduler, workers=args.workers)
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed ``datasets`` command; returns the exit status (0 ok, 1 mismatch, 2 error)."""
-    from . import builder, dataset, registry
+    from ..data import builder, dataset, registry
 
     try:
         if args.datasets_command == "list":
@@ -109,10 +114,8 @@ def run(args: argparse.Namespace) -> int:
                     name,
                     rows=args.rows,
                     out_dir=args.out,
-                    progress=not args.no_progress,
-                    executor=args.scheduler,
-                    workers=args.workers,
                     cache=not args.no_cache,
+                    **_run_options(args),
                 )
                 print(f"wrote {path} and {path.with_suffix('.json').name}")
             return 0
@@ -124,10 +127,8 @@ def run(args: argparse.Namespace) -> int:
                     name,
                     rows=args.rows,
                     root=args.dir,
-                    progress=not args.no_progress,
                     tol=args.tol,
-                    executor=args.scheduler,
-                    workers=args.workers,
+                    **_run_options(args),
                 )
                 print(report)
                 status = status or (0 if report.ok else 1)
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     """``python -m qml.data {list,build,verify} ...``."""
-    from ..cli import Parser
+    from . import Parser
 
     parser = Parser(prog="python -m qml.data", description="List, build and verify the qml data sets.")
     _add_commands(parser)

@@ -24,7 +24,7 @@ def test_default_inputs(embedding, n_inputs):
 def test_unknown_names_list_valid_choices():
     with pytest.raises(ConfigurationError, match="valid choices are: 'amplitude', 'angle', 'iqp', 'reupload'"):
         make_spec(n_qubits=2, embedding="angel")
-    with pytest.raises(ConfigurationError, match="'basic_entangler', 'hardware_efficient', 'strongly_entangling'"):
+    with pytest.raises(ConfigurationError, match="'basic_entangler', 'compact', 'hardware_efficient', 'strongly_entangling'"):
         make_spec(n_qubits=2, ansatz="nope")
     assert set(EMBEDDINGS) == {"angle", "amplitude", "iqp", "reupload"}
     assert set(ANSATZES) == {"hardware_efficient", "strongly_entangling", "basic_entangler"}

@@ -14,9 +14,13 @@
   HF state preparation; not particle-conserving. The HF state is a stationary point of it, and
   for H2 two layers cannot leave the HF energy while three from a broad random ``init`` reach
   the exact energy: it is a baseline, not the ansatz to use for chemistry.
-* ``compact``: :func:`qml.circuits.compact` (RY layers joined by CZ chains, ``(layers - 1)(n - 1)``
-  CZ) after the (tapered) HF state: the few-CX ansatz for tapered Hamiltonians
-  (``benchmarks/results/taper.md``).
+* ``compact``: from the (tapered) HF state, one Pauli-word rotation per symmetry-allowed excitation,
+  the word being the cheapest (fewest CX) term of that excitation's (tapered) generator, doubles
+  first (qubit coupled-cluster style, :func:`qml.circuits.pauli_rotations`). Option ``reps``.
+  Tapered H2: one RY, 0 CX; LiH: 6 qubits, 28 CX, 0.33 mHa from exact at 1.595 A, against
+  260 CX for tapered ``uccsd`` (``benchmarks/results/taper.md``). An RY + CZ-chain
+  hardware-efficient form was tried first and stalls: 3.4-3.7 mHa above exact for LiH with 2-6
+  layers, 16 mHa for the rectangular H4 with 2-4 layers.
 
 With ``taper=`` a :class:`qml.chem.tapering.Tapering`, every ansatz is built on the tapered qubits
 and starts from the tapered HF state; ``uccsd`` then applies each symmetry-allowed excitation as
@@ -31,9 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pennylane as qp
 
-from ..circuits import compact as _compact
 from ..circuits import hardware_efficient as _hea
-from ..circuits.compact import pauli_rotation
+from ..circuits.compact import pauli_rotations, rotation_cx
 from ..errors import ConfigurationError, one_of
 
 #: Chemistry ansatz names -> one-line descriptions.
@@ -41,14 +44,10 @@ CHEM_ANSATZES = {
     "uccsd": "singles + doubles Givens rotations from the HF state (option reps, default 1)",
     "k_upccgsd": "k-UpCCGSD: k layers of generalised singles and paired doubles (option k, default 2)",
     "hardware_efficient": "HF state, then layers of RY + CZ ladder (option layers, default 2)",
-    "compact": "HF state, then RY layers joined by CZ chains: few CX, for tapered Hamiltonians (option layers)",
+    "compact": "HF state, then one cheapest Pauli-word rotation per allowed excitation: few CX (option reps)",
 }
 
-_OPTIONS = {"uccsd": {"reps"}, "k_upccgsd": {"k"}, "hardware_efficient": {"layers"}, "compact": {"layers"}}
-
-#: Default layers of ``compact`` by tapered width (qubits -> layers); wider: ``n_qubits`` layers.
-#: The fewest that reach the exact energy of every catalog molecule (benchmarks/results/taper.md).
-COMPACT_LAYERS = {1: 1, 2: 2}
+_OPTIONS = {"uccsd": {"reps"}, "k_upccgsd": {"k"}, "hardware_efficient": {"layers"}, "compact": {"reps"}}
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,8 @@ class ChemAnsatz:
         weight_shape: shape of the parameter tensor.
         singles, doubles: excitation wires (``uccsd`` only, else empty).
         options: ansatz options (``k``, ``layers``).
-        rotations: tapered ``uccsd`` only: per parameter, its generator's Pauli terms
-            ``((word items, coefficient), ...)`` on the tapered wires.
+        rotations: ``compact`` and tapered ``uccsd``: per parameter, the Pauli terms it rotates,
+            ``((word items, coefficient), ...)`` (on the tapered wires when tapered).
         tapering: the :class:`qml.chem.tapering.Tapering` it is built for (``None``: untapered).
     """
 
@@ -86,13 +85,9 @@ class ChemAnsatz:
         """Apply the circuit (HF preparation included) for ``params`` of shape :attr:`weight_shape`."""
         wires = range(self.n_qubits)
         hf = np.array(self.hf_state)
-        if self.tapering is not None and self.name == "uccsd":
+        if self.rotations:
             qp.BasisState(hf, wires=wires)
-            n = len(self.rotations)
-            for rep in range(self.options.get("reps", 1)):
-                for i, terms in enumerate(self.rotations):
-                    for word, coeff in terms:  # exp(i theta c P) = PauliRot(-2 c theta, P)
-                        pauli_rotation(-2.0 * coeff * params[..., rep * n + i], dict(word))
+            pauli_rotations(params, self.rotations, self.options.get("reps", 1))
         elif self.name == "uccsd":
             qp.BasisState(hf, wires=wires)
             nd, n = len(self.doubles), len(self.doubles) + len(self.singles)
@@ -103,9 +98,6 @@ class ChemAnsatz:
                     qp.SingleExcitation(params[..., rep * n + nd + i], wires=w)
         elif self.name == "k_upccgsd":
             qp.kUpCCGSD(params, wires=wires, k=self.options["k"], delta_sz=0, init_state=hf)
-        elif self.name == "compact":
-            qp.BasisState(hf, wires=wires)
-            _compact(params, wires)
         else:
             qp.BasisState(hf, wires=wires)
             _hea(params, wires)
@@ -115,18 +107,14 @@ class ChemAnsatz:
 
         Zeros (the HF state) for ``uccsd``/``k_upccgsd``, except that ``uccsd`` repetitions after
         the first get N(0, 0.01^2) angles so they do not move in lock-step with the first; for
-        ``hardware_efficient`` N(0, 0.05^2) angles to break symmetry.
+        ``hardware_efficient`` N(0, 0.05^2) angles to break symmetry. ``compact`` as ``uccsd``.
         """
         rng = np.random.default_rng(seed)
-        if self.name == "hardware_efficient" or (self.name == "compact" and self.tapering is None):
+        if self.name == "hardware_efficient":
             return rng.normal(0.0, 0.05, self.weight_shape)
-        if self.name == "compact":  # tapered: HF is not stationary; later layers start slightly apart
-            x = np.zeros(self.weight_shape)
-            x[1:] = rng.normal(0.0, 0.01, x[1:].shape)
-            return x
         x = np.zeros(self.weight_shape)
-        n = len(self.rotations) if self.tapering is not None else len(self.singles) + len(self.doubles)
-        if self.name == "uccsd" and x.size > n:
+        n = len(self.rotations) if self.rotations else len(self.singles) + len(self.doubles)
+        if self.name in ("uccsd", "compact") and x.size > n:
             x[n:] = rng.normal(0.0, 0.01, x.size - n)
         return x
 
@@ -145,8 +133,8 @@ def make_ansatz(molecule, name: str = "uccsd", *, taper=None, **options) -> Chem
         name: ``"uccsd"``, ``"k_upccgsd"``, ``"hardware_efficient"`` or ``"compact"``.
         taper: ``None`` (untapered) or a :class:`qml.chem.tapering.Tapering` of ``molecule``'s
             qubits: the ansatz then acts on the tapered qubits from the tapered HF state.
-        **options: ``reps`` (uccsd, default 1), ``k`` (k_upccgsd, default 2) or ``layers``
-            (hardware_efficient, default 2; compact, default :data:`COMPACT_LAYERS` by width).
+        **options: ``reps`` (uccsd and compact, default 1), ``k`` (k_upccgsd, default 2) or
+            ``layers`` (hardware_efficient, default 2).
 
     Returns:
         ChemAnsatz: callable ``ansatz(params)`` that emits the circuit's gates.
@@ -164,11 +152,8 @@ def make_ansatz(molecule, name: str = "uccsd", *, taper=None, **options) -> Chem
         raise ConfigurationError(f"ansatz {name!r} takes no option(s) {sorted(unknown)}; its options are: {allowed}")
     n, ne = molecule.n_qubits, molecule.n_electrons
     hf = tuple(int(b) for b in molecule.hf_state())
-    if taper is not None:
-        return _tapered(molecule, name, taper, options)
-    if name == "compact":
-        layers = _positive("layers", options.get("layers", compact_layers(n)))
-        return ChemAnsatz(name, n, hf, (layers, n), options={"layers": layers})
+    if taper is not None or name == "compact":
+        return _rotations(molecule, name, taper, options)
     if name == "uccsd":
         singles, doubles = qp.qchem.excitations(ne, n, delta_sz=0)
         reps = _positive("reps", options.get("reps", 1))
@@ -195,27 +180,21 @@ def make_ansatz(molecule, name: str = "uccsd", *, taper=None, **options) -> Chem
     return ChemAnsatz(name, n, hf, (layers, n), options={"layers": layers})
 
 
-def compact_layers(n_qubits: int) -> int:
-    """Default layers of ``compact`` on ``n_qubits`` wires (:data:`COMPACT_LAYERS`, else ``n_qubits``)."""
-    return COMPACT_LAYERS.get(n_qubits, n_qubits)
-
-
-def _tapered(molecule, name: str, taper, options: dict) -> ChemAnsatz:
-    """``name`` on the qubits ``taper`` keeps, from the tapered HF state."""
-    if getattr(taper, "n_qubits", None) != molecule.n_qubits or not hasattr(taper, "hf_state"):
+def _rotations(molecule, name: str, taper, options: dict) -> ChemAnsatz:
+    """``compact`` (tapered or not), or ``name`` on the qubits ``taper`` keeps, from the (tapered) HF state."""
+    if taper is not None and (getattr(taper, "n_qubits", None) != molecule.n_qubits or not hasattr(taper, "hf_state")):
         raise ConfigurationError(
             f"taper must be a qml.chem.tapering.Tapering of the {molecule.n_qubits} qubits of {molecule!r}, got {taper!r}"
         )
-    k = taper.n_tapered
-    hf = taper.hf_state(molecule.hf_state())
+    k = molecule.n_qubits if taper is None else taper.n_tapered
+    hf = tuple(int(b) for b in molecule.hf_state()) if taper is None else taper.hf_state(molecule.hf_state())
     if name == "k_upccgsd":
         raise ConfigurationError(
             "ansatz 'k_upccgsd' cannot run on tapered qubits; use 'compact', 'uccsd' or 'hardware_efficient' "
             "with taper, or taper=False"
         )
-    if name in ("compact", "hardware_efficient"):
-        default = compact_layers(k) if name == "compact" else 2
-        layers = _positive("layers", options.get("layers", default))
+    if name == "hardware_efficient":
+        layers = _positive("layers", options.get("layers", 2))
         return ChemAnsatz(name, k, hf, (layers, k), options={"layers": layers}, tapering=taper)
     reps = _positive("reps", options.get("reps", 1))
     singles, doubles = qp.qchem.excitations(molecule.n_electrons, molecule.n_qubits, delta_sz=0)
@@ -223,15 +202,18 @@ def _tapered(molecule, name: str, taper, options: dict) -> ChemAnsatz:
     for wires, gate, kept in [(d, qp.DoubleExcitation, kept_d) for d in doubles] + [
         (s, qp.SingleExcitation, kept_s) for s in singles
     ]:
-        generator = qp.generator(gate(0.0, wires=wires), format="observable")
-        terms = taper.sentence(generator)
-        terms = tuple((tuple(sorted(w.items())), float(np.real(c))) for w, c in terms.items() if len(w) > 0)
+        generator = qp.generator(gate(0.0, wires=wires), format="observable").pauli_rep
+        if taper is not None:
+            generator = taper.sentence(generator)
+        terms = tuple((tuple(sorted(w.items())), float(np.real(c))) for w, c in generator.items() if len(w) > 0)
+        if terms and name == "compact":  # the cheapest word; ties: the largest coefficient, then the word
+            terms = (min(terms, key=lambda t: (rotation_cx(dict(t[0])), -abs(t[1]), t[0])),)
         if terms:  # an excitation that breaks a point-group symmetry tapers to nothing: left out
             rotations.append(terms)
             kept.append(tuple(wires))
     if not rotations:
         raise ConfigurationError(
-            f"{molecule!r} has no symmetry-allowed excitations after tapering (uccsd would have no parameters); "
+            f"{molecule!r} has no symmetry-allowed excitations (ansatz {name!r} would have no parameters); "
             "use a larger active space"
         )
     return ChemAnsatz(

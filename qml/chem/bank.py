@@ -87,24 +87,25 @@ class HamiltonianBank:
         #: the :class:`~qml.chem.tapering.Tapering` of every entry (``None``: untapered).
         self.tapering = None
         if taper is True:
-            from .tapering import for_molecule
+            from .tapering import for_molecule, surface_point
 
-            self.tapering = for_molecule(surface.molecule(surface.reference))
+            ref = surface.reference
+            self.tapering = for_molecule(surface.molecule(ref), where=surface_point(surface, ref))
         elif isinstance(taper, Tapering):
             self.tapering = taper
 
-    def _entry(self, molecule) -> HamiltonianEntry:
+    def _entry(self, molecule, key) -> HamiltonianEntry:
         if self.tapering is None:
             return HamiltonianEntry(molecule)
-        from .tapering import TaperedEntry
+        from .tapering import TaperedEntry, surface_point
 
-        return TaperedEntry(molecule, self.tapering)
+        return TaperedEntry(molecule, self.tapering, surface_point(self.surface, key))
 
     def __getitem__(self, point) -> HamiltonianEntry:
         key = self.surface.key(point)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = self._entry(self.surface.molecule(key))
+            entry = self._entries[key] = self._entry(self.surface.molecule(key), key)
         return entry
 
     def entries(self, coords) -> list[HamiltonianEntry]:
@@ -152,7 +153,7 @@ class HamiltonianBank:
             desc=f"{self.surface.name} Hamiltonians",
         )
         for k, mol in zip(todo, molecules):
-            self._entries[k] = self._entry(mol)
+            self._entries[k] = self._entry(mol, k)
 
     def _source(self, plain_pickle: bool) -> tuple:
         """What a worker needs to rebuild the surface: ``("catalog", name, options)`` or ``("surface", surface)``."""

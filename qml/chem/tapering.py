@@ -315,15 +315,22 @@ def find(hamiltonian, n_qubits: int, reference_state, *, sector=None, reference:
     return tap
 
 
-def for_molecule(molecule, *, sector=None) -> Tapering:
+def for_molecule(molecule, *, sector=None, where: str | None = None) -> Tapering:
     """The tapering of ``molecule``'s Hamiltonian in its Hartree-Fock sector (or ``sector``).
+
+    ``where`` names the geometry in later messages (default: its ``r`` or coordinates).
 
     Raises:
         TaperingError: a ``sector`` that is not ``+1``/``-1`` per generator, or holds no state with
             the molecule's electron number and spin.
     """
-    where = _where(molecule)
+    where = _where(molecule) if where is None else where
     return find(molecule.hamiltonian(), molecule.n_qubits, molecule.hf_state(), sector=sector, reference=where)
+
+
+def surface_point(surface, point) -> str:
+    """``"name r = 0.74"``: how messages name a point of a surface."""
+    return f"{surface.name} " + ", ".join(f"{n} = {float(v):g}" for n, v in zip(surface.coordinate_names, point))
 
 
 def _where(molecule) -> str:
@@ -342,19 +349,20 @@ class TaperedEntry(HamiltonianEntry):
     Args:
         molecule: the :class:`Molecule`.
         tapering: the :class:`Tapering` (e.g. fixed at the surface's reference geometry).
+        where: how messages name this geometry (default: the molecule's ``r`` or coordinates).
 
     Raises:
         TaperingError: the generators do not commute with this geometry's Hamiltonian.
     """
 
-    def __init__(self, molecule, tapering: Tapering):
+    def __init__(self, molecule, tapering: Tapering, where: str | None = None):
         super().__init__(molecule)
         if tapering.n_qubits != molecule.n_qubits:
             raise TaperingError(
                 f"the tapering is for {tapering.n_qubits} qubits but {molecule!r} has {molecule.n_qubits}"
             )
         self.tapering = tapering
-        self.where = _where(molecule)
+        self.where = _where(molecule) if where is None else where
         self.n_qubits = tapering.n_tapered
         self._operator = tapering.hamiltonian(molecule.hamiltonian(), self.where)
 

@@ -11,15 +11,14 @@ from typing import Callable
 
 import pennylane as qp
 
-from .compact import compact
-
 
 def hardware_efficient(weights, wires):
-    """Per layer: RY on every wire, then a CZ ladder (0-1, 1-2, ...). Weights ``(layers, n)``."""
+    """Per layer: RY on every wire, then a CZ ladder (0-1, 1-2, ...). Weights ``(layers, n)``
+    (or ``(..., layers, n)`` with leading batch dimensions, broadcast)."""
     wires = list(wires)
-    for layer in range(weights.shape[0]):
+    for layer in range(weights.shape[-2]):
         for i, w in enumerate(wires):
-            qp.RY(weights[layer, i], wires=w)
+            qp.RY(weights[..., layer, i], wires=w)
         for a, b in zip(wires[:-1], wires[1:]):
             qp.CZ(wires=[a, b])
 
@@ -50,5 +49,4 @@ ANSATZES: dict[str, Ansatz] = {
         "strongly_entangling", strongly_entangling, lambda L, n: (L, n, 3), strongly_entangling.__doc__
     ),
     "basic_entangler": Ansatz("basic_entangler", basic_entangler, lambda L, n: (L, n), basic_entangler.__doc__),
-    "compact": Ansatz("compact", compact, lambda L, n: (L, n), compact.__doc__),
 }

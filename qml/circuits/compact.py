@@ -1,18 +1,16 @@
-"""Few-CX circuits for tapered Hamiltonians: the ``compact`` ansatz and Pauli rotations in native gates.
-
-``compact`` is a real-amplitude hardware-efficient form: an RY on every wire, then ``layers - 1``
-times a CZ chain (0-1, 1-2, ...) followed by another RY on every wire; ``(layers - 1) (n - 1)`` CZ
-(one CX each) and no CZ after the last rotations (the final entangler of
-:func:`qml.circuits.hardware_efficient` only multiplies amplitudes by signs that later rotations
-would have to undo). Molecular Hamiltonians are real, so real amplitudes suffice; on one qubit
-(tapered H2) it is a single RY and no two-qubit gate. From a basis state with zero angles it is
-that basis state, and after tapering single-qubit flips of the Hartree-Fock state are symmetry-
-allowed excitations, so the gradient there is not zero.
+"""Few-CX circuits: products of Pauli-word rotations in native gates.
 
 :func:`pauli_rotation` applies ``exp(-i angle/2 P)`` for a Pauli word ``P`` with Hadamard/RX basis
-changes, a CNOT ladder and one RZ (``2 (w - 1)`` CNOT for a word of weight ``w``; a weight-one
-word is one RX/RY/RZ), gates every backend runs; the tapered UCCSD of :mod:`qml.chem.ansatz` is built
-from it.
+changes, a CNOT ladder and one RZ: ``2 (w - 1)`` CNOT for a word of weight ``w``, and a weight-one
+word is a single RX/RY/RZ. These are gates every backend runs (the ``fast`` simulator, PennyLane
+devices, the Qiskit gate set).
+
+:func:`pauli_rotations` is the circuit of the ``compact`` chemistry ansatz (:mod:`qml.chem.ansatz`):
+one rotation ``exp(i theta_k c_k P_k)`` per parameter, in the style of the qubit coupled-cluster
+ansatz (Ryabinkin et al., J. Chem. Theory Comput. 14, 6317 (2018)), where ``P_k`` is the
+cheapest (fewest CNOT) Pauli word of the ``k``-th symmetry-allowed excitation's tapered generator.
+On tapered H2 it is a single RY on one qubit (0 CNOT); measured CX counts and errors for every
+catalog molecule are in ``benchmarks/results/taper.md``.
 """
 
 from __future__ import annotations
@@ -22,26 +20,11 @@ import math
 import pennylane as qp
 
 
-def compact(weights, wires):
-    """RY on every wire, then (CZ chain, RY on every wire) per further layer. Weights ``(layers, n)``."""
-    wires = list(wires)
-    for layer in range(weights.shape[0]):
-        if layer:
-            for a, b in zip(wires[:-1], wires[1:]):
-                qp.CZ(wires=[a, b])
-        for i, w in enumerate(wires):
-            qp.RY(weights[layer, i], wires=w)
-
-
-def compact_cx(layers: int, n_qubits: int) -> int:
-    """Two-qubit gates of :func:`compact` with ``layers`` layers on ``n_qubits`` wires (before transpilation)."""
-    return max(layers - 1, 0) * max(n_qubits - 1, 0)
-
-
 def pauli_rotation(angle, word: dict) -> None:
     """``exp(-i angle / 2 P)`` (PennyLane's ``PauliRot``) for ``P = word``, a ``{wire: "X" | "Y" | "Z"}`` dict.
 
-    Emits RX/RY/RZ, Hadamard and CNOT only; ``2 (len(word) - 1)`` CNOT.
+    ``angle`` may carry leading batch dimensions (broadcast). Emits RX/RY/RZ, Hadamard and CNOT
+    only; :func:`rotation_cx` CNOT.
     """
     items = [(w, p) for w, p in word.items() if p != "I"]
     if not items:
@@ -68,6 +51,26 @@ def pauli_rotation(angle, word: dict) -> None:
             qp.RX(-math.pi / 2, wires=w)
 
 
-def pauli_rotation_cx(word: dict) -> int:
-    """CNOTs :func:`pauli_rotation` uses for ``word``."""
+def rotation_cx(word: dict) -> int:
+    """CNOTs :func:`pauli_rotation` uses for ``word``: ``2 (weight - 1)``, 0 for weight 0 or 1."""
     return 2 * max(sum(p != "I" for p in word.values()) - 1, 0)
+
+
+def pauli_rotations(params, rotations, reps: int = 1) -> None:
+    """``prod_k prod_j exp(i params[k] c_kj P_kj)`` for ``rotations[k] = ((word items, c_kj), ...)``.
+
+    Args:
+        params: shape ``(..., reps * len(rotations))`` (leading batch dimensions broadcast).
+        rotations: per parameter, the Pauli terms of its generator: ``((((wire, "X"), ...), c), ...)``.
+        reps: the product is repeated ``reps`` times with fresh parameters.
+    """
+    n = len(rotations)
+    for rep in range(reps):
+        for k, terms in enumerate(rotations):
+            for word, coeff in terms:  # exp(i theta c P) = PauliRot(-2 c theta, P)
+                pauli_rotation(-2.0 * coeff * params[..., rep * n + k], dict(word))
+
+
+def circuit_cx(rotations, reps: int = 1) -> int:
+    """CNOTs of :func:`pauli_rotations` (the logical circuit, before transpilation)."""
+    return reps * sum(rotation_cx(dict(word)) for terms in rotations for word, _ in terms)

@@ -77,7 +77,7 @@ class PESModel(nn.Module):
     ):
         super().__init__()
         from ..chem import make_ansatz
-        from ..chem.tapering import check_taper, for_molecule, wants_taper
+        from ..chem.tapering import check_taper, for_molecule, surface_point, wants_taper
         from ..inputs import check_device
 
         device = check_device(device)
@@ -99,7 +99,7 @@ class PESModel(nn.Module):
         self.backend_chosen: str | None = None if self.backend_name == "auto" else self.backend_name
         self._backend = self._resolve(backend)
         if taper is not False and wants_taper(taper, self._backend):
-            self.tapering = for_molecule(reference)
+            self.tapering = for_molecule(reference, where=surface_point(self.surface, self.surface.reference))
             self.n_qubits = self.tapering.n_tapered
             self._build_surface()  # the bank, now tapered
         self.ansatz = make_ansatz(reference, ansatz, taper=self.tapering, **self.ansatz_options)

@@ -211,3 +211,45 @@ def test_scan_tapered_keeps_one_tapering_and_matches_exact():
     res = qml.chem.scan("H2", [0.6, 0.741, 1.0], ansatz="compact", taper=True, progress=False, backend="fast")
     assert [p.params.shape for p in res] == [(1,)] * 3
     assert res.max_error_mha < 1e-6
+
+
+# -- circuits sized for the device: ISA numbers in the pre-flight estimate, error-aware layout ----------------
+def test_preflight_estimate_reports_tapered_width_and_isa_two_qubit_gates():
+    from qml.runtime import estimate
+
+    backend = qml.backends.resolve("ibm:FakeManilaV2", n_qubits=4)
+    mol = _equilibrium("H2")
+    tapered = estimate(mol, backend, steps=2, ansatz="compact")  # taper="auto": the backend samples
+    assert tapered.n_qubits == 1 and tapered.isa["two_qubit_gates"] == 0 and tapered.isa["depth"] >= 1
+    plain = estimate(mol, backend, steps=2, ansatz="uccsd", taper=False)
+    assert plain.n_qubits == 4 and plain.isa["two_qubit_gates"] >= 18  # 18 CNOT before routing
+    assert "two-qubit gates, depth" in str(plain) and 0 < plain.isa["estimated_error"] < 1
+
+
+def test_circuit_error_is_the_product_of_reported_errors_and_best_isa_takes_the_lowest():
+    from qiskit import QuantumCircuit
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    from qml.runtime import layout
+
+    device = FakeManilaV2()
+    target = device.target
+    isa = QuantumCircuit(device.num_qubits)
+    isa.x(0)
+    isa.cx(0, 1)
+    expected = 1 - (
+        (1 - target["x"][(0,)].error)
+        * (1 - target["cx"][(0, 1)].error)
+        * (1 - target["measure"][(0,)].error)
+        * (1 - target["measure"][(1,)].error)
+    )
+    assert layout.circuit_error(isa, target) == pytest.approx(expected, rel=1e-12)
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(0, 2)
+    qc.cx(1, 2)
+    best, info = layout.best_isa(qc, device, seed=0)
+    assert len(info["candidates"]) == layout.CANDIDATES
+    assert info["estimated_error"] == min(c[1] for c in info["candidates"])
+    assert info["estimated_error"] == pytest.approx(layout.circuit_error(best, target))

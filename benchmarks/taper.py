@@ -119,7 +119,7 @@ def vqe_row(mol, tap, label: str, ansatz: str, device, **options) -> dict:
         "evaluations": res.n_evaluations,
         "converged": res.converged,
         "seconds": time.perf_counter() - t0,
-        "backend": res.backend,
+        "backend": qml.backends.ran(res.backend),
     }
 
 

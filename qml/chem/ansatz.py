@@ -37,7 +37,7 @@ import pennylane as qp
 
 from ..circuits import hardware_efficient as _hea
 from ..circuits.compact import pauli_rotations, rotation_cx
-from ..errors import ConfigurationError, one_of
+from ..errors import ConfigurationError, check_int, one_of
 
 #: Chemistry ansatz names -> one-line descriptions.
 CHEM_ANSATZES = {
@@ -156,7 +156,7 @@ def make_ansatz(molecule, name: str = "uccsd", *, taper=None, **options) -> Chem
         return _rotations(molecule, name, taper, options)
     if name == "uccsd":
         singles, doubles = qp.qchem.excitations(ne, n, delta_sz=0)
-        reps = _positive("reps", options.get("reps", 1))
+        reps = check_int("reps", options.get("reps", 1))
         shape = (reps * (len(singles) + len(doubles)),)
         if shape[0] == 0:
             raise ConfigurationError(
@@ -173,10 +173,10 @@ def make_ansatz(molecule, name: str = "uccsd", *, taper=None, **options) -> Chem
             options={"reps": reps} if reps > 1 else {},
         )
     if name == "k_upccgsd":
-        k = _positive("k", options.get("k", 2))
+        k = check_int("k", options.get("k", 2))
         shape = tuple(qp.kUpCCGSD.shape(k=k, n_wires=n, delta_sz=0))
         return ChemAnsatz(name, n, hf, shape, options={"k": k})
-    layers = _positive("layers", options.get("layers", 2))
+    layers = check_int("layers", options.get("layers", 2))
     return ChemAnsatz(name, n, hf, (layers, n), options={"layers": layers})
 
 
@@ -194,9 +194,9 @@ def _rotations(molecule, name: str, taper, options: dict) -> ChemAnsatz:
             "with taper, or taper=False"
         )
     if name == "hardware_efficient":
-        layers = _positive("layers", options.get("layers", 2))
+        layers = check_int("layers", options.get("layers", 2))
         return ChemAnsatz(name, k, hf, (layers, k), options={"layers": layers}, tapering=taper)
-    reps = _positive("reps", options.get("reps", 1))
+    reps = check_int("reps", options.get("reps", 1))
     singles, doubles = qp.qchem.excitations(molecule.n_electrons, molecule.n_qubits, delta_sz=0)
     rotations, kept_s, kept_d = [], [], []
     for wires, gate, kept in [(d, qp.DoubleExcitation, kept_d) for d in doubles] + [
@@ -227,9 +227,3 @@ def _rotations(molecule, name: str, taper, options: dict) -> ChemAnsatz:
         rotations=tuple(rotations),
         tapering=taper,
     )
-
-
-def _positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

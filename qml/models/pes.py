@@ -271,8 +271,9 @@ class PESModel(nn.Module):
         from .. import backends
 
         return (
-            f"molecule={self.molecule_name!r}, ansatz={self.ansatz_name!r}, n_qubits={self.n_qubits}, "
-            f"n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, "
+            f"molecule={self.molecule_name!r}, ansatz={self.ansatz_name!r}, n_qubits={self.n_qubits}"
+            + (f" (tapered from {self.tapering.n_qubits})" if getattr(self, "tapering", None) is not None else "")
+            + f", n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, "
             f"backend={backends.summary(self._backend)}"
         )
 

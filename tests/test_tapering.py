@@ -253,3 +253,12 @@ def test_circuit_error_is_the_product_of_reported_errors_and_best_isa_takes_the_
     assert len(info["candidates"]) == layout.CANDIDATES
     assert info["estimated_error"] == min(c[1] for c in info["candidates"])
     assert info["estimated_error"] == pytest.approx(layout.circuit_error(best, target))
+
+
+def test_a_tapered_result_exports_the_tapered_operator():
+    res = qml.chem.vqe(_equilibrium("H2"), ansatz="compact", taper=True, progress=False, backend="fast")
+    circuit, op = res.to_qiskit()
+    assert circuit.num_qubits == op.num_qubits == 1
+    from qiskit.quantum_info import Statevector
+
+    assert Statevector(circuit).expectation_value(op).real == pytest.approx(res.energy, abs=1e-9)

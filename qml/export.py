@@ -90,7 +90,7 @@ def circuit_and_operator(ansatz, params, molecule, *, device=None, optimization_
     ansatz, p, molecule = bound(ansatz, params, molecule)
     traced = _traced(ansatz, p)
     angles = traced.angles[0].numpy()
-    op = sparse_pauli(molecule.hamiltonian(), molecule.n_qubits)
+    op = sparse_pauli(_hamiltonian(ansatz, molecule), ansatz.n_qubits)
     if dev is None:
         qc = to_qiskit(traced)
         return qc.assign_parameters({q: angles[q.index] for q in qc.parameters}), op
@@ -107,12 +107,22 @@ def qasm3(circuit) -> str:
     return _qasm3.dumps(circuit)
 
 
+def _hamiltonian(ansatz, molecule):
+    """The operator the ansatz is measured against: the tapered Hamiltonian when the ansatz is tapered."""
+    tapering = getattr(ansatz, "tapering", None)
+    if tapering is None:
+        return molecule.hamiltonian()
+    from .chem.tapering import TaperedEntry
+
+    return TaperedEntry(molecule, tapering).operator
+
+
 def tape_and_operator(ansatz, params, molecule):
     """``(QuantumScript, operator)``: the ansatz's gates measuring ``expval(H)``, and ``H`` (PennyLane)."""
     import pennylane as qp
 
     ansatz, p, molecule = bound(ansatz, params, molecule)
-    h = molecule.hamiltonian()
+    h = _hamiltonian(ansatz, molecule)
     ops = qp.tape.make_qscript(ansatz)(p.reshape(ansatz.weight_shape).numpy()).operations
     return qp.tape.QuantumScript(ops, [qp.expval(h)]), h
 

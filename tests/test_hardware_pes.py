@@ -29,7 +29,7 @@ def off_hf(model, seed=0):
 
 
 def test_fake_device_training_one_job_per_step_with_standard_errors():
-    m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=500, seed=1)
+    m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=500, seed=1, taper=False)  # 4 qubits, 25 rows
     history = qml.fit(m, R_TRAIN, epochs=2, lr=0.05, batch_size=3, progress=False)
     records = JobStore().list()
     assert len(records) == 4  # 2 epochs x 2 steps, one job each
@@ -58,6 +58,7 @@ def test_exact_estimator_energies_and_encoder_gradients_equal_sector():
             "H2",
             backend="ibm:FakeManilaV2",
             backend_options={"estimator": qiskit_primitives.StatevectorEstimator(), "store": False},
+            taper=False,  # the same 4-qubit circuit as the sector reference
         )
     )
     ref = qml.PESModel("H2", backend="sector")
@@ -78,7 +79,7 @@ def test_exact_estimator_energies_and_encoder_gradients_equal_sector():
 
 
 def test_sampled_aer_energies_within_five_standard_errors():
-    aer = off_hf(qml.PESModel("H2", backend="aer", shots=4000, seed=3), seed=2)
+    aer = off_hf(qml.PESModel("H2", backend="aer", shots=4000, seed=3, taper=False), seed=2)
     ref = qml.PESModel("H2", backend="sector")
     ref.load_state_dict(aer.state_dict())
     r = [0.6, 0.9, 1.4, 2.2]
@@ -96,7 +97,7 @@ def test_sampled_aer_energies_within_five_standard_errors():
 
 
 def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():
-    m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, seed=1, backend_options={"max_jobs": 3})
+    m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, seed=1, backend_options={"max_jobs": 3}, taper=False)
     with pytest.raises(
         CostLimitError,
         match=r"this run needs 4 jobs, over max_jobs=3; plan: 4 jobs, 4 PUBs, "
@@ -105,7 +106,9 @@ def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():
     ):
         qml.fit(m, R_TRAIN, epochs=2, batch_size=3, progress=False)
     assert JobStore().count() == 0 and m.backend.usage == {"jobs": 0, "shots": 0}
-    small = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, backend_options={"max_shots": 10**6})
+    small = qml.PESModel(
+        "H2", backend="ibm:FakeManilaV2", shots=4000, backend_options={"max_shots": 10**6}, taper=False
+    )
     with pytest.raises(CostLimitError, match=r"needs 1,?200,000 shots|needs 1200000 shots"):
         qml.fit(small, R_TRAIN, epochs=2, batch_size=3, progress=False)
     assert JobStore().count() == 0
@@ -176,7 +179,8 @@ def test_cli_train_pes_on_a_fake_device_with_shots(tmp_path, capsys):
     history = json.loads((out / "history.json").read_text())
     assert [r["jobs"] for r in history["records"]] == [1, 1] and all(r["loss_stderr"] > 0 for r in history["records"])
     training_jobs = [r for r in JobStore().list() if r.run_id is not None]
-    assert len(training_jobs) == 2 and all(r.pub_shapes == [[25, 2]] for r in training_jobs)
+    # taper="auto" on a fake device: H2 on 1 qubit, 1 angle -> 1 + 2 parameter-shift rows (25 untapered)
+    assert len(training_jobs) == 2 and all(r.pub_shapes == [[3, 2]] for r in training_jobs)
 
 
 def test_mitigation_runs_offline_and_reduces_the_noise_bias():

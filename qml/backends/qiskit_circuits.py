@@ -308,15 +308,15 @@ def compile_circuit(
         device: a Qiskit ``BackendV2`` (real or fake) with a ``target``, or ``None`` for an ideal
             simulator that runs the gate set as it is (no transpilation, no layout).
         optimization_level: preset pass-manager level 0-3.
-        seed: transpiler seed (layout/routing are then reproducible).
+        seed: first transpiler seed; :data:`qml.runtime.layout.CANDIDATES` seeds from it (from 0 when
+            ``None``) are tried and the ISA circuit with the lowest error estimated from the device's
+            reported error rates is kept (:func:`qml.runtime.layout.best_isa`), so layouts are reproducible.
         shift_rule: check that every angle keeps a valid parameter-shift rule (:func:`check_shift_rule`).
 
     Raises:
         BackendError: the circuit is wider than the device, cannot be transpiled for it, or the
             transpiled angles break the parameter-shift rule.
     """
-    from qiskit.transpiler import generate_preset_pass_manager
-
     name = None if device is None else getattr(device, "name", type(device).__name__)
     key = (traced.key, name, optimization_level, seed, shift_rule)
     with _LOCK:
@@ -343,9 +343,10 @@ def compile_circuit(
             "use fewer qubits or a larger device"
         )
     qc = to_qiskit(traced)
-    pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=device, seed_transpiler=seed)
+    from ..runtime.layout import best_isa  # the layout with the lowest error from the target's reported rates
+
     try:
-        isa = pm.run(qc)
+        isa, _ = best_isa(qc, device, optimization_level=optimization_level, seed=seed)
     except Exception as exc:  # noqa: BLE001 - a transpiler failure, said in our words
         raise BackendError(
             f"the circuit ({traced.n_qubits} qubits, {len(traced.ops)} gates) could not be transpiled for {name}: "

@@ -9,6 +9,7 @@ its default active space; :func:`vqe` and :func:`scan` optimise chemistry ansatz
 """
 
 from . import catalog as catalog
+from . import tapering as tapering
 from .ansatz import CHEM_ANSATZES as CHEM_ANSATZES
 from .ansatz import ChemAnsatz as ChemAnsatz
 from .ansatz import make_ansatz as make_ansatz

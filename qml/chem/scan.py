@@ -256,7 +256,10 @@ def scan(
             Warm-started scans use at most two workers (the two outward chains); cold scans one
             per point. Results equal the serial scan's bit for bit (except ``wall_time``).
         workers: a local pool of this many processes instead of ``executor``.
-        **vqe_options: passed to :func:`qml.chem.vqe` (``steps``, ``tol``, ``lr``, ansatz options).
+        **vqe_options: passed to :func:`qml.chem.vqe` (``steps``, ``tol``, ``lr``, ansatz options,
+            ``taper``). Tapered (``taper=True``, or ``"auto"`` on a sampling backend), every point uses
+            the symmetry generators and sector of the equilibrium geometry (checked at each point; a
+            :class:`~qml.chem.tapering.TaperingError` names the geometry where they stop holding).
 
     Returns:
         ScanResult: one :class:`ScanPoint` per ``r``, sorted by ``r``.
@@ -267,8 +270,10 @@ def scan(
     """
     entry, r = _check_scan(name, r_values, vqe_options)
     from .. import parallel
+    from .tapering import check_taper
 
     parallel.check(executor, workers)
+    taper = check_taper(vqe_options.pop("taper", "auto"))
     mols = [
         Molecule.from_name(
             name, float(x), basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
@@ -284,7 +289,8 @@ def scan(
         seed=vqe_options.get("seed", 0),
         options=vqe_options.pop("backend_options", None),
     )
-    kwargs = dict(ansatz=ansatz, optimizer=optimizer, backend=be, **vqe_options)
+    taper = _scan_tapering(name, entry, be, taper, basis, active_electrons, active_orbitals)
+    kwargs = dict(ansatz=ansatz, optimizer=optimizer, backend=be, taper=taper, **vqe_options)
     order = sweep_order(r, entry.r_eq)
     serial = executor is None and workers is None
     points: list = [None] * len(r)
@@ -300,6 +306,18 @@ def scan(
                 points[i] = point
     ans_name = ansatz if isinstance(ansatz, str) else getattr(ansatz, "name", str(ansatz))
     return ScanResult(name=name, ansatz=ans_name, optimizer=optimizer, backend=be, points=points)
+
+
+def _scan_tapering(name, entry, backend, taper, basis, active_electrons, active_orbitals):
+    """``False`` or the :class:`~qml.chem.tapering.Tapering` of the equilibrium geometry, for every point."""
+    from .tapering import Tapering, for_molecule, wants_taper
+
+    if taper is False or isinstance(taper, Tapering) or not wants_taper(taper, backend):
+        return taper if isinstance(taper, Tapering) else False
+    ref = Molecule.from_name(
+        name, entry.r_eq, basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
+    )
+    return for_molecule(ref)
 
 
 def _check_scan(name: str, r_values, vqe_options: dict):

@@ -23,6 +23,7 @@ from ..inputs import check_device
 from .ansatz import make_ansatz
 from .bank import HamiltonianEntry
 from .molecule import Molecule
+from .tapering import TaperedEntry, Tapering, check_taper, for_molecule, wants_taper
 
 #: Chemical accuracy, 1 kcal/mol in milli-Hartree.
 CHEMICAL_ACCURACY_MHA = 1.6
@@ -58,6 +59,8 @@ class VQEResult:
         timings: ``auto``'s measurement, seconds per energy + gradient per candidate (empty otherwise).
         decide_seconds: seconds ``auto`` spent deciding (0 for a named backend or a cached decision).
         energy_stderr: standard error of ``energy`` with shots (``None`` when exact).
+        n_qubits: qubits the circuit ran on (after tapering, when tapered).
+        tapering: the :class:`qml.chem.tapering.Tapering` used (``None``: untapered).
     """
 
     energy: float
@@ -78,6 +81,8 @@ class VQEResult:
     timings: dict = field(default_factory=dict)
     decide_seconds: float = 0.0
     energy_stderr: float | None = None
+    n_qubits: int = 0
+    tapering: object = None
 
     def summary(self) -> str:
         """A few human-readable lines: energies, error, whether chemical accuracy was reached."""
@@ -143,7 +148,15 @@ class VQEResult:
 
 
 def energy_function(
-    molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None, device=None
+    molecule: Molecule,
+    ansatz,
+    backend="auto",
+    *,
+    shots=None,
+    seed=None,
+    backend_options=None,
+    device=None,
+    taper=None,
 ):
     """``f(params) -> <H>``: the energy of ``ansatz`` on ``molecule``, from ``backend``'s evaluator.
 
@@ -153,6 +166,8 @@ def energy_function(
         backend: a backend string with the ``"energy"`` capability, or a resolved backend.
         shots, seed, backend_options: passed to :func:`qml.backends.resolve`.
         device: torch device ``f``'s parameters are moved to (default: left where they are).
+        taper: ``None`` or the :class:`qml.chem.tapering.Tapering` ``ansatz`` was built for: the
+            energy is then that of the tapered Hamiltonian.
 
     Returns:
         ``(f, evaluator)``: ``f(params)`` takes a tensor of the ansatz's weight shape and returns a
@@ -163,11 +178,9 @@ def energy_function(
         BackendError: unknown backend, or one without energies (the message names those that have them).
     """
     device = None if device is None else check_device(device)
-    be = _backends.at_door(
-        backend, "energy", n_qubits=molecule.n_qubits, shots=shots, seed=seed, options=backend_options
-    )
-    evaluator = be.energy_evaluator(ansatz, molecule.n_qubits)
-    entry = HamiltonianEntry(molecule)
+    entry = HamiltonianEntry(molecule) if taper is None else TaperedEntry(molecule, taper)
+    be = _backends.at_door(backend, "energy", n_qubits=entry.n_qubits, shots=shots, seed=seed, options=backend_options)
+    evaluator = be.energy_evaluator(ansatz, entry.n_qubits)
 
     def f(params: torch.Tensor) -> torch.Tensor:
         return evaluator(params.reshape(1, -1).to(device=device, dtype=torch.float64), [entry])[0]
@@ -191,6 +204,7 @@ def vqe(
     backend_options: dict | None = None,
     ansatz_options: dict | None = None,
     device=None,
+    taper="auto",
     **more_ansatz_options,
 ) -> VQEResult:
     """Variational quantum eigensolver for ``molecule``.
@@ -217,6 +231,11 @@ def vqe(
         device: torch device of the parameters and the energy computation (default cpu), e.g.
             ``"cuda"``: simulators in torch (``fast``, ``sector``) run there and the Hamiltonian
             is copied there once; ``result.params`` is a numpy array either way.
+        taper: qubit tapering by the Hamiltonian's Z2 symmetries (:mod:`qml.chem.tapering`):
+            ``"auto"`` (default: on where the backend samples or is noisy, off on exact simulators),
+            ``True`` or ``False`` (or a ``Tapering``, e.g. fixed at a scan's reference geometry).
+            Tapered, the ansatz runs on fewer qubits from the tapered HF state and
+            ``result.exact_energy`` is still the untapered exact energy.
 
     Returns:
         VQEResult: energies, error, parameters, history, timing and ``chemical_accuracy``.
@@ -228,17 +247,29 @@ def vqe(
     Raises:
         TypeError: ``molecule`` is not a Molecule.
         ConfigurationError: unknown optimizer/ansatz, non-positive steps/tol/lr, ``init`` of the wrong
-            shape, a device torch cannot use (``"cuda"`` without a GPU).
+            shape, a device torch cannot use (``"cuda"`` without a GPU), a ``taper`` other than
+            ``"auto"``/``True``/``False``; :class:`~qml.chem.tapering.TaperingError` when the ground
+            state is not in the tapered sector.
         BackendError: unknown backend, or one without the ``"energy"`` capability.
     """
     device = _check_call(molecule, optimizer, device)
     steps, lr, patience = _settings(optimizer, steps, lr, tol)
-    ans = _ansatz(molecule, ansatz, ansatz_options, more_ansatz_options)
+    taper = check_taper(taper)
+    tap = None
+    if taper is not False:  # decided on the backend resolved at the door (auto: on where it samples)
+        backend = _backends.at_door(
+            backend, "energy", n_qubits=molecule.n_qubits, shots=shots, seed=seed, options=backend_options
+        )
+        if wants_taper(taper, backend):
+            tap = taper if isinstance(taper, Tapering) else for_molecule(molecule)
+    ans = _ansatz(molecule, ansatz, ansatz_options, more_ansatz_options, tap)
     start = _start(molecule, ans, init, seed)
     energy_fn, evaluator = energy_function(
-        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device
+        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device, taper=tap
     )
     exact = molecule.exact_energy()
+    if tap is not None:
+        TaperedEntry(molecule, tap).check_sector(exact)  # raises if the ground state left the sector
     params = torch.tensor(start, dtype=torch.float64, device=device, requires_grad=True)
     run = _Run(_optimizer(optimizer, params, lr), energy_fn, params)
     t0 = time.perf_counter()
@@ -281,11 +312,11 @@ def _settings(optimizer: str, steps, lr, tol) -> tuple[int, float, int]:
     return steps, lr, patience
 
 
-def _ansatz(molecule, ansatz, ansatz_options, more_ansatz_options):
+def _ansatz(molecule, ansatz, ansatz_options, more_ansatz_options, taper=None):
     both = set(ansatz_options or {}) & set(more_ansatz_options)
     if both:
         raise ConfigurationError(f"ansatz option(s) {sorted(both)} given twice (in ansatz_options and as keywords)")
-    return make_ansatz(molecule, ansatz, **{**dict(ansatz_options or {}), **more_ansatz_options})
+    return make_ansatz(molecule, ansatz, taper=taper, **{**dict(ansatz_options or {}), **more_ansatz_options})
 
 
 def _start(molecule, ans, init, seed) -> np.ndarray:
@@ -397,6 +428,8 @@ def _result(molecule, ans, optimizer: str, run: _Run, evaluator, *, exact: float
         timings=dict(decision.timings) if decision else {},
         decide_seconds=decision.decide_seconds if decision else 0.0,
         energy_stderr=None if stderr is None else float(np.asarray(stderr)[0]),
+        n_qubits=ans.n_qubits,
+        tapering=getattr(ans, "tapering", None),
     )
     result._circuit = (molecule, ans)  # what qml.export needs for to_qiskit / to_qasm3 / to_pennylane
     return result

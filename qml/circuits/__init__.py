@@ -7,6 +7,8 @@ from .ansatzes import ANSATZES as ANSATZES
 from .ansatzes import basic_entangler as basic_entangler
 from .ansatzes import hardware_efficient as hardware_efficient
 from .ansatzes import strongly_entangling as strongly_entangling
+from .compact import pauli_rotation as pauli_rotation
+from .compact import pauli_rotations as pauli_rotations
 from .embeddings import EMBEDDINGS as EMBEDDINGS
 from .embeddings import amplitude as amplitude
 from .embeddings import angle as angle

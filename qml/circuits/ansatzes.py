@@ -13,11 +13,12 @@ import pennylane as qp
 
 
 def hardware_efficient(weights, wires):
-    """Per layer: RY on every wire, then a CZ ladder (0-1, 1-2, ...). Weights ``(layers, n)``."""
+    """Per layer: RY on every wire, then a CZ ladder (0-1, 1-2, ...). Weights ``(layers, n)``
+    (or ``(..., layers, n)`` with leading batch dimensions, broadcast)."""
     wires = list(wires)
-    for layer in range(weights.shape[0]):
+    for layer in range(weights.shape[-2]):
         for i, w in enumerate(wires):
-            qp.RY(weights[layer, i], wires=w)
+            qp.RY(weights[..., layer, i], wires=w)
         for a, b in zip(wires[:-1], wires[1:]):
             qp.CZ(wires=[a, b])
 

@@ -50,6 +50,9 @@ class CostEstimate:
             the observables; the largest over Hamiltonians), ``None`` when unknown.
         executed_shots: ``shots * settings``: what the device runs.
         kind: ``"circuit"`` (a QuantumLayer), ``"pes"``, ``"vqe"`` or ``"scan"``.
+        isa: after transpilation for the backend's device (``None`` without one):
+            ``{"device", "two_qubit_gates", "depth", "estimated_error"}`` (:func:`qml.runtime.layout.isa_summary`).
+        n_qubits: circuit width (after tapering for chemistry targets).
     """
 
     jobs: int
@@ -63,6 +66,8 @@ class CostEstimate:
     settings: int | None = None
     executed_shots: int | None = None
     kind: str = "circuit"
+    isa: dict | None = None
+    n_qubits: int | None = None
 
     def check(
         self, *, max_jobs: int | None = None, max_shots: int | None = None, used: dict | None = None
@@ -98,9 +103,14 @@ class CostEstimate:
             if self.settings and self.settings > 1
             else ""
         )
+        isa = (
+            f"; {self.isa['two_qubit_gates']} two-qubit gates, depth {self.isa['depth']} on {self.isa['device']}"
+            if self.isa
+            else ""
+        )
         return (
             f"{self.jobs} jobs, {self.pubs} PUBs, {self.circuits} circuits ({self.circuits_per_step} per step), "
-            f"{self.shots:,} shots{settings}, ~{self.qpu_seconds / 60:.1f} QPU minutes (rough)"
+            f"{self.shots:,} shots{settings}, ~{self.qpu_seconds / 60:.1f} QPU minutes (rough){isa}"
         )
 
 
@@ -134,6 +144,7 @@ def estimate(
     geometries=None,
     eval_batches: int = 0,
     ansatz="uccsd",
+    taper="auto",
     shots: int | None = None,
     precision: float | None = None,
     gradient: str | None = None,
@@ -167,6 +178,9 @@ def estimate(
         epochs, geometries: alternative to ``steps`` for a PESModel (see above).
         eval_batches: forward-only batches (validation, evaluation) over the run, ``batch_size`` each.
         ansatz: chemistry ansatz name for a Molecule target (``vqe``/``scan``).
+        taper: for a Molecule target, as ``qml.chem.vqe``'s ``taper`` (``"auto"``: tapered when
+            ``backend`` samples, as on ``ibm:``; untapered without a backend; a scan uses the first
+            geometry's tapering).
         shots, precision, gradient: override the backend's.
         input_gradients: whether inputs need derivatives (a trainable pre-network feeds the circuit).
         max_jobs, max_shots: limits to check (default: the backend's ``max_jobs``/``max_shots``).
@@ -184,8 +198,9 @@ def estimate(
         backend = _runtime_backend_of(target)
     gradient, per_circuit, max_jobs, max_shots = _settings(backend, gradient, precision, shots, max_jobs, max_shots)
     calls = [(batch_size, True, steps)] + ([(batch_size, False, eval_batches)] if eval_batches else [])
-    shape, calls = _workload(kind, target, calls, ansatz, geometries, input_gradients)
+    shape, calls, circuit = _workload(kind, target, calls, ansatz, geometries, input_gradients, taper, backend)
     est = count(calls, gradient=gradient, shots_per_circuit=per_circuit, kind=kind, **shape)
+    est = _with_isa(backend, circuit)(est)
     return est.check(max_jobs=max_jobs, max_shots=max_shots)
 
 
@@ -224,19 +239,28 @@ def _settings(backend, gradient, precision, shots, max_jobs, max_shots) -> tuple
     return gradient, per_circuit, max_jobs, max_shots
 
 
-def _workload(kind: str, target, calls: list, ansatz, geometries, input_gradients: bool) -> tuple:
-    """``({n_angles, n_grad, settings}, calls)``: the shape of what ``target`` runs (a circuit or a
-    chemistry ansatz with its Hamiltonians' measurement settings), and the calls (a scan repeats them)."""
+def _workload(
+    kind: str, target, calls: list, ansatz, geometries, input_gradients: bool, taper="auto", backend=None
+) -> tuple:
+    """``({n_angles, n_grad, settings}, calls, circuit)``: the shape of what ``target`` runs (a circuit or a
+    chemistry ansatz with its Hamiltonians' measurement settings), the calls (a scan repeats them), and
+    the circuit (spec or chemistry ansatz; a Molecule target's tapered as ``vqe`` would on ``backend``)."""
     if kind == "circuit":
-        n_angles, n_grad, settings = _circuit_shape(find_spec(target), input_gradients)
-        return dict(n_angles=n_angles, n_grad=n_grad, settings=settings), calls
+        spec = find_spec(target)
+        n_angles, n_grad, settings = _circuit_shape(spec, input_gradients)
+        return dict(n_angles=n_angles, n_grad=n_grad, settings=settings), calls, spec
     if kind in ("vqe", "scan"):
         from ..chem import make_ansatz
         from ..chem.molecule import Molecule
+        from ..chem.tapering import TaperedEntry, check_taper, for_molecule, wants_taper
 
         molecules = [target] if isinstance(target, Molecule) else list(target)
-        chem_ansatz = make_ansatz(molecules[0], ansatz)
-        hamiltonians = [m.hamiltonian() for m in molecules]
+        taper = check_taper(taper)
+        tap = None
+        if taper is True or (taper == "auto" and backend is not None and wants_taper(taper, backend)):
+            tap = for_molecule(molecules[0])
+        chem_ansatz = make_ansatz(molecules[0], ansatz, taper=tap)
+        hamiltonians = [m.hamiltonian() if tap is None else TaperedEntry(m, tap).operator for m in molecules]
         if kind == "scan":
             calls = [(c[0], c[1], c[2] * len(molecules)) for c in calls]
     else:
@@ -244,7 +268,18 @@ def _workload(kind: str, target, calls: list, ansatz, geometries, input_gradient
         hamiltonians = _model_hamiltonians(target, geometries)
     n_angles, n_grad = ansatz_angles(chem_ansatz)
     settings = max((measurement_plan(h, chem_ansatz.n_qubits).n_groups for h in hamiltonians), default=None)
-    return dict(n_angles=n_angles, n_grad=n_grad, settings=settings), calls
+    return dict(n_angles=n_angles, n_grad=n_grad, settings=settings), calls, chem_ansatz
+
+
+def _with_isa(backend, circuit):
+    """``est -> est`` with the ISA two-qubit gates, depth and width of ``circuit`` on ``backend``'s device."""
+    import dataclasses
+
+    from .layout import isa_summary
+
+    isa = isa_summary(backend, circuit) if backend is not None and not isinstance(backend, str) else None
+    n_qubits = getattr(circuit, "n_qubits", None)
+    return lambda est: dataclasses.replace(est, isa=isa, n_qubits=n_qubits)
 
 
 def count(
@@ -310,9 +345,11 @@ def plan_calls(backend, module, calls) -> CostEstimate | None:
             find_spec(module)
         except ConfigurationError:
             return None
-    shape, calls = _workload(kind, module, calls, None, None, True)
+    shape, calls, circuit = _workload(kind, module, calls, None, None, True)
     per_circuit = backend.shots_per_circuit or DEFAULT_SHOTS
-    est = count(calls, gradient=opts.gradient, shots_per_circuit=per_circuit, kind=kind, **shape)
+    est = _with_isa(backend, circuit)(
+        count(calls, gradient=opts.gradient, shots_per_circuit=per_circuit, kind=kind, **shape)
+    )
     return est.check(max_jobs=opts.max_jobs, max_shots=opts.max_shots, used=getattr(backend, "usage", None))
 
 

@@ -336,3 +336,72 @@ def test_every_tensor_follows_the_parameters_device():
         ("meta", (3,)),
         ("meta", (3,)),
     ]
+
+
+# ---- gradient modes (qml.sim.adjoint) -------------------------------------------------------
+@pytest.mark.parametrize("batch", [None, 3])
+def test_adjoint_gradients_equal_backprop_on_every_gate(batch, rng):
+    """The adjoint method (uncompute the circuit backwards) gives backprop's gradients for every
+    native kernel (blocks, permutations, phases, Givens rotations, matrix fallback, global phase)."""
+    x = torch.randn((3,) if batch is None else (batch, 3), generator=rng, dtype=torch.float64)
+    w = torch.randn(6, generator=rng, dtype=torch.float64)
+    devs = {m: FastDevice(wires=4, gradient=m) for m in ("backprop", "adjoint")}
+    out = {m: _value_and_grads(qp.QNode(_all_gates, d, interface="torch"), x, w) for m, d in devs.items()}
+    assert devs["adjoint"].last_gradient == "adjoint" and devs["backprop"].last_gradient == "backprop"
+    torch.testing.assert_close(out["adjoint"][0], out["backprop"][0], atol=1e-12, rtol=0)
+    for a, b in zip(out["adjoint"][1], out["backprop"][1]):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+def test_adjoint_gradcheck_float64(rng):
+    """Adjoint gradients against finite differences (torch.autograd.gradcheck, float64), with a
+    state preparation as the first operation and a Hamiltonian measurement."""
+
+    def circuit(v, x, w):
+        qp.StatePrep(v / torch.linalg.norm(v, dim=-1, keepdim=True), wires=range(4))
+        qp.AngleEmbedding(x, wires=range(3), rotation="X")
+        qp.StronglyEntanglingLayers(w, wires=range(3))
+        qp.IsingZZ(x[..., 0] * w[0, 0, 0], wires=[0, 2])
+        qp.DoubleExcitation(w[0, 2, 2], wires=[0, 1, 2, 3])
+        return qp.expval(qp.PauliZ(0) @ qp.PauliX(1) + 0.7 * qp.PauliY(3)), qp.expval(qp.PauliZ(1))
+
+    dev = FastDevice(wires=4, gradient="adjoint")
+    fast = qp.QNode(circuit, dev, interface="torch")
+    v = torch.randn(2, 16, generator=rng, dtype=torch.float64).requires_grad_()
+    x = torch.randn(2, 3, generator=rng, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(1, 3, 3, generator=rng, dtype=torch.float64, requires_grad=True)
+
+    assert torch.autograd.gradcheck(lambda a, b, c: _as_tensor(fast(a, b, c)), (v, x, w), eps=1e-6, atol=1e-8)
+    assert dev.last_gradient == "adjoint"
+
+
+def test_gradient_mode_follows_the_memory_budget(rng):
+    """gradient="auto" differentiates by backprop unless its memory estimate exceeds the budget."""
+    from qml.sim import adjoint
+
+    spec = make_spec(n_qubits=6, embedding="angle", ansatz="strongly_entangling", layers=2)
+    x = torch.randn(4, 6, generator=rng, dtype=torch.float64)
+    w = torch.randn(spec.weight_shape, generator=rng, dtype=torch.float64)
+    state = adjoint.state_bytes(6, 4)
+    assert state == 64 * 4 * 16
+    results = {}
+    for budget in (10**9, 2 * state):
+        dev = FastDevice(wires=6, memory_budget=budget)
+        results[budget] = (_value_and_grads(qp.QNode(spec.qfunc, dev, interface="torch"), x, w), dev.last_gradient)
+    assert results[10**9][1] == "backprop" and results[2 * state][1] == "adjoint"
+    (v1, g1), (v2, g2) = results[10**9][0], results[2 * state][0]
+    torch.testing.assert_close(v1, v2, atol=1e-12, rtol=0)
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+    # without a gradient nothing is differentiated
+    dev = FastDevice(wires=6, memory_budget=2 * state)
+    with torch.no_grad():
+        qp.QNode(spec.qfunc, dev, interface="torch")(x, w)
+    assert dev.last_gradient is None
+
+
+def test_gradient_options_are_validated():
+    with pytest.raises(ValueError, match=r"gradient must be one of \['auto', 'backprop', 'adjoint'\]"):
+        FastDevice(wires=2, gradient="adjiont")
+    with pytest.raises(ValueError, match="memory_budget must be a positive number of bytes"):
+        FastDevice(wires=2, memory_budget=0)

@@ -123,12 +123,14 @@ class FastBackend(PennyLaneBackend):
 
     capabilities = frozenset({"expval", "state", "energy"})
     max_qubits = 24
+    #: ``gradient="auto"|"backprop"|"adjoint"`` and ``memory_budget`` (bytes): see :class:`qml.sim.FastDevice`.
+    accepts = ("gradient", "memory_budget")
     description = "qml's batched torch state-vector simulator (qml.sim)"
 
     def device(self, n_qubits: int):
         from ..sim import FastDevice
 
-        return FastDevice(wires=n_qubits)
+        return FastDevice(wires=n_qubits, **self.options)
 
 
 class DefaultQubitBackend(PennyLaneBackend):

@@ -405,3 +405,59 @@ def test_gradient_options_are_validated():
         FastDevice(wires=2, gradient="adjiont")
     with pytest.raises(ValueError, match="memory_budget must be a positive number of bytes"):
         FastDevice(wires=2, memory_budget=0)
+
+
+@pytest.mark.parametrize("gradient", ["adjoint", "backprop"])
+def test_both_gradient_modes_keep_every_tensor_on_the_parameters_device(gradient):
+    """Forward and backward in either mode on torch's data-less 'meta' device (the CUDA stand-in)."""
+    n, meta = 4, torch.device("meta")
+    x = torch.empty(3, n, dtype=torch.float64, device=meta, requires_grad=True)
+    w = torch.empty(2, n, 3, dtype=torch.float64, device=meta, requires_grad=True)
+    ops = [
+        qp.AngleEmbedding(x, wires=range(n)),
+        qp.StronglyEntanglingLayers(w, wires=range(n)),
+        qp.IsingZZ(x[:, 0], wires=[0, 2]),
+        qp.SingleExcitation(w[0, 0, 0], wires=[1, 2]),
+        qp.CRX(w[0, 1, 1], wires=[3, 0]),
+        qp.Toffoli([0, 1, 2]),
+    ]
+    dev = FastDevice(wires=n, gradient=gradient)
+    res = dev.execute(qp.tape.QuantumScript(ops, [qp.expval(qp.PauliZ(0)), qp.expval(qp.PauliX(1))]))
+    gx, gw = torch.autograd.grad(sum(r.sum() for r in res), (x, w))
+    assert dev.last_gradient == gradient
+    assert (gx.device.type, tuple(gx.shape), gw.device.type, tuple(gw.shape)) == ("meta", (3, 4), "meta", (2, 4, 3))
+
+
+def test_z_expectations_by_halving_equal_the_sign_tables(monkeypatch, rng):
+    """Wide states measure <Z_q> by halving |psi|^2 (no cached 2**n sign vectors): same values and
+    gradients as default.qubit (forced here on a small state)."""
+    import qml.sim.measure as measure
+
+    monkeypatch.setattr(measure, "HALVING_MIN", 2)
+    spec = make_spec(n_qubits=5, embedding="angle", ansatz="strongly_entangling", layers=2)
+    x = torch.randn(3, 5, generator=rng, dtype=torch.float64)
+    w = torch.randn(spec.weight_shape, generator=rng, dtype=torch.float64)
+    ref, fast = _pair(spec.qfunc, 5)
+    _assert_same(ref, fast, x, w)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_fused_blocks_equal_unfused_gates(monkeypatch, chunk, rng):
+    """Pending single-qubit gates of neighbouring wires are applied as one Kronecker block of up to
+    CHUNK wires: the state equals the one of smaller blocks (CHUNK=1: one 2x2 gate per wire) to 1e-12."""
+    import qml.sim.engine as engine
+
+    def circuit(x, w):
+        qp.AngleEmbedding(x, wires=range(6), rotation="Y")
+        qp.StronglyEntanglingLayers(w, wires=range(6))
+        qp.RX(w[0, 0, 0], wires=2)
+        qp.Hadamard(wires=3)
+        return qp.state()
+
+    x = torch.randn(2, 6, generator=rng, dtype=torch.float64)
+    w = torch.randn(3, 6, 3, generator=rng, dtype=torch.float64)
+    fused = qp.QNode(circuit, FastDevice(wires=6), interface="torch")(x, w)
+    monkeypatch.setattr(engine, "CHUNK", chunk)
+    unfused = qp.QNode(circuit, FastDevice(wires=6), interface="torch")(x, w)
+    assert fused.shape == (2, 64)
+    torch.testing.assert_close(unfused, fused, atol=1e-12, rtol=0)

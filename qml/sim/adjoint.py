@@ -91,25 +91,28 @@ def state_bytes(n_qubits: int, batch: int, cdtype=torch.complex128) -> int:
     return (2**n_qubits) * max(1, batch) * itemsize
 
 
-def backprop_bytes(n_steps: int, n_qubits: int, batch: int, cdtype=torch.complex128) -> int:
-    """Peak memory estimate of a backprop step: autograd keeps about one state per kernel, plus
-    the final state, the measurement's and the backward pass's working copies."""
-    return (n_steps + 3) * state_bytes(n_qubits, batch, cdtype)
+def backprop_bytes(n_steps: int, nbytes: int) -> int:
+    """Peak memory estimate of a backprop pass over ``n_steps`` kernels on states of ``nbytes``:
+    autograd keeps about one state per kernel, plus the final state, the measurement's and the
+    backward pass's working copies."""
+    return (n_steps + 3) * nbytes
 
 
-def adjoint_bytes(n_qubits: int, batch: int, cdtype=torch.complex128) -> int:
-    """Peak memory estimate of an adjoint step (state, adjoint state, one working copy, measurement)."""
-    return 4 * state_bytes(n_qubits, batch, cdtype)
+def adjoint_bytes(nbytes: int) -> int:
+    """Peak memory estimate of an adjoint pass on states of ``nbytes`` (state, adjoint state, one
+    working copy, the measurement's gradient)."""
+    return 4 * nbytes
 
 
-def choose(gradient: str, needs_grad: bool, n_steps: int, n_qubits: int, batch: int, cdtype, device, budget):
-    """``"backprop"`` or ``"adjoint"`` for one execution (``None`` when nothing needs a gradient)."""
+def choose(gradient: str, needs_grad: bool, n_steps: int, nbytes: int, device, budget):
+    """``"backprop"`` or ``"adjoint"`` for one execution of ``n_steps`` kernels on states of ``nbytes``
+    (``None`` when nothing needs a gradient)."""
     if not needs_grad:
         return None
     if gradient != "auto":
         return gradient
     budget = default_budget(device) if budget is None else budget
-    return "adjoint" if backprop_bytes(n_steps, n_qubits, batch, cdtype) > budget else "backprop"
+    return "adjoint" if backprop_bytes(n_steps, nbytes) > budget else "backprop"
 
 
 def run(steps, mode) -> torch.Tensor:

@@ -186,7 +186,8 @@ class FastDevice(Device):
                 eng.apply_op(op, first=(i == 0))
             steps = eng.finish()
             needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
-            mode = A.choose(self.gradient, needs_grad, len(steps), n, batch or 1, cdtype, device, self.memory_budget)
+            nbytes = A.state_bytes(n, batch or 1, cdtype)
+            mode = A.choose(self.gradient, needs_grad, len(steps), nbytes, device, self.memory_budget)
             if mode == "adjoint":
                 _check_unitary(eng.unitary_checks)
             self.last_gradient = mode

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .errors import ConfigurationError
+from .errors import check_number
 
 
 @dataclass
@@ -73,10 +73,8 @@ def compress(model, *, prune: float = 0.0, angle_tol: float = 0.0, data=None, lo
     from .layers import QuantumLayer, circuit_resources
     from .train.fit import evaluate
 
-    if not (isinstance(prune, (int, float)) and 0 <= prune < 1):
-        raise ConfigurationError(f"prune must be a fraction in [0, 1), got {prune!r}")
-    if not (isinstance(angle_tol, (int, float)) and 0 <= angle_tol < math.pi):
-        raise ConfigurationError(f"angle_tol must be in [0, pi), got {angle_tol!r}")
+    check_number("prune", prune, below=1, kind="a fraction in [0, 1)")
+    check_number("angle_tol", angle_tol, below=math.pi, kind="in [0, pi)")
     layer = model if isinstance(model, QuantumLayer) else getattr(model, "quantum", None)
     if not isinstance(layer, QuantumLayer):
         raise TypeError(f"compress expects a qml.HybridModel or qml.QuantumLayer, got {type(model).__name__}")

@@ -65,18 +65,109 @@ def one_of(kind: str, name: object, valid) -> ConfigurationError:
     return ConfigurationError(f"unknown {kind} {name!r}; valid choices are: {choices}")
 
 
-def check_int(name: str, value, minimum: int = 1) -> int:
-    """Return ``value`` as an int >= ``minimum``.
+# --------------------------------------------------------------------------- the input validators
+# One owner per rule: every public call checks its scalar arguments with these (re-exported by
+# ``qml.inputs`` beside the tensor checks).  A wrong *type* raises ArgumentTypeError, which is both a
+# TypeError and a ConfigurationError (ValueError), so callers catching either keep working.
+
+
+class ArgumentTypeError(ConfigurationError, TypeError):
+    """An argument has the wrong type (a bool where a number goes, a string where an int goes, ...)."""
+
+
+def _hint(what: str | None) -> str:
+    return f" ({what})" if what else ""
+
+
+def check_int(name: str, value, minimum: int | None = 1, *, maximum: int | None = None, what: str | None = None) -> int:
+    """Return ``value`` as an int with ``minimum <= value <= maximum`` (``None``: unbounded).
+
+    Args:
+        name: the argument's name, as the user typed it.
+        minimum / maximum: the allowed range (``maximum=None``: no upper bound).
+        what: an optional hint appended to the message, e.g. ``"number of rows to build"``.
 
     Raises:
-        TypeError: not an integer (bools are refused; numpy integers are accepted).
-        ConfigurationError: below ``minimum``.
+        ArgumentTypeError (a TypeError): not an integer (bools are refused; numpy integers are accepted).
+        ConfigurationError: outside the range.
     """
     import numbers
 
+    if maximum is not None:
+        kind = f"an integer from {minimum} to {maximum}"
+    else:
+        kind = "a positive integer" if minimum == 1 else "a non-negative integer" if minimum == 0 else "an integer"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        kind = "a positive integer" if minimum >= 1 else "a non-negative integer" if minimum == 0 else "an integer"
-        raise TypeError(f"{name} must be {kind}, got {value!r}")
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+        raise ArgumentTypeError(f"{name} must be {kind}{_hint(what)}, got {value!r}")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        bound = kind if maximum is not None else f">= {minimum}"
+        raise ConfigurationError(f"{name} must be {bound}{_hint(what)}, got {value}")
     return int(value)
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` if it is ``True`` or ``False``.
+
+    Raises:
+        ArgumentTypeError (a TypeError): anything else (``1``, ``"yes"``, ``None``).
+    """
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_number(
+    name: str,
+    value,
+    *,
+    positive: bool = False,
+    minimum: float | None = 0.0,
+    below: float | None = None,
+    kind: str | None = None,
+) -> float:
+    """Return ``value`` as a finite float: ``> 0`` when ``positive``, else ``>= minimum`` (``None``: any)
+    and ``< below`` when given.
+
+    Args:
+        kind: how the message describes a valid value; default ``"a positive number"`` or
+            ``"a finite number >= <minimum>"``.
+
+    Raises:
+        ArgumentTypeError (a TypeError): not a real number (bools are refused).
+        ConfigurationError: NaN, inf or out of range.
+    """
+    import math
+    import numbers
+
+    if kind is None:
+        if positive:
+            kind = "a positive number"
+        else:
+            kind = "a finite number" + (f" >= {minimum:g}" if minimum is not None else "")
+            kind += f" and < {below:g}" if below is not None else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{name} must be {kind}, got {value!r}")
+    value = float(value)
+    if (
+        not math.isfinite(value)
+        or (positive and value <= 0)
+        or (minimum is not None and value < minimum)
+        or (below is not None and value >= below)
+    ):
+        raise ConfigurationError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def check_choice(kind: str, value, valid):
+    """Return ``value`` if it is one of ``valid``; else raise :func:`one_of`'s error listing the choices.
+
+    Raises:
+        ConfigurationError: ``value`` is not a valid choice (unhashable values included).
+    """
+    try:
+        ok = value in valid
+    except TypeError:  # an unhashable value against a set/dict
+        ok = False
+    if not ok:
+        raise one_of(kind, value, valid)
+    return value

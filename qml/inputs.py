@@ -1,10 +1,21 @@
-"""Validation of feature batches, shared by every model (torch only: no circuit imports)."""
+"""The input validators of qml: scalar arguments (defined in :mod:`qml.errors`, re-exported here) and
+feature batches / torch devices, shared by every model (torch only: no circuit imports).
+
+One owner per rule: a public call checks an integer with :func:`check_int`, a flag with
+:func:`check_bool`, a real number with :func:`check_number` and a named choice with
+:func:`check_choice`; none writes its own ``isinstance(value, bool)`` test.
+"""
 
 from __future__ import annotations
 
 import torch
 
+from .errors import ArgumentTypeError as ArgumentTypeError
 from .errors import ConfigurationError, DataError
+from .errors import check_bool as check_bool
+from .errors import check_choice as check_choice
+from .errors import check_int as check_int
+from .errors import check_number as check_number
 
 
 def check_device(device) -> torch.device:

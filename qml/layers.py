@@ -33,11 +33,12 @@ class QuantumLayer(nn.Module):
             that applies gates and returns a list of ``qp.expval(...)``; needs ``weight_shape``
             and ``n_inputs``.
         weight_shape: shape of the weights of a custom ``circuit``.
-        backend: a backend string (see ``qml.backends.BACKENDS``), default ``"auto"``.
+        backend: a backend string (see ``qml.backends.BACKENDS``), default ``"auto"``, or a backend
+            object from ``qml.backends.resolve``; resolved here, held as :attr:`backend`.
         shots: ``None`` (exact) or a positive number of shots.
         seed: seed of the shot sampler.
         init_scale: weights start uniform in ``[-init_scale * pi, init_scale * pi]``.
-        backend_options: options for ``ibm:`` backends (resilience level, mode, ...).
+        backend_options: options of the backend (``ibm:``: resilience level, mode, ...).
 
     Shapes:
         input ``(B, F)`` or ``(F,)``; output ``(B, n_outputs)`` or ``(n_outputs,)``.
@@ -79,16 +80,10 @@ class QuantumLayer(nn.Module):
             raise TypeError(f"init_scale must be a number (e.g. 0.1), got {init_scale!r}")
         if not (math.isfinite(init_scale) and init_scale >= 0):
             raise ConfigurationError(f"init_scale must be a finite number >= 0 (e.g. 0.1), got {init_scale!r}")
-        if backend_options is not None and not isinstance(backend_options, dict):
-            raise TypeError(f"backend_options must be a dict of backend options, got {backend_options!r}")
-        self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
-        self.shots, self.seed = shots, seed
-        self._backend_options = dict(backend_options or {})
-        # Validate the backend now (unknown names, width, shots, capability) rather than at the first batch.
-        self._backend = _backends.resolve(
-            backend, n_qubits=self.spec.n_qubits, shots=shots, seed=seed, **self._backend_options
+        # Resolved here, once (unknown names, width, shots, capability raise now, not at the first batch).
+        self._backend = _backends.at_door(
+            backend, "expval", n_qubits=self.spec.n_qubits, shots=shots, seed=seed, options=backend_options
         )
-        _backends.require(self._backend, "expval")
         self._executor = None
         self.weights = nn.Parameter(torch.empty(self.spec.weight_shape, dtype=torch.float64))
         self.init_scale = float(init_scale)
@@ -109,7 +104,8 @@ class QuantumLayer(nn.Module):
 
     @property
     def backend(self):
-        """The resolved backend object (``backend.name`` says which simulator actually runs)."""
+        """The resolved backend (``layer.backend.chosen`` names what runs; ``auto``'s decision is
+        ``layer.backend.decision``)."""
         return self._backend
 
     def executor(self):
@@ -133,26 +129,11 @@ class QuantumLayer(nn.Module):
         out = self.executor()(x, self.weights)
         return out[0] if single else out
 
-    # -- pickling: executors hold devices and QNodes, rebuilt on demand ------------------
+    # -- pickling: executors hold devices and QNodes, rebuilt on demand; the backend pickles as its recipe --
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_executor"] = None
-        state["_backend"] = None
-        # Live objects injected for testing (an estimator, a service) are not part of the model.
-        state["_backend_options"] = {
-            k: v for k, v in self._backend_options.items() if k not in ("estimator", "service")
-        }
         return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self._backend = _backends.resolve(
-            self.backend_name,
-            n_qubits=self.spec.n_qubits,
-            shots=self.shots,
-            seed=self.seed,
-            **self._backend_options,
-        )
 
     # -- inspection -------------------------------------------------------------------
     def specs(self) -> dict:
@@ -167,10 +148,7 @@ class QuantumLayer(nn.Module):
     def extra_repr(self) -> str:
         s = self.spec
         name = "custom circuit" if s.circuit is not None else f"{s.embedding} -> {s.ansatz} x{s.layers}"
-        backend = repr(self.backend_name)
-        decision = getattr(self._backend, "decision", None)
-        if decision is not None:
-            backend += f" -> {decision.summary()}"
+        backend = _backends.summary(self._backend)
         return (
             f"{name}, n_qubits={s.n_qubits}, n_inputs={s.n_inputs}, n_outputs={self.n_outputs}, "
             f"weights={tuple(s.weight_shape)}, backend={backend}"

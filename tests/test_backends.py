@@ -273,7 +273,7 @@ def test_auto_with_shots_only_considers_sampling_backends():
 def test_vqe_ansatz_options_and_backend_choice():
     h2 = Molecule.from_name("H2", 0.74)
     res = qml.chem.vqe(h2, ansatz_options={"reps": 2}, backend="sector", progress=False)
-    assert res.n_params == 6 and res.backend == "sector" and res.timings == {}
+    assert res.n_params == 6 and res.backend.chosen == "sector" and res.timings == {}
     assert res.energy == pytest.approx(h2.exact_energy(), abs=1e-8)
     with pytest.raises(ConfigurationError, match="given twice"):
         qml.chem.vqe(h2, ansatz_options={"reps": 2}, reps=2, progress=False)
@@ -307,7 +307,7 @@ def test_vqe_on_a_fake_device_runs_or_raises_a_qml_error():
     pytest.importorskip("qml.backends.aer")
     h2 = Molecule.from_name("H2", 0.74)
     res = qml.chem.vqe(h2, backend="aer:FakeManilaV2", optimizer="sgd", steps=1, progress=False)
-    assert res.backend == "aer:FakeManilaV2" and res.n_evaluations == 1 and res.params.shape == (3,)
+    assert res.backend.chosen == "aer:FakeManilaV2" and res.n_evaluations == 1 and res.params.shape == (3,)
     assert res.energy_stderr > 0  # a noisy device samples (1024 shots by default)
     # HF start on a noisy device: above the exact energy (up to sampling), within 0.6 Ha of HF.
     assert res.exact_energy - 5 * res.energy_stderr < res.energy < h2.hf_energy() + 0.6
@@ -315,3 +315,108 @@ def test_vqe_on_a_fake_device_runs_or_raises_a_qml_error():
         qml.chem.vqe(h2, backend="aer:FakeNope", progress=False)
     with pytest.raises(BackendError, match="needs 10 qubits but the fake device FakeManilaV2 has 5"):
         qml.chem.vqe(Molecule.from_name("LiH", 1.6), backend="aer:FakeManilaV2", progress=False)
+
+
+# ------------------------------------------------------------------ one path: only the execution layer knows devices
+_EXECUTION_LAYER = ("backends", "runtime", "sim")
+#: option names that are also ordinary words of the public API (not device knowledge by themselves)
+_GENERIC_OPTIONS = {
+    "mode",
+    "store",
+    "local",
+    "timeout",
+    "precision",
+    "gradient",
+    "instance",
+    "candidates",
+    "mitigation",
+}
+
+
+def _device_option_names() -> set[str]:
+    import dataclasses
+
+    from qml.runtime.options import RuntimeOptions
+
+    names = {f.name for f in dataclasses.fields(RuntimeOptions)}
+    for fam in backends.REGISTRY:
+        try:
+            names |= set(backends.backend_class(fam).accepts)
+        except ImportError:
+            continue
+    return names - _GENERIC_OPTIONS
+
+
+def _knows_a_device(node, families: set[str], options: set[str]) -> str | None:
+    """Why ``node`` compares a backend to a name or reaches for a device option, else ``None``."""
+    import ast
+
+    def is_name(c) -> bool:
+        return isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value.split(":")[0] in families
+
+    def strings(n) -> list:
+        items = n.elts if isinstance(n, (ast.Tuple, ast.List, ast.Set)) else [n]
+        return [c for c in items if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+
+    if isinstance(node, ast.Compare):
+        sides = [node.left, *node.comparators]
+        text = ast.unparse(node)
+        if any(is_name(c) for s in sides for c in strings(s)) and (
+            "backend" in text or "be_" in text or " be " in text
+        ):
+            return "compares a backend to a backend name"
+        if any(c.value in options for s in sides for c in strings(s)):
+            return "compares with a device option key"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "startswith":
+        if any(
+            is_name(c) or (isinstance(c, ast.Constant) and str(c.value).rstrip(":") in families)
+            for a in node.args
+            for c in strings(a)
+        ):
+            return "tests a backend name's prefix"
+    if isinstance(node, ast.Subscript) and any(c.value in options for c in strings(node.slice)):
+        return "indexes a device option key"
+    if isinstance(node, ast.Dict) and any(k is not None and k in strings(k) and k.value in options for k in node.keys):
+        return "builds a dict with a device option key"
+    return None
+
+
+def test_no_module_outside_the_execution_layer_knows_a_backend_name_or_device_option():
+    """Resolve once, at the door: only qml.backends, qml.runtime and qml.sim compare a backend to a
+    name or know a device's option keys; everyone else asks the resolved object."""
+    import ast
+    from pathlib import Path
+
+    root = Path(qml.__file__).parent
+    families = {*backends.REGISTRY, "aer", "ibm"}
+    options = _device_option_names()
+    assert {"estimator", "service", "resilience_level"} <= options  # the grep looks for real keys
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in _EXECUTION_LAYER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            why = _knows_a_device(node, families, options)
+            if why:
+                found.append(f"qml/{rel}:{node.lineno}: {why}: {ast.unparse(node)[:80]}")
+    assert found == []
+
+
+def test_the_device_grep_finds_what_it_forbids():
+    """The check above fails on the code this issue removed (it is not a test that cannot fail)."""
+    import ast
+
+    families, options = {*backends.REGISTRY, "aer", "ibm"}, _device_option_names()
+    bad = [
+        'if self.backend_name == "auto": pass',
+        "if be_name != 'sector': pass",
+        'backend.startswith("ibm:")',
+        'x = {k: v for k, v in o.items() if k not in ("estimator", "service")}',
+        'opts["resilience_level"]',
+    ]
+    for src in bad:
+        assert any(_knows_a_device(n, families, options) for n in ast.walk(ast.parse(src))), src
+    fine = ['if optimizer == "auto": pass', 'if schedule == "auto": pass', 'def f(backend="auto"): pass']
+    for src in fine:
+        assert not any(_knows_a_device(n, families, options) for n in ast.walk(ast.parse(src))), src

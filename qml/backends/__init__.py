@@ -126,6 +126,29 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
     return cls(backend, n_qubits=n_qubits, shots=shots, seed=seed, **options)
 
 
+def at_door(backend, capability: str, *, n_qubits: int, shots=None, seed=None, options=None):
+    """Resolve a backend spec where the user hands it in, and check it can serve ``capability``.
+
+    The one call every public entry point (``QuantumLayer``, ``PESModel``, ``vqe``, ``scan``) makes
+    with what the user typed; the object it returns is the only thing that travels from there.
+
+    Args:
+        backend: a backend string (see :data:`BACKENDS`) or a resolved backend (returned as is).
+        capability: what the caller needs (``"expval"``, ``"energy"``, ``"state"``).
+        n_qubits, shots, seed: as in :func:`resolve`.
+        options: ``None`` or a dict of backend options (``backend_options=`` of the public calls).
+
+    Raises:
+        TypeError: ``options`` is not a dict, ``backend`` neither a string nor a backend.
+        BackendError: as :func:`resolve`, or the backend lacks ``capability``.
+    """
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"backend_options must be a dict of backend options, got {options!r}")
+    be = resolve(backend, n_qubits=n_qubits, shots=shots, seed=seed, **(options or {}))
+    require(be, capability)
+    return be
+
+
 def require(backend, capability: str) -> None:
     """Raise BackendError unless ``backend`` (a resolved backend object) has ``capability``."""
     if isinstance(backend, Backend):
@@ -135,6 +158,19 @@ def require(backend, capability: str) -> None:
             f"backend {getattr(backend, 'name', backend)!r} cannot compute {CAPABILITIES[capability]}; "
             "backends that can: " + ", ".join(repr(n) for n in with_capability(capability))
         )
+
+
+def ran(backend) -> str:
+    """The name of what runs on ``backend`` (a resolved backend): ``"sector"`` for ``sector``, what
+    ``auto`` chose for ``auto`` (``"auto"`` before it decided), the ``name`` of a duck-typed object."""
+    return getattr(backend, "chosen", None) or getattr(backend, "name", None) or str(backend)
+
+
+def summary(backend) -> str:
+    """One line for a model's repr: the backend's :meth:`~Backend.summary` (``auto``: its decision),
+    or the name of a duck-typed backend object."""
+    fn = getattr(backend, "summary", None)
+    return fn() if callable(fn) else repr(getattr(backend, "name", backend))
 
 
 def drawing_device(n_qubits: int):
@@ -175,6 +211,7 @@ __getattr__, __dir__, __all__ = attach(
         "Backend",
         "EnergyEvaluator",
         "resolve",
+        "at_door",
         "register",
         "backend_class",
         "with_capability",
@@ -183,5 +220,7 @@ __getattr__, __dir__, __all__ = attach(
         "describe",
         "require",
         "drawing_device",
+        "summary",
+        "ran",
     ),
 )

@@ -37,7 +37,7 @@ import torch
 
 from ..errors import BackendError
 from . import context
-from .base import CAPABILITIES, Backend, EnergyEvaluator
+from .base import CAPABILITIES, Backend, check_energy_batch
 
 #: Local simulators ``auto`` may choose, in the order they are tried (and preferred on ties).
 CANDIDATES = ("sector", "fast", "lightning.qubit", "default.qubit")
@@ -89,7 +89,8 @@ class Decision:
     def summary(self) -> str:
         """One line: chosen backend, deciding time, per-candidate timings."""
         if not self.timings:
-            return f"auto chose {self.chosen!r} (the only candidate)"
+            why = "kept from the copy it was made from" if self.notes.get("restored") else "the only candidate"
+            return f"auto chose {self.chosen!r} ({why})"
         times = ", ".join(
             f"{n} {'-' if not math.isfinite(t) else f'{t * 1e3:.3g} ms'}" for n, t in self.timings.items()
         )
@@ -207,7 +208,8 @@ class AutoBackend(Backend):
     Attributes:
         decision: the latest :class:`Decision` (``None`` before the first call); ``decisions``
             holds the latest per capability.
-        chosen: name of the backend chosen last (``None`` before the first call).
+        chosen: name of the backend chosen last (``None`` before the first call); ``str(auto)``
+            is that name once decided.
         timings: seconds per call measured per candidate in the latest decision.
         candidates: the candidates considered in the latest decision.
     """
@@ -215,7 +217,7 @@ class AutoBackend(Backend):
     capabilities = frozenset(CAPABILITIES)
     samples = True
     accepts = ("candidates",)
-    description = "times the local simulators that can serve the request and keeps the fastest"
+    description = "times the local simulators that can serve the request on a capped sub-batch and keeps the fastest"
 
     def __init__(self, name: str = "auto", *, n_qubits: int, shots=None, seed=None, **options):
         super().__init__(name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
@@ -224,7 +226,7 @@ class AutoBackend(Backend):
         self.decision: Decision | None = None
         #: sub-backends built so far, one per name (their shot samplers' seed streams are checkpointed)
         self._subs: dict[str, Backend] = {}
-        #: choices restored from a checkpoint: used instead of timing again (see set_seed_state)
+        #: choices restored from a checkpoint or kept by a copy: used instead of timing again
         self._forced: dict[str, str] = {}
         self.candidates: tuple = ()
         if not self.eligible("expval") and not self.eligible("energy"):
@@ -260,6 +262,7 @@ class AutoBackend(Backend):
         return cands
 
     def backend(self, name: str) -> Backend:
+        """The candidate ``name`` built for this width, shots and seed (once)."""
         from . import resolve
 
         if name not in self._subs:
@@ -271,7 +274,8 @@ class AutoBackend(Backend):
         and a choice restored from a checkpoint is taken as is: a resumed run samples exactly as an
         uninterrupted one."""
         if capability in self._forced:
-            return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True)
+            notes = {"restored": "chosen before this copy or checkpoint was made"}
+            return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True, notes=notes)
         before = {name: _stream(sub) for name, sub in self._subs.items()}
         try:
             return decide(capability, candidates, trial, batch, key, floors)
@@ -294,6 +298,14 @@ class AutoBackend(Backend):
         for name, stream in state.get("streams", {}).items():
             self.backend(name).set_seed_state(stream)
 
+    def carried_state(self):
+        """A copy (pickled model, scan point) keeps the choices made so far, not the seed streams."""
+        chosen = {**self._forced, **{cap: d.chosen for cap, d in self.decisions.items()}}
+        return {"chosen": chosen} if chosen else None
+
+    def restore_carried_state(self, state) -> None:
+        self._forced = dict(state["chosen"])
+
     def floors(self, candidates) -> dict:
         """``{name: min_seconds_per_row}`` of the candidates (their objects are cheap to build)."""
         return {name: self.backend(name).min_seconds_per_row for name in candidates}
@@ -307,26 +319,36 @@ class AutoBackend(Backend):
 
     @property
     def chosen(self) -> str | None:
-        return None if self.decision is None else self.decision.chosen
+        if self.decision is not None:
+            return self.decision.chosen
+        return next(iter(self._forced.values()), None)
 
     @property
     def timings(self) -> dict:
         return {} if self.decision is None else dict(self.decision.timings)
 
-    # -- capabilities -----------------------------------------------------------------------
+    # -- capabilities: one deferred object for all three ------------------------------------
     def make_executor(self, spec):
-        return _AutoExecutor(self, spec, self._candidates("expval"))
+        return Deferred(self, _EXPVAL, spec, self._candidates("expval"))
 
     def energy_evaluator(self, ansatz, n_qubits: int):
-        return _AutoEnergy(self, ansatz, n_qubits, self._candidates("energy"))
+        return Deferred(self, _ENERGY, (ansatz, n_qubits), self._candidates("energy"))
 
     def state_fn(self, ansatz, n_qubits: int):
-        return _AutoState(self, ansatz, n_qubits, self._candidates("state"))
+        """The state function of what ``auto`` already chose when that simulator has the state
+        (a PESModel's states come from the simulator of its energies), else decided on its first call."""
+        candidates = self._candidates("state")
+        for name in (d.chosen for d in self.decisions.values()):
+            if name in candidates:
+                return self.backend(name).state_fn(ansatz, n_qubits)
+        return Deferred(self, _STATE, (ansatz, n_qubits), candidates)
 
-    def report(self) -> dict:
-        if self.decision is None:
-            return {"backend": "auto (not decided yet)"}
-        return {"backend": self.decision.chosen, "auto": self.decision.as_dict()}
+    def summary(self) -> str:
+        if self.decision is not None:
+            return f"{self.name!r} -> {self.decision.summary()}"
+        if self._forced:
+            return f"{self.name!r} -> {self.chosen!r} (chosen before this copy was made)"
+        return f"{self.name!r} (decides on the first batch)"
 
     def __repr__(self) -> str:
         if self.decision is None:
@@ -350,124 +372,108 @@ def _ansatz_key(ansatz, n_qubits: int) -> tuple:
     )
 
 
-class _AutoExecutor:
-    """The expval executor of ``auto``: decides on its first call, then runs the chosen backend's."""
+@dataclass(frozen=True)
+class _Capability:
+    """How ``auto`` serves one capability: build the candidate's object, key the workload, time one trial."""
 
-    def __init__(self, auto: AutoBackend, spec, candidates):
-        self.auto, self.spec, self.candidates = auto, spec, candidates
-        self._run = None
-
-    def __call__(self, inputs, weights):
-        if self._run is None:
-            training = torch.is_grad_enabled()
-            key = (
-                "expval",
-                self.spec,
-                _bucket(inputs.shape[0]),
-                inputs.dtype,
-                inputs.requires_grad and training,
-                training,
-                self.auto.shots,
-                self.candidates,
-            )
-            executors = {}
-
-            def trial(name, rows):
-                if name not in executors:
-                    executors[name] = self.auto.backend(name).make_executor(self.spec)
-                x = inputs[:rows].detach().clone().requires_grad_(inputs.requires_grad and training)
-                w = weights.detach().clone().requires_grad_(training)
-                out = executors[name](x, w)
-                if training:
-                    out.sum().backward()
-
-            decision = self.auto.decide(
-                "expval", self.candidates, trial, int(inputs.shape[0]), key, self.auto.floors(self.candidates)
-            )
-            self.auto._record(decision, self.candidates)
-            self._run = executors.get(decision.chosen) or self.auto.backend(decision.chosen).make_executor(self.spec)
-        return self._run(inputs, weights)
+    name: str
+    build: object  # (backend, workload) -> the capability's callable
+    key: object  # (workload, args, training) -> cache-key part
+    trial: object  # (fn, rows, args, training) -> None: run and (training) backpropagate
+    check: object = None  # (workload, args) -> args: validate the call before anything runs
+    prepare: object = None  # (args) -> None: work that is no backend's cost (built before timing)
 
 
-class _AutoEnergy(EnergyEvaluator):
-    """The energy evaluator of ``auto``: decides on its first call, then delegates."""
+def _expval_trial(run, rows, args, training):
+    inputs, weights = args
+    x = inputs[:rows].detach().clone().requires_grad_(inputs.requires_grad and training)
+    out = run(x, weights.detach().clone().requires_grad_(training))
+    if training:
+        out.sum().backward()
 
-    def __init__(self, auto: AutoBackend, ansatz, n_qubits: int, candidates):
-        super().__init__(auto, ansatz, n_qubits)
-        self.candidates = candidates
-        self.inner: EnergyEvaluator | None = None
+
+def _energy_trial(ev, rows, args, training):
+    params, hamiltonians = args
+    e = ev(params[:rows].detach().clone().to(torch.float64).requires_grad_(training), hamiltonians[:rows])
+    if training:
+        e.sum().backward()
+
+
+def _state_trial(fn, rows, args, training):
+    psi = fn(args[0][:rows].detach().clone().to(torch.float64).requires_grad_(training))
+    if training:
+        psi.abs().sum().backward()
+
+
+def _prepare_hamiltonians(args) -> None:
+    for entry in list(args[1])[:SUB_BATCH]:
+        entry.operator  # noqa: B018 - build the Hamiltonians first: they are not a backend's cost
+
+
+_EXPVAL = _Capability(
+    "expval",
+    build=lambda be, spec: be.make_executor(spec),
+    key=lambda spec, args, training: (spec, args[0].dtype, args[0].requires_grad and training),
+    trial=_expval_trial,
+)
+_ENERGY = _Capability(
+    "energy",
+    build=lambda be, w: be.energy_evaluator(*w),
+    key=lambda w, args, training: _ansatz_key(*w),
+    trial=_energy_trial,
+    check=lambda w, args: (args[0], check_energy_batch(w[0], *args)),
+    prepare=_prepare_hamiltonians,
+)
+_STATE = _Capability(
+    "state", build=lambda be, w: be.state_fn(*w), key=lambda w, args, training: _ansatz_key(*w), trial=_state_trial
+)
+
+
+class Deferred:
+    """What ``auto`` hands out for every capability (executor, energy evaluator, state function):
+    decides on its first call which candidate serves it, then delegates every call to that
+    candidate's own object. ``last_stderr`` and ``stats`` are the chosen evaluator's."""
+
+    def __init__(self, auto: AutoBackend, capability: _Capability, workload, candidates):
+        self.backend, self.capability, self.workload, self.candidates = auto, capability, workload, candidates
+        self.inner = None
 
     @property
     def name(self) -> str:
-        return self.inner.name if self.inner is not None else "auto"
+        return self.backend.chosen or self.backend.name
 
-    def evaluate(self, params, hamiltonians):
+    @property
+    def last_stderr(self):
+        return getattr(self.inner, "last_stderr", None)
+
+    @property
+    def stats(self) -> dict:
+        return getattr(self.inner, "stats", {})
+
+    def __call__(self, *args):
+        if self.capability.check is not None:
+            args = self.capability.check(self.workload, args)
         if self.inner is None:
-            training = torch.is_grad_enabled()
-            key = (
-                "energy",
-                _ansatz_key(self.ansatz, self.n_qubits),
-                _bucket(params.shape[0]),
-                training,
-                self.backend.shots,
-                self.candidates,
-            )
-            evaluators = {}
-            for entry in hamiltonians[:SUB_BATCH]:
-                entry.operator  # noqa: B018 - build the Hamiltonians first: they are not a backend's cost
+            self.inner = self._choose(args)
+        return self.inner(*args)
 
-            def trial(name, rows):
-                if name not in evaluators:
-                    evaluators[name] = self.backend.backend(name).energy_evaluator(self.ansatz, self.n_qubits)
-                p = params[:rows].detach().clone().to(torch.float64).requires_grad_(training)
-                e = evaluators[name](p, hamiltonians[:rows])
-                if training:
-                    e.sum().backward()
+    def _choose(self, args):
+        cap, auto = self.capability, self.backend
+        training = torch.is_grad_enabled()
+        batch = int(args[0].shape[0])
+        key = (cap.name, cap.key(self.workload, args, training), _bucket(batch), training, auto.shots, self.candidates)
+        if cap.prepare is not None:
+            cap.prepare(args)
+        built = {}
 
-            decision = self.backend.decide(
-                "energy", self.candidates, trial, int(params.shape[0]), key, self.backend.floors(self.candidates)
-            )
-            self.backend._record(decision, self.candidates)
-            self.inner = evaluators.get(decision.chosen) or self.backend.backend(decision.chosen).energy_evaluator(
-                self.ansatz, self.n_qubits
-            )
-        out = self.inner(params, hamiltonians)
-        self.last_stderr, self.stats = self.inner.last_stderr, self.inner.stats
-        return out
+        def trial(name, rows):
+            if name not in built:
+                built[name] = cap.build(auto.backend(name), self.workload)
+            cap.trial(built[name], rows, args, training)
 
+        decision = auto.decide(cap.name, self.candidates, trial, batch, key, auto.floors(self.candidates))
+        auto._record(decision, self.candidates)
+        return built.get(decision.chosen) or cap.build(auto.backend(decision.chosen), self.workload)
 
-class _AutoState:
-    """The state function of ``auto``: decides on its first call, then delegates."""
-
-    def __init__(self, auto: AutoBackend, ansatz, n_qubits: int, candidates):
-        self.auto, self.ansatz, self.n_qubits, self.candidates = auto, ansatz, n_qubits, candidates
-        self._fn = None
-
-    def __call__(self, params):
-        if self._fn is None:
-            training = torch.is_grad_enabled()
-            key = (
-                "state",
-                _ansatz_key(self.ansatz, self.n_qubits),
-                _bucket(params.shape[0]),
-                training,
-                self.candidates,
-            )
-            fns = {}
-
-            def trial(name, rows):
-                if name not in fns:
-                    fns[name] = self.auto.backend(name).state_fn(self.ansatz, self.n_qubits)
-                p = params[:rows].detach().clone().to(torch.float64).requires_grad_(training)
-                psi = fns[name](p)
-                if training:
-                    psi.abs().sum().backward()
-
-            decision = self.auto.decide(
-                "state", self.candidates, trial, int(params.shape[0]), key, self.auto.floors(self.candidates)
-            )
-            self.auto._record(decision, self.candidates)
-            self._fn = fns.get(decision.chosen) or self.auto.backend(decision.chosen).state_fn(
-                self.ansatz, self.n_qubits
-            )
-        return self._fn(params)
+    def __repr__(self) -> str:
+        return f"Deferred({self.capability.name}, {self.backend!r})"

@@ -39,6 +39,26 @@ def check_shots(shots):
     return shots
 
 
+def check_energy_batch(ansatz, params, hamiltonians) -> list:
+    """The one check of an energy batch: ``params`` of shape ``(B, ansatz.n_params)`` and ``B``
+    Hamiltonian entries; returns the entries as a list.
+
+    Raises:
+        DataError: a batch that does not match the ansatz or the Hamiltonians.
+    """
+    from ..errors import DataError
+
+    if params.ndim != 2 or params.shape[1] != ansatz.n_params:
+        raise DataError(f"params must have shape (batch, {ansatz.n_params}), got {tuple(params.shape)}")
+    hamiltonians = list(hamiltonians)
+    if len(hamiltonians) != params.shape[0]:
+        raise DataError(
+            f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
+            "pass one Hamiltonian per sample"
+        )
+    return hamiltonians
+
+
 class Backend:
     """Base class of every backend.
 
@@ -137,10 +157,45 @@ class Backend:
         self.require("state")
         raise NotImplementedError(f"{type(self).__name__} lists 'state' but does not implement state_fn")
 
-    # -- inspection -------------------------------------------------------------------------
-    def report(self) -> dict:
-        """What ran: ``{"backend": name}`` (``auto`` adds its decision)."""
-        return {"backend": self.name}
+    # -- what ran -----------------------------------------------------------------------------
+    #: ``auto``'s latest :class:`~qml.backends.auto.Decision` (``None`` on a named backend).
+    decision = None
+
+    @property
+    def chosen(self) -> str | None:
+        """Name of the backend that runs the circuits: :attr:`name` here; what ``auto`` chose
+        (``None`` before it decided)."""
+        return self.name
+
+    def summary(self) -> str:
+        """One line for a model's repr: the backend string (``auto`` adds its decision)."""
+        return repr(self.name)
+
+    # -- copies: a backend travels as the recipe that builds it ------------------------------
+    def recipe(self, *, portable: bool = False) -> dict:
+        """Keyword arguments that build an equivalent backend: ``type(b)(b.name, **b.recipe())``.
+
+        With ``portable=True`` live objects injected as options (an estimator, a service) are left
+        out: what pickling keeps (a pickled model never carries them).
+        """
+        return dict(n_qubits=self.n_qubits, shots=self.shots, seed=self.seed, **self.options)
+
+    def carried_state(self):
+        """What a copy keeps besides its recipe (``auto``: its choices); ``None`` here."""
+        return None
+
+    def restore_carried_state(self, state) -> None:
+        """Take :meth:`carried_state` of the original (called on a copy)."""
+
+    def fresh(self) -> "Backend":
+        """An equivalent backend with fresh shot samplers (counters and seed streams from the start),
+        live options kept: what a re-resolved backend string gave before."""
+        return _rebuild(type(self), self.name, self.recipe(), self.carried_state())
+
+    def __reduce__(self):
+        # pickling (torch.save of a model, a worker process): rebuild from the recipe, not the live
+        # devices, compiled circuits and injected estimators
+        return _rebuild, (type(self), self.name, self.recipe(portable=True), self.carried_state())
 
     def __repr__(self) -> str:
         shots = "exact" if self.shots is None else f"shots={self.shots}"
@@ -177,23 +232,20 @@ class EnergyEvaluator:
         Raises:
             DataError: a batch that does not match the ansatz or the Hamiltonians.
         """
-        from ..errors import DataError
-
-        if params.ndim != 2 or params.shape[1] != self.ansatz.n_params:
-            raise DataError(f"params must have shape (batch, {self.ansatz.n_params}), got {tuple(params.shape)}")
-        hamiltonians = list(hamiltonians)
-        if len(hamiltonians) != params.shape[0]:
-            raise DataError(
-                f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
-                "pass one Hamiltonian per sample"
-            )
-        return self.evaluate(params, hamiltonians)
+        return self.evaluate(params, check_energy_batch(self.ansatz, params, hamiltonians))
 
     def evaluate(self, params, hamiltonians):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.backend.name!r}, {self.ansatz!r})"
+
+
+def _rebuild(cls, name: str, recipe: dict, state=None) -> Backend:
+    backend = cls(name, **recipe)
+    if state is not None:
+        backend.restore_carried_state(state)
+    return backend
 
 
 def _sampling_backends() -> list[str]:

@@ -197,14 +197,8 @@ class PackedEnergyEvaluator(PackedRun, EnergyEvaluator):
         self.n_params = int(getattr(ansatz, "n_params", 0)) or None
 
     def __call__(self, params: torch.Tensor, hamiltonians) -> torch.Tensor:
-        params = self._check_params(params)
-        hamiltonians = list(hamiltonians)
-        if len(hamiltonians) != params.shape[0]:
-            raise DataError(
-                f"got {params.shape[0]} parameter vectors but {len(hamiltonians)} Hamiltonians; "
-                "pass one Hamiltonian per sample"
-            )
-        return self.evaluate(params, hamiltonians)
+        # what a hardware batch needs besides the shared check: a tensor, finite, a vector taken as one row
+        return EnergyEvaluator.__call__(self, self._check_params(params), hamiltonians)
 
     def evaluate(self, params: torch.Tensor, hamiltonians) -> torch.Tensor:
         """Energies ``(B,)`` of a validated batch (see the class docstring)."""

@@ -24,7 +24,7 @@ import numpy as np
 import pennylane as qp
 
 from ..circuits import hardware_efficient as _hea
-from ..errors import ConfigurationError, one_of
+from ..errors import ConfigurationError, check_int, one_of
 
 #: Chemistry ansatz names -> one-line descriptions.
 CHEM_ANSATZES = {
@@ -128,7 +128,7 @@ def make_ansatz(molecule, name: str = "uccsd", **options) -> ChemAnsatz:
     hf = tuple(int(b) for b in molecule.hf_state())
     if name == "uccsd":
         singles, doubles = qp.qchem.excitations(ne, n, delta_sz=0)
-        reps = _positive("reps", options.get("reps", 1))
+        reps = check_int("reps", options.get("reps", 1))
         shape = (reps * (len(singles) + len(doubles)),)
         if shape[0] == 0:
             raise ConfigurationError(
@@ -145,14 +145,8 @@ def make_ansatz(molecule, name: str = "uccsd", **options) -> ChemAnsatz:
             options={"reps": reps} if reps > 1 else {},
         )
     if name == "k_upccgsd":
-        k = _positive("k", options.get("k", 2))
+        k = check_int("k", options.get("k", 2))
         shape = tuple(qp.kUpCCGSD.shape(k=k, n_wires=n, delta_sz=0))
         return ChemAnsatz(name, n, hf, shape, options={"k": k})
-    layers = _positive("layers", options.get("layers", 2))
+    layers = check_int("layers", options.get("layers", 2))
     return ChemAnsatz(name, n, hf, (layers, n), options={"layers": layers})
-
-
-def _positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigurationError, one_of
+from ..errors import ConfigurationError, check_number, one_of
 
 #: H-O-H angle used for the symmetric water stretch (degrees).
 H2O_ANGLE_DEG = 104.5
@@ -128,9 +128,7 @@ class CatalogEntry:
             TypeError: ``r`` is not a real number.
             ConfigurationError: ``r`` is outside the physical range.
         """
-        if isinstance(r, bool) or not isinstance(r, (int, float, np.integer, np.floating)):
-            raise TypeError(f"r must be a number (Angstrom), got {type(r).__name__}")
-        r = float(r)
+        r = check_number("r", r, minimum=None, kind="a number (Angstrom)")
         lo, hi = self.r_range
         if not (lo <= r <= hi):
             raise ConfigurationError(
@@ -215,9 +213,7 @@ def water(r: float, angle: float, *, basis: str = "sto-3g", **kwargs):
     from .molecule import Molecule
 
     for what, value, (lo, hi) in (("r", r, WATER_2D["bounds"][0]), ("angle", angle, WATER_2D["bounds"][1])):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{what} must be a number, got {type(value).__name__}")
-        if not lo <= float(value) <= hi:
+        if not lo <= check_number(what, value, minimum=None, kind="a number") <= hi:
             raise ConfigurationError(f"water: {what} = {value} is outside {lo} <= {what} <= {hi}")
     half = np.deg2rad(float(angle)) / 2
     s, c = r * np.sin(half), r * np.cos(half)

@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, check_int
 from . import catalog as _catalog
 from . import hamiltonian as _ham
 
@@ -113,8 +113,8 @@ class Molecule:
         coords = coords.copy()
         coords.setflags(write=False)  # cached Hamiltonians depend on it: make a new Molecule instead
         self.coordinates = coords
-        self.charge = _int("charge", charge)
-        self.multiplicity = _int("multiplicity", multiplicity)
+        self.charge = check_int("charge", charge, None)
+        self.multiplicity = check_int("multiplicity", multiplicity, None)
         if self.multiplicity < 1:
             raise ConfigurationError(f"multiplicity must be >= 1 (1 singlet, 2 doublet, ...), got {multiplicity}")
         if not isinstance(basis, str):
@@ -135,9 +135,11 @@ class Molecule:
                 "fix charge or multiplicity"
             )
         self.total_electrons = total
-        self.active_electrons = None if active_electrons is None else _int("active_electrons", active_electrons)
-        self.active_orbitals = None if active_orbitals is None else _int("active_orbitals", active_orbitals)
-        self._check_active_space(_int("max_qubits", max_qubits))
+        self.active_electrons = (
+            None if active_electrons is None else check_int("active_electrons", active_electrons, None)
+        )
+        self.active_orbitals = None if active_orbitals is None else check_int("active_orbitals", active_orbitals, None)
+        self._check_active_space(check_int("max_qubits", max_qubits, None))
         self._cache: dict = {}
         self._orbitals = None if orbitals is None else self._check_orbitals(orbitals)
         self._tracker = None  # (OrbitalTracker, point) when the orbitals come from a chain
@@ -496,12 +498,6 @@ class Molecule:
 
     def __hash__(self) -> int:
         return hash(self._key())
-
-
-def _int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    return int(value)
 
 
 def _check_basis(basis: str, symbols) -> None:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .. import backends as _backends
 from ..errors import ConfigurationError
 from . import catalog as _catalog
 from .molecule import Molecule
@@ -64,14 +65,16 @@ class ScanResult:
 
     Attributes:
         name: catalog molecule name.
-        ansatz, optimizer, backend: what the VQE used.
+        ansatz, optimizer: what the VQE used.
+        backend: the resolved backend of every point; ``scan.backend.chosen`` names what ran (``auto``:
+            its choice, made at the first point; ``scan.backend.decision``).
         points: list of :class:`ScanPoint`.
     """
 
     name: str
     ansatz: str
     optimizer: str
-    backend: str
+    backend: object
     points: list
 
     def __len__(self) -> int:
@@ -109,7 +112,7 @@ class ScanResult:
             "name": self.name,
             "ansatz": self.ansatz,
             "optimizer": self.optimizer,
-            "backend": self.backend,
+            "backend": _backends.ran(self.backend),
             "points": rows,
         }
 
@@ -126,7 +129,7 @@ class ScanResult:
     def __repr__(self) -> str:
         head = f"{'r (A)':>7} {'E_HF':>13} {'E_VQE':>13} {'E_exact':>13} {'err mHa':>9} {'s':>6} {'evals':>5}"
         lines = [
-            f"ScanResult({self.name}, {self.ansatz}, {self.optimizer} on {self.backend}, {len(self)} points, "
+            f"ScanResult({self.name}, {self.ansatz}, {self.optimizer} on {_backends.ran(self.backend)}, {len(self)} points, "
             f"max error {self.max_error_mha:.4f} mHa, {self.wall_time:.1f} s)",
             head,
         ]
@@ -165,8 +168,15 @@ def chains(order: list[tuple[int, int | None]], warm_start: bool) -> list[list[t
     return [c for c in (up, down) if c]
 
 
-def _solve(mol, r, init, warm, vqe_kwargs) -> tuple[ScanPoint, str]:
-    """VQE at one geometry: ``(ScanPoint, backend used)`` (the one rule for every point, here or in a worker)."""
+def _fresh(backend):
+    """A copy of a resolved backend with fresh shot samplers (``auto``'s decision kept): every point
+    of a scan is the same experiment, here or in a worker."""
+    fresh = getattr(backend, "fresh", None)
+    return fresh() if callable(fresh) else backend
+
+
+def _solve(mol, r, init, warm, vqe_kwargs) -> ScanPoint:
+    """VQE at one geometry (the one rule for every point, here or in a worker)."""
     t0 = time.perf_counter()
     res = vqe(mol, init=init if warm else None, progress=False, **vqe_kwargs)
     return ScanPoint(
@@ -181,7 +191,7 @@ def _solve(mol, r, init, warm, vqe_kwargs) -> tuple[ScanPoint, str]:
         warm_start=init is not None and warm,
         start_energy=res.history[0],
         params=res.params,
-    ), res.backend
+    )
 
 
 def _solve_chain(job) -> list[ScanPoint]:
@@ -193,7 +203,7 @@ def _solve_chain(job) -> list[ScanPoint]:
     params = dict(start_params)
     out = []
     for i, nb in steps:
-        point, _ = _solve(*mols[i], params.get(nb), warm, vqe_kwargs)
+        point = _solve(*mols[i], params.get(nb), warm, dict(vqe_kwargs, backend=_fresh(vqe_kwargs["backend"])))
         params[i] = point.params
         out.append(point)
     return out
@@ -259,21 +269,28 @@ def scan(
         for x in r
     ]
     points: list = [None] * len(r)
-    be_name = backend
+    # resolved once, here: the object travels to every point (a fresh copy each, as a worker gets)
+    be = _backends.at_door(
+        backend,
+        "energy",
+        n_qubits=mols[0].n_qubits,
+        shots=vqe_options.pop("shots", None),
+        seed=vqe_options.get("seed", 0),
+        options=vqe_options.pop("backend_options", None),
+    )
+    kwargs = dict(ansatz=ansatz, optimizer=optimizer, **vqe_options)
     from tqdm.auto import tqdm
 
     order = sweep_order(r, entry.r_eq)
     tasks = chains(order, warm_start)
     serial = executor is None and workers is None
     with parallel.one_thread():  # the same thread count as in a worker: the same bits
-        for i, nb in tqdm(order if serial else order[:1], desc=f"scan {name}", disable=not progress):
+        for k, (i, nb) in enumerate(tqdm(order if serial else order[:1], desc=f"scan {name}", disable=not progress)):
             init = points[nb].params if (warm_start and nb is not None) else None
-            kwargs = dict(ansatz=ansatz, backend=be_name, optimizer=optimizer, **vqe_options)
-            points[i], used = _solve(mols[i], r[i], init, warm_start, kwargs)
-            if be_name == "auto":
-                be_name = used  # decide once per scan
+            # the first point decides (auto); the others run a copy that keeps the decision
+            points[i] = _solve(mols[i], r[i], init, warm_start, dict(kwargs, backend=be if k == 0 else _fresh(be)))
     if not serial:
-        kwargs = dict(ansatz=ansatz, backend=be_name, optimizer=optimizer, **vqe_options)
+        kwargs["backend"] = be
         start = order[0][0]
         jobs = [
             (c, {i: (mols[i], r[i]) for i, _ in c}, {start: points[start].params}, warm_start, kwargs) for c in tasks
@@ -287,4 +304,4 @@ def scan(
             for (i, _), point in zip(c, solved):
                 points[i] = point
     ans_name = ansatz if isinstance(ansatz, str) else getattr(ansatz, "name", str(ansatz))
-    return ScanResult(name=name, ansatz=ans_name, optimizer=optimizer, backend=str(be_name), points=points)
+    return ScanResult(name=name, ansatz=ans_name, optimizer=optimizer, backend=be, points=points)

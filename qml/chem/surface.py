@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError, DataError, check_bool
 
 
 class Surface:
@@ -81,8 +81,7 @@ class Surface:
             raise ConfigurationError(f"coordinate_names needs {self.dim} names, got {list(coordinate_names)}")
         self.coordinate_names = tuple(coordinate_names)
         self._check_point = check_point
-        if not isinstance(track, bool):
-            raise TypeError(f"track must be True or False, got {track!r}")
+        check_bool("track", track)
         if track_steps is None:
             track_steps = tuple((hi - lo) / 48 for lo, hi in self.ranges)
         steps = np.atleast_1d(np.asarray(track_steps, dtype=float))

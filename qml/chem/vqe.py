@@ -52,7 +52,8 @@ class VQEResult:
         wall_time: seconds spent optimising, ``auto``'s deciding included (see ``decide_seconds``).
         chemical_accuracy: ``abs(error_mha) < 1.6``.
         hf_energy: Hartree-Fock energy of the same Hamiltonian.
-        backend: the backend that ran the energies (what ``auto`` chose, for ``backend="auto"``).
+        backend: the resolved backend that ran the energies; ``result.backend.chosen`` names what
+            ran (what ``auto`` chose, for ``backend="auto"``; its decision: ``result.backend.decision``).
         converged: the energy change fell below ``tol`` before ``steps`` ran out.
         timings: ``auto``'s measurement, seconds per energy + gradient per candidate (empty otherwise).
         decide_seconds: seconds ``auto`` spent deciding (0 for a named backend or a cached decision).
@@ -72,7 +73,7 @@ class VQEResult:
     ansatz: str = ""
     n_params: int = 0
     optimizer: str = ""
-    backend: str = ""
+    backend: object = None
     converged: bool = False
     timings: dict = field(default_factory=dict)
     decide_seconds: float = 0.0
@@ -81,15 +82,16 @@ class VQEResult:
     def summary(self) -> str:
         """A few human-readable lines: energies, error, whether chemical accuracy was reached."""
         verdict = "reached chemical accuracy" if self.chemical_accuracy else "did NOT reach chemical accuracy"
+        ran = _backends.ran(self.backend)
         return (
-            f"VQE {self.molecule} | {self.ansatz} ({self.n_params} params) | {self.optimizer} on {self.backend}\n"
+            f"VQE {self.molecule} | {self.ansatz} ({self.n_params} params) | {self.optimizer} on {ran}\n"
             f"  E_vqe   = {self.energy:.8f} Ha\n"
             f"  E_exact = {self.exact_energy:.8f} Ha   (E_HF = {self.hf_energy:.8f} Ha)\n"
             f"  error   = {self.error_mha:.4f} mHa: {verdict} (< {CHEMICAL_ACCURACY_MHA} mHa)\n"
             f"  {len(self.history) - 1} steps, {self.n_evaluations} evaluations, {self.wall_time:.2f} s"
             + ("" if self.converged else " (stopped at the step limit)")
             + (
-                f"\n  auto chose {self.backend} in {self.decide_seconds:.2f} s: "
+                f"\n  auto chose {ran} in {self.decide_seconds:.2f} s: "
                 + ", ".join(f"{k} {v:.4g} s" for k, v in self.timings.items())
                 if self.timings
                 else ""
@@ -101,7 +103,7 @@ class VQEResult:
         return (
             f"VQEResult(energy={self.energy:.8f}, exact_energy={self.exact_energy:.8f}, "
             f"error_mha={self.error_mha:.4f} [{ok}], steps={len(self.history) - 1}, "
-            f"n_evaluations={self.n_evaluations}, wall_time={self.wall_time:.2f}s, backend={self.backend!r})"
+            f"n_evaluations={self.n_evaluations}, wall_time={self.wall_time:.2f}s, backend={_backends.ran(self.backend)!r})"
         )
 
 
@@ -126,8 +128,9 @@ def energy_function(
         BackendError: unknown backend, or one without energies (the message names those that have them).
     """
     device = None if device is None else check_device(device)
-    be = _backends.resolve(backend, n_qubits=molecule.n_qubits, shots=shots, seed=seed, **dict(backend_options or {}))
-    _backends.require(be, "energy")
+    be = _backends.at_door(
+        backend, "energy", n_qubits=molecule.n_qubits, shots=shots, seed=seed, options=backend_options
+    )
     evaluator = be.energy_evaluator(ansatz, molecule.n_qubits)
     entry = HamiltonianEntry(molecule)
 
@@ -312,7 +315,7 @@ def vqe(
         ansatz=ans.name,
         n_params=ans.n_params,
         optimizer=optimizer,
-        backend=evaluator.name,
+        backend=evaluator.backend,
         converged=converged,
         timings=dict(decision.timings) if decision else {},
         decide_seconds=decision.decide_seconds if decision else 0.0,

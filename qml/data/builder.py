@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError, DataError, check_int
 from . import files, registry
 from .energies import CONVERGENCE, METHODS
 
@@ -160,9 +160,7 @@ def _rows(spec, inputs, meta, *, executor, workers, cache, progress, desc) -> li
 def _check_count(rows, default: int) -> int:
     if rows is None:
         return default
-    if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
-        raise ConfigurationError(f"rows must be a positive integer (number of rows to build), got {rows!r}")
-    return int(rows)
+    return check_int("rows", rows, what="the number of rows to build, a positive integer")
 
 
 def build(

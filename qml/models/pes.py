@@ -10,8 +10,8 @@ The model is thin; each part has one owner:
 
 * geometry: a :class:`qml.chem.surface.Surface` (catalog name, builder + ranges, or a Surface);
 * Hamiltonians: a :class:`qml.chem.bank.HamiltonianBank` (built once per geometry, cached);
-* energies: the backend's ``"energy"`` capability (:mod:`qml.backends`), one evaluator fixed at
-  construction (or, for ``backend="auto"``, on the first batch) and shown in the repr.
+* energies: the backend's ``"energy"`` capability (:mod:`qml.backends`), resolved at construction
+  (``auto`` decides on the first batch) and shown in the repr.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ class PESModel(nn.Module):
         encoder: hidden widths of the encoder MLP, default ``(32, 32)``; its input width is
             ``surface.dim`` and its last layer starts at zero, so the untrained model is the
             Hartree-Fock state at every geometry (uccsd).
-        backend: a backend string with the ``"energy"`` capability (see ``qml.backends.BACKENDS``);
-            ``"auto"`` (default) times the local simulators on the first batch and keeps the fastest.
+        backend: a backend string with the ``"energy"`` capability (see ``qml.backends.BACKENDS``)
+            or a resolved backend object; ``"auto"`` (default) times the local simulators on the
+            first batch and keeps the fastest. Resolved here, held as :attr:`backend`.
         shots, seed: shot sampling of the backend (``None``: exact).
         backend_options: options of the backend (``ibm:`` backends: mode, resilience level, ...).
         ansatz_options: options of the ansatz, e.g. ``{"reps": 2}`` for uccsd.
@@ -70,6 +71,7 @@ class PESModel(nn.Module):
         **molecule_options,
     ):
         super().__init__()
+        from .. import backends
         from ..chem import make_ansatz
         from ..inputs import check_device
 
@@ -84,16 +86,13 @@ class PESModel(nn.Module):
         self.n_qubits = reference.n_qubits
         self.n_electrons = reference.n_electrons
         self.two_sz = reference.two_sz
-        self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name", str(backend))
-        self.shots, self.seed = shots, seed
-        self.backend_options = dict(backend_options or {})
-        #: the backend that runs the energies, fixed at construction or on the first batch (auto).
-        self.backend_chosen: str | None = None if self.backend_name == "auto" else self.backend_name
-        self._backend = self._resolve(backend)
+        #: the backend that runs the energies, resolved here, once (``auto`` decides on the first batch)
+        self._backend = backends.at_door(
+            backend, "energy", n_qubits=self.n_qubits, shots=shots, seed=seed, options=backend_options
+        )
         self._evaluator = None
         self._fns: dict = {}
-        if self.backend_name != "auto":
-            self.evaluator()  # raises now, not at the first batch, if the backend cannot run the ansatz
+        self.evaluator()  # raises now, not at the first batch, if the backend cannot run the ansatz
         lo = torch.tensor([r[0] for r in self.surface.ranges], dtype=torch.float64)
         hi = torch.tensor([r[1] for r in self.surface.ranges], dtype=torch.float64)
         self.register_buffer("x_center", (lo + hi) / 2)
@@ -119,22 +118,17 @@ class PESModel(nn.Module):
         self.entry = catalog.get(molecule) if isinstance(molecule, str) else None
         self.bank = HamiltonianBank(self.surface)
 
-    def _resolve(self, backend):
-        from .. import backends
-
-        be = backends.resolve(backend, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed, **self.backend_options)
-        backends.require(be, "energy")
-        return be
-
     @property
     def backend(self):
-        """The resolved backend object (``auto`` holds its decision in ``backend.decision``)."""
+        """The resolved backend: ``model.backend.chosen`` names what runs the energies; ``auto``'s
+        decision is ``model.backend.decision`` (also in the repr)."""
         return self._backend
 
     @property
     def chosen_backend(self) -> str | None:
-        """Name of the backend that runs the energies (``None`` until ``auto`` has decided)."""
-        return self.backend_chosen
+        """Read-only alias of ``model.backend.chosen``: the backend that runs the energies (``None``
+        until ``auto`` has decided)."""
+        return self._backend.chosen
 
     def evaluator(self):
         """The backend's energy evaluator for this ansatz, built once."""
@@ -146,11 +140,8 @@ class PESModel(nn.Module):
         if "state" not in self._fns:
             from .. import backends
 
-            be = self._backend
-            if self.backend_name == "auto" and self.backend_chosen is not None:
-                be = backends.resolve(self.backend_chosen, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
-            backends.require(be, "state")
-            self._fns["state"] = be.state_fn(self.ansatz, self.n_qubits)
+            backends.require(self._backend, "state")
+            self._fns["state"] = self._backend.state_fn(self.ansatz, self.n_qubits)
         return self._fns["state"]
 
     # ------------------------------------------------------------------ geometry
@@ -180,11 +171,7 @@ class PESModel(nn.Module):
         coords = self.check(x)
         entries = self.bank.entries(coords)
         params = self._angles(coords)
-        ev = self.evaluator()
-        out = ev(params, entries)
-        if self.backend_chosen is None:
-            self.backend_chosen = ev.name
-        return out
+        return self.evaluator()(params, entries)
 
     def forward(self, x) -> torch.Tensor:
         return self.energies(x)
@@ -254,30 +241,25 @@ class PESModel(nn.Module):
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
+        # the backend pickles as its recipe (auto: with its choice); the rest is rebuilt
         state = self.__dict__.copy()
-        for k in ("_evaluator", "_backend", "_fns", "surface", "bank", "entry"):
+        for k in ("_evaluator", "_fns", "surface", "bank", "entry"):
             state.pop(k, None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         self._build_surface()
-        self._backend = self._resolve(self.backend_chosen or self.backend_name)
         self._evaluator = None
         self._fns = {}
 
     def extra_repr(self) -> str:
-        backend = repr(self.backend_name)
-        decision = getattr(self._backend, "decision", None)
-        if decision is not None:
-            backend += f" -> {decision.summary()}"
-        elif self.backend_chosen is None:
-            backend += " (decides on the first batch)"
-        elif self.backend_chosen != self.backend_name:
-            backend += f" -> {self.backend_chosen!r} (chosen before this copy was saved)"
+        from .. import backends
+
         return (
             f"molecule={self.molecule_name!r}, ansatz={self.ansatz_name!r}, n_qubits={self.n_qubits}, "
-            f"n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, backend={backend}"
+            f"n_params={self.ansatz.n_params}, coordinates={self.surface.coordinate_names}, "
+            f"backend={backends.summary(self._backend)}"
         )
 
 

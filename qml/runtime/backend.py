@@ -12,6 +12,7 @@ store (jobs recorded before we wait on them, reused on resume), counters per ste
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -128,6 +129,12 @@ class IBMBackend(EstimatorPath, Backend):
         elif self._service is None:
             self.credentials = creds.resolve_credentials(options.instance)  # raises before any network call
         self._store = None
+
+    def recipe(self, *, portable: bool = False) -> dict:
+        """Keyword arguments that build an equivalent backend (``portable``: without an injected
+        estimator or service, which a pickled copy never carries)."""
+        options = dataclasses.replace(self.options, estimator=None, service=None) if portable else self.options
+        return dict(n_qubits=self.n_qubits, shots=self.shots, seed=self.seed, options=options)
 
     def seed_state(self) -> dict:
         """Checkpoint hook: how far the job seed stream has advanced (qml.train.checkpoint saves it)."""

@@ -15,6 +15,7 @@ _LAZY = {
     "save_checkpoint": ".checkpoint:save_checkpoint",
     "evaluate": ".fit:evaluate",
     "fit": ".fit:fit",
+    "FitState": ".state:FitState",
     "History": ".history:History",
 }
 

@@ -132,7 +132,7 @@ def run_pes(args) -> int:
         "test_within_chemical_accuracy": int((np.abs(err_test) < 1.6).sum()),
         "n_test": len(r_test),
         "seconds": time.perf_counter() - t0,
-        "backend": model.backend_chosen,
+        "backend": model.backend.chosen,
         "shots": args.shots,
         "test_max_stderr_mha": float(stderr_test.max()),
         "jobs": int(sum(r.get("jobs", 0) for r in history.records)),

@@ -1,7 +1,7 @@
 """``qml.fit``: one training loop for every qml model (and any ``nn.Module`` regressor).
 
 We wrote the loop ourselves rather than adopt PyTorch Lightning: our models are
-small, the loop is ~150 lines, and exact resume parity (same weights as an
+small, the loop is a few short functions, and exact resume parity (same weights as an
 uninterrupted run) needs control of shuffling and RNG state per epoch that
 Lightning's mid-run resume does not promise; it would also add a heavy
 dependency to every install.
@@ -10,37 +10,26 @@ dependency to every install.
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
-import numbers
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
 
 from ..backends import context
-from ..errors import CheckpointError, ConfigurationError, DataError, NonFiniteLossError, check_int, one_of
+from ..errors import ConfigurationError, DataError, NonFiniteLossError, check_bool, check_int, check_number, one_of
 from . import defaults
-from .checkpoint import (
-    BACKUP,
-    CHECKPOINT,
-    RUN_FILE,
-    has_checkpoint,
-    load_checkpoint,
-    prepare_dir,
-    read_run_file,
-    save_checkpoint,
-    seeded_backends,
-    set_rng_state,
-    set_sampler_states,
-    write_run_file,
-)
+from .checkpoint import save_checkpoint, write_run_file
 from .data import as_pairs
-from .history import History
+from .history import History, score
 from .preflight import evals_per_step, preflight, train_calls
 from .progress import EpochProgress
+from .resume import open_checkpoint_dir, restore, run_config, setting_name
+from .state import Callbacks, FitState
 
 LOSSES: dict[str, Callable] = {
     "mse": nn.functional.mse_loss,
@@ -74,6 +63,7 @@ def fit(
     min_delta: float = 0.0,
     progress: bool = True,
     run_id: str | None = None,
+    callbacks=None,
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -117,6 +107,10 @@ def fit(
             (see :mod:`qml.train.progress`; ``QML_PROGRESS`` overrides the form).
         run_id: identifier passed to hardware executors to tag jobs (default: stored in the
             checkpoint, or a new random id).
+        callbacks: a list of objects with any of ``on_step_end(state)``, ``on_epoch_end(state)``,
+            ``on_checkpoint(state)``, ``on_fit_end(state)``; ``state`` is a :class:`qml.train.FitState`
+            (setting ``state.stop = True`` ends training after the current epoch). Called in order;
+            an error raised by a callback propagates.
 
     Returns:
         History with one record per epoch.
@@ -127,34 +121,79 @@ def fit(
         CheckpointError: (a ConfigurationError) the checkpoint and its backup are damaged or unsafe,
             or were written with other settings, data or model.
         DataError / TypeError: malformed data, or targets whose width is not the model's output.
+        TypeError: ``callbacks`` is not a list of objects with at least one of the hooks.
         NonFiniteLossError: the loss became NaN or inf; the model is restored to the start of that
             epoch and the last good checkpoint is left intact.
     """
-    epochs = check_int("epochs", epochs, 1)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, 1)
-    seed = check_int("seed", seed, 0)
-    if early_stopping is not None:
-        early_stopping = check_int("early_stopping", early_stopping, 1)
-    if lr is not None:
-        lr = _check_number("lr", lr, positive=True)
-    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
-        raise one_of("optimizer", optimizer, OPTIMIZERS)
-    min_delta = _check_number("min_delta", min_delta)
-    for flag, value in (("resume", resume), ("overwrite", overwrite), ("progress", progress)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{flag} must be True or False, got {value!r}")
-    if run_id is not None and not (isinstance(run_id, str) and run_id):
-        raise TypeError(f"run_id must be a non-empty string or None, got {run_id!r}")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (e.g. qml.HybridModel), got {type(model).__name__}")
+    callbacks = Callbacks(callbacks)
+    settings = _check_settings(
+        model, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, schedule=schedule, seed=seed,
+        early_stopping=early_stopping, min_delta=min_delta, run_id=run_id,
+        flags={"resume": resume, "overwrite": overwrite, "progress": progress},
+    )  # fmt: skip
     if resume and checkpoint_dir is None:
         raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue)")
+    loss_fn = _loss(loss)
+    ckpt_dir = open_checkpoint_dir(checkpoint_dir)  # before any data preparation or training
+    run = _prepare(model, train, val, loss, loss_fn, optimizer, settings, ckpt_dir, progress)
+    restore(run, resume=resume, overwrite=overwrite)
+    _start(run)
+    return _train(run, callbacks)
+
+
+@dataclass
+class _Run:
+    """What one ``fit`` call settles before its first step (and what the loop updates)."""
+
+    model: nn.Module
+    train_set: object
+    val_set: object
+    loss_fn: Callable
+    variational: bool
+    opt: torch.optim.Optimizer
+    sched: object
+    lr: float
+    batch_size: int
+    seed: int
+    epochs: int
+    early_stopping: int | None
+    min_delta: float
+    progress: bool
+    config: dict
+    history: History
+    ckpt_dir: Path | None
+    run_id: str | None
+    start: int = 1
+
+
+def _check_settings(model, *, epochs, lr, batch_size, optimizer, schedule, seed, early_stopping, min_delta, run_id,
+                    flags) -> dict:  # fmt: skip
+    """Validate ``fit``'s settings before any work; return them normalised."""
+    out = {
+        "epochs": check_int("epochs", epochs, 1),
+        "batch_size": None if batch_size is None else check_int("batch_size", batch_size, 1),
+        "seed": check_int("seed", seed, 0),
+        "early_stopping": None if early_stopping is None else check_int("early_stopping", early_stopping, 1),
+        "lr": None if lr is None else check_number("lr", lr, positive=True),
+    }
+    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+        raise one_of("optimizer", optimizer, OPTIMIZERS)
+    out["min_delta"] = check_number("min_delta", min_delta)
+    for flag, value in flags.items():
+        check_bool(flag, value)
+    if run_id is not None and not (isinstance(run_id, str) and run_id):
+        raise TypeError(f"run_id must be a non-empty string or None, got {run_id!r}")
+    out["run_id"] = run_id
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (e.g. qml.HybridModel), got {type(model).__name__}")
     if schedule not in (None, "auto", "cosine"):
         raise one_of("schedule", schedule, ["auto", "cosine", "None"])
-    loss_fn = _loss(loss)
-    # before any data preparation or training: the folder must be usable
-    ckpt_dir = prepare_dir(checkpoint_dir) if checkpoint_dir is not None else None
+    out["schedule"] = schedule
+    return out
+
+
+def _prepare(model, train, val, loss, loss_fn, optimizer, s: dict, ckpt_dir, progress: bool) -> _Run:
+    """Resolve the defaults: prepared data, optimizer, learning rate, batch size, schedule, run config."""
     variational = hasattr(model, "variational_loss")
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float64)
     prep = (
@@ -172,167 +211,185 @@ def fit(
         len(train_set),
         variational=variational,
         optimizer=optimizer,
-        lr=lr,
-        batch_size=batch_size,
-        schedule=schedule,
+        lr=s["lr"],
+        batch_size=s["batch_size"],
+        schedule=s["schedule"],
     )
     if not variational and hasattr(model, "normalize_from"):
         model.normalize_from(train_set.x, train_set.y)  # unless set already (HybridModel.set_normalization)
     opt = _optimizer(optimizer, model.parameters(), lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
-
-    config = {
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s["epochs"]) if schedule == "cosine" else None
+    settings = {
         "lr": lr,
         "batch_size": batch_size,
-        "seed": seed,
-        "optimizer": _name(optimizer),
-        "loss": _name(loss),
+        "seed": s["seed"],
+        "optimizer": setting_name(optimizer),
+        "loss": setting_name(loss),
         "n_train": len(train_set),
         "schedule": schedule,
-        "epochs": epochs,
-        "early_stopping": early_stopping,
-        "min_delta": min_delta,
-        "train_data": _data_fingerprint(train_set),
-        "val_data": _data_fingerprint(val_set) if val_set is not None else None,
-        "model": _model_fingerprint(model),
+        "epochs": s["epochs"],
+        "early_stopping": s["early_stopping"],
+        "min_delta": s["min_delta"],
     }
-    history = History(config=config)
-    start = 1
-    if ckpt_dir is not None and has_checkpoint(ckpt_dir):
-        if resume:
-            info = read_run_file(ckpt_dir) or {}
-            if (ckpt_dir / CHECKPOINT).exists() or (ckpt_dir / BACKUP).exists():
-                state = load_checkpoint(ckpt_dir)
-                _check_same_config(state["config"], config, state["path"], done=state["epoch"])
-                model.load_state_dict(state["model_state"])
-                opt.load_state_dict(state["optimizer_state"])
-                if sched is not None:
-                    sched.load_state_dict(state["extra"]["scheduler"])
-                history = History.from_dict(state["history"])
-                set_rng_state(state["rng"])
-                set_sampler_states(model, state["samplers"], state["path"])
-                run_id = run_id or state["extra"].get("run_id")
-                start = state["epoch"] + 1
-                saved = state["config"]
-                if history.stopped_early and (saved.get("early_stopping"), saved.get("min_delta")) == (
-                    early_stopping,
-                    min_delta,
-                ):
-                    start = epochs + 1  # an uninterrupted run stopped here too: nothing more to train
-            elif info:
-                # killed before the first epoch ended: same settings, same run id, so jobs
-                # that already ran are taken from the job store instead of being paid again
-                _check_same_config(info.get("config", {}), config, ckpt_dir / RUN_FILE, done=0)
-                run_id = run_id or info.get("run_id")
-        elif not overwrite:
-            raise ConfigurationError(
-                f"{ckpt_dir} already holds a run ({CHECKPOINT} or {RUN_FILE}); pass resume=True to continue "
-                "that run, overwrite=True to start afresh, or another checkpoint_dir"
-            )
-        else:
-            for name in (CHECKPOINT, BACKUP, RUN_FILE):
-                (ckpt_dir / name).unlink(missing_ok=True)
-    if start == 1:
-        torch.manual_seed(seed)
-    run_id = run_id or uuid.uuid4().hex[:12]
+    config = run_config(settings, model, train_set, val_set)
+    return _Run(
+        model, train_set, val_set, loss_fn, variational, opt, sched, lr, batch_size, s["seed"], s["epochs"],
+        s["early_stopping"], s["min_delta"], progress, config, History(config=config), ckpt_dir, s["run_id"],
+    )  # fmt: skip
+
+
+def _start(run: _Run) -> None:
+    """Seed a fresh run, give it an id, price it on hardware backends and mark it in ``checkpoint_dir``.
+
+    Raises:
+        CostLimitError: a hardware backend prices the run above its limits (before any job is sent).
+    """
+    if run.start == 1:
+        torch.manual_seed(run.seed)
+    run.run_id = run.run_id or uuid.uuid4().hex[:12]
     calls = train_calls(
-        len(train_set),
-        batch_size,
-        epochs - start + 1,
-        evals_per_step=evals_per_step(opt),
-        n_val=len(val_set) if val_set is not None else 0,
-        val_batch_size=max(batch_size, 256),
+        len(run.train_set),
+        run.batch_size,
+        run.epochs - run.start + 1,
+        evals_per_step=evals_per_step(run.opt),
+        n_val=len(run.val_set) if run.val_set is not None else 0,
+        val_batch_size=max(run.batch_size, 256),
     )
-    plans = preflight(model, calls)  # hardware backends price the run; CostLimitError before any job
+    plans = preflight(run.model, calls)  # hardware backends price the run; CostLimitError before any job
     if plans:
-        history.config["cost_plan"] = [str(p) for p in plans]
-    if ckpt_dir is not None and start == 1:
-        write_run_file(ckpt_dir, {"run_id": run_id, "config": config})  # before the first job is sent
+        run.history.config["cost_plan"] = [str(p) for p in plans]
+    if run.ckpt_dir is not None and run.start == 1:
+        write_run_file(run.ckpt_dir, {"run_id": run.run_id, "config": run.config})  # before the first job is sent
 
-    best, since_best = _best_so_far(history, min_delta)
-    n_steps = math.ceil(len(train_set) / batch_size)
-    bar = EpochProgress(epochs, initial=start - 1, steps=n_steps, enabled=progress)
-    for epoch in range(start, epochs + 1):
-        bar.start_epoch(epoch)
-        t0 = time.perf_counter()
-        good_state = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
-        model.train()
-        g = torch.Generator().manual_seed(seed * 100003 + epoch)
-        order = torch.randperm(len(train_set), generator=g)
-        total, counters, notes = 0.0, {}, {}
-        for step, idx in enumerate(order.split(batch_size)):
-            with context.step(run_id, epoch, step) as ctx:
 
-                def closure():
-                    opt.zero_grad()
-                    loss_value = _batch_loss(model, train_set, idx, loss_fn, variational)
-                    if not torch.isfinite(loss_value):
-                        raise _NonFinite(loss_value.item())
-                    loss_value.backward()
-                    return loss_value
+def _train(run: _Run, callbacks: Callbacks) -> History:
+    """The epoch loop: steps, epoch record, early stopping, checkpoint, callbacks; returns the history."""
+    n_steps = math.ceil(len(run.train_set) / run.batch_size)
+    state = FitState(
+        model=run.model,
+        optimizer=run.opt,
+        history=run.history,
+        epoch=run.start - 1,
+        step=(run.start - 1) * n_steps,
+        checkpoint_dir=run.ckpt_dir,
+        run_id=run.run_id,
+    )
+    best = run.history.best_so_far(run.min_delta)
+    bar = EpochProgress(run.epochs, initial=run.start - 1, steps=n_steps, enabled=run.progress)
+    try:
+        for epoch in range(run.start, run.epochs + 1):
+            bar.start_epoch(epoch)
+            state.epoch = epoch - 1
+            record = _run_epoch(run, epoch, bar, state, callbacks)
+            stop = _end_epoch(run, record, best, state, callbacks)
+            bar.epoch_done(record)
+            if stop:
+                break
+    finally:
+        bar.close()
+    run.model.eval()
+    callbacks.fire("on_fit_end", state)
+    return run.history
 
-                try:
-                    if isinstance(opt, torch.optim.LBFGS):
-                        value = opt.step(closure)  # several evaluations, one line search
-                    else:
-                        value = closure()
-                        opt.step()
-                except _NonFinite as bad:
-                    bar.close()
-                    model.load_state_dict(good_state[0])
-                    opt.load_state_dict(good_state[1])
-                    where = (
-                        f"the last good checkpoint in {ckpt_dir} is intact" if ckpt_dir else "no checkpoint was written"
-                    )
-                    raise NonFiniteLossError(
-                        f"loss became {bad.value} at epoch {epoch}, step {step}; the model was restored to "
-                        f"the start of epoch {epoch} and {where}. Lower lr (now {lr}), check the data for "
-                        "outliers, or normalise targets (HybridModel.set_normalization)."
-                    ) from None
-            total += value.item() * len(idx)
-            for k, v in ctx.counters.items():
-                counters[k] = counters.get(k, 0) + v
-            notes.update(ctx.notes)  # e.g. what backend="auto" chose on this epoch's first batch
-            bar.step_done(step)
-        record = {
-            "epoch": epoch,
-            "train_loss": total / len(train_set),
-            "val_loss": None,
-            "lr": opt.param_groups[0]["lr"],
-            **counters,
-            **notes,
-        }
-        if val_set is not None:
-            record["val_loss"] = evaluate(
-                model, val_set, loss_fn, batch_size=max(batch_size, 256), variational=variational
-            )
-        if sched is not None:
-            sched.step()
-        record["time"] = time.perf_counter() - t0
-        history.append(record)
-        score = record["val_loss"] if record["val_loss"] is not None else record["train_loss"]
-        if score < best - min_delta:
-            best, since_best = score, 0
-        else:
-            since_best += 1
-        stop = early_stopping is not None and since_best >= early_stopping
-        history.stopped_early = stop
-        if ckpt_dir is not None:
-            save_checkpoint(
-                ckpt_dir,
-                model=model,
-                optimizer=opt,
-                epoch=epoch,
-                history=history,
-                config=config,
-                extra={"run_id": run_id, "scheduler": sched.state_dict() if sched else None},
-            )
-        bar.epoch_done(record)
-        if stop:
-            break
-    bar.close()
-    model.eval()
-    return history
+
+def _run_epoch(run: _Run, epoch: int, bar, state: FitState, callbacks: Callbacks) -> dict:
+    """One pass over the shuffled training data; returns the epoch's history record.
+
+    Raises:
+        NonFiniteLossError: a step's loss is NaN or inf (the model is restored to the epoch's start).
+    """
+    t0 = time.perf_counter()
+    good_state = copy.deepcopy(run.model.state_dict()), copy.deepcopy(run.opt.state_dict())
+    run.model.train()
+    g = torch.Generator().manual_seed(run.seed * 100003 + epoch)
+    order = torch.randperm(len(run.train_set), generator=g)
+    total, counters, notes = 0.0, {}, {}
+    for step, idx in enumerate(order.split(run.batch_size)):
+        with context.step(run.run_id, epoch, step) as ctx:
+            try:
+                value = _step(run, idx)
+            except _NonFinite as bad:
+                run.model.load_state_dict(good_state[0])
+                run.opt.load_state_dict(good_state[1])
+                raise _non_finite_error(run, bad.value, epoch, step) from None
+        total += value.item() * len(idx)
+        for k, v in ctx.counters.items():
+            counters[k] = counters.get(k, 0) + v
+        notes.update(ctx.notes)  # e.g. what backend="auto" chose on this epoch's first batch
+        bar.step_done(step)
+        state.step, state.loss = state.step + 1, value.item()
+        callbacks.fire("on_step_end", state)
+    record = {
+        "epoch": epoch,
+        "train_loss": total / len(run.train_set),
+        "val_loss": None,
+        "lr": run.opt.param_groups[0]["lr"],
+        **counters,
+        **notes,
+    }
+    if run.val_set is not None:
+        record["val_loss"] = evaluate(
+            run.model, run.val_set, run.loss_fn, batch_size=max(run.batch_size, 256), variational=run.variational
+        )
+    if run.sched is not None:
+        run.sched.step()
+    record["time"] = time.perf_counter() - t0
+    return record
+
+
+def _step(run: _Run, idx) -> torch.Tensor:
+    """One optimizer step on the samples ``idx``; returns the loss (at the step's start for L-BFGS)."""
+
+    def closure():
+        run.opt.zero_grad()
+        loss_value = _batch_loss(run.model, run.train_set, idx, run.loss_fn, run.variational)
+        if not torch.isfinite(loss_value):
+            raise _NonFinite(loss_value.item())
+        loss_value.backward()
+        return loss_value
+
+    if isinstance(run.opt, torch.optim.LBFGS):
+        return run.opt.step(closure)  # several evaluations, one line search
+    value = closure()
+    run.opt.step()
+    return value
+
+
+def _non_finite_error(run: _Run, value: float, epoch: int, step: int) -> NonFiniteLossError:
+    where = f"the last good checkpoint in {run.ckpt_dir} is intact" if run.ckpt_dir else "no checkpoint was written"
+    return NonFiniteLossError(
+        f"loss became {value} at epoch {epoch}, step {step}; the model was restored to "
+        f"the start of epoch {epoch} and {where}. Lower lr (now {run.lr}), check the data for "
+        "outliers, or normalise targets (HybridModel.set_normalization)."
+    )
+
+
+def _end_epoch(run: _Run, record: dict, best, state: FitState, callbacks: Callbacks) -> bool:
+    """History, early stopping, ``on_epoch_end``, checkpoint and ``on_checkpoint``; returns whether to stop."""
+    run.history.append(record)
+    best.update(score(record), record["epoch"])
+    state.epoch, state.loss, state.val_loss, state.record = (
+        record["epoch"],
+        record["train_loss"],
+        record["val_loss"],
+        record,
+    )
+    callbacks.fire("on_epoch_end", state)
+    stop = (run.early_stopping is not None and best.since >= run.early_stopping) or state.stop
+    run.history.stopped_early = stop
+    if run.ckpt_dir is not None:
+        state.checkpoint_path = save_checkpoint(
+            run.ckpt_dir,
+            model=run.model,
+            optimizer=run.opt,
+            epoch=record["epoch"],
+            history=run.history,
+            config=run.config,
+            extra={"run_id": run.run_id, "scheduler": run.sched.state_dict() if run.sched else None},
+        )
+        callbacks.fire("on_checkpoint", state)
+        state.checkpoint_path = None
+    return stop
 
 
 def evaluate(model, data, loss_fn="mse", *, batch_size: int = 256, variational: bool | None = None) -> float:
@@ -399,64 +456,6 @@ def _optimizer(optimizer, params, lr):
     return OPTIMIZERS[optimizer](params, lr=lr)
 
 
-#: settings that must match to continue a run, with what to do when one differs
-#: (early_stopping and min_delta may change: a run that stopped early can be continued with more patience)
-_SAME = ("lr", "batch_size", "seed", "optimizer", "loss", "n_train", "schedule", "train_data", "val_data", "model")
-
-
-def _check_same_config(saved: dict, now: dict, where, *, done: int) -> None:
-    """Raise CheckpointError when a resume would mix settings or data with the saved run's."""
-    what = {
-        "train_data": "training data values",
-        "val_data": "validation data values",
-        "model": "model (parameter shapes, backend, shots or seed)",
-    }
-    diff = [k for k in _SAME if saved.get(k) != now[k]]
-    if saved.get("schedule") == "cosine" and now["schedule"] == "cosine" and saved.get("epochs") != now["epochs"]:
-        diff.append("epochs")
-    if diff:
-        detail = "; ".join(
-            f"{what[k]} changed" if k in what else f"{k}: checkpoint {saved.get(k)!r} vs now {now[k]!r}" for k in diff
-        )
-        hint = (
-            " (the cosine schedule decays the learning rate to 0 over `epochs`, so its length cannot change mid-run)"
-            if "epochs" in diff
-            else ""
-        )
-        raise CheckpointError(
-            f"cannot resume from {where}: it was written with other settings or data ({detail}){hint}. Pass the "
-            "same settings and data to continue it, or overwrite=True (or another checkpoint_dir) to start afresh"
-        )
-    if done > now["epochs"]:
-        raise CheckpointError(
-            f"cannot resume from {where}: it has already trained {done} epochs, more than epochs={now['epochs']}. "
-            f"Pass epochs >= {done} to continue it, load its weights with qml.train.load_checkpoint, or "
-            "overwrite=True to start afresh"
-        )
-
-
-def _name(obj) -> str:
-    """A name for a setting that is stable across processes (a function's repr holds its address)."""
-    if isinstance(obj, str):
-        return obj
-    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
-
-
-def _check_number(name: str, value, *, positive: bool = False) -> float:
-    """A finite real number (> 0 when ``positive``, else >= 0).
-
-    Raises:
-        TypeError: not a real number. ConfigurationError: NaN, inf or out of range.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {'a positive number' if positive else 'a finite number >= 0'}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        kind = "a positive number" if positive else "a finite number >= 0"
-        raise ConfigurationError(f"{name} must be {kind}, got {value!r}")
-    return value
-
-
 def _check_targets(model, data) -> None:
     """Targets must have one column per model output (checked when the model says how many)."""
     if data is None:
@@ -467,44 +466,3 @@ def _check_targets(model, data) -> None:
             f"{data.name}: targets have {data.y.shape[-1]} column(s) but the model has out_features={n_out}; "
             f"pass targets of shape (N, {n_out}) or build the model with out_features={data.y.shape[-1]}"
         )
-
-
-def _data_fingerprint(data) -> str:
-    """SHA-256 (16 hex) of every value ``fit`` trains on: a changed value is a different run."""
-    h = hashlib.sha256()
-    _hash_into(h, data.batch(torch.arange(len(data))))
-    return h.hexdigest()[:16]
-
-
-def _hash_into(h, obj) -> None:
-    if isinstance(obj, torch.Tensor):
-        t = obj.detach().cpu().contiguous()
-        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        h.update(t.numpy().tobytes())
-    elif isinstance(obj, (list, tuple)):
-        for item in obj:
-            _hash_into(h, item)
-    else:
-        h.update(repr(obj).encode())
-
-
-def _model_fingerprint(model) -> str:
-    shapes = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
-    # with shots, which sampler and seed is part of the run; exact backends compute the same values
-    samplers = [
-        (label, getattr(b, "name", None), b.shots, getattr(b, "seed", None))
-        for label, b in seeded_backends(model).items()
-        if getattr(b, "shots", None) is not None
-    ]
-    return hashlib.sha256(repr((type(model).__name__, shapes, samplers)).encode()).hexdigest()[:16]
-
-
-def _best_so_far(history: History, min_delta: float):
-    best, since = float("inf"), 0
-    for r in history.records:
-        score = r["val_loss"] if r.get("val_loss") is not None else r["train_loss"]
-        if score < best - min_delta:
-            best, since = score, 0
-        else:
-            since += 1
-    return best, since

@@ -8,6 +8,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def score(record: dict) -> float:
+    """The loss an epoch is judged by: its validation loss, or its training loss without validation data."""
+    return record["val_loss"] if record.get("val_loss") is not None else record["train_loss"]
+
+
+@dataclass
+class BestSoFar:
+    """The one best-so-far rule (``fit``'s early stopping, ``History.best_epoch``, ``sweep``'s best loss).
+
+    A score improves on the best when it is lower by more than ``min_delta``; ``since`` counts the
+    epochs since the last improvement.
+    """
+
+    min_delta: float = 0.0
+    best: float = math.inf
+    epoch: int | None = None
+    since: int = 0
+
+    def update(self, value: float, epoch: int) -> bool:
+        """Take the score of ``epoch``; return whether it is a new best."""
+        if value < self.best - self.min_delta:
+            self.best, self.epoch, self.since = value, epoch, 0
+            return True
+        self.since += 1
+        return False
+
+
 @dataclass
 class History:
     """Per-epoch records of a training run.
@@ -46,9 +73,14 @@ class History:
     @property
     def best_epoch(self) -> int | None:
         """Epoch of the lowest validation loss (training loss without validation data)."""
-        key = "val_loss" if any(v is not None for v in self.val_loss) else "train_loss"
-        scored = [(r[key], r["epoch"]) for r in self.records if r.get(key) is not None]
-        return min(scored)[1] if scored else None
+        return self.best_so_far().epoch
+
+    def best_so_far(self, min_delta: float = 0.0) -> "BestSoFar":
+        """The :class:`BestSoFar` rule replayed over every epoch recorded so far."""
+        best = BestSoFar(min_delta)
+        for r in self.records:
+            best.update(score(r), r["epoch"])
+        return best
 
     def __len__(self) -> int:
         return len(self.records)

@@ -145,8 +145,7 @@ def _run(job) -> dict:
         **job["fit_kw"],
     )
     last = history.records[-1]
-    best = history.best_epoch
-    key = "val_loss" if last.get("val_loss") is not None else "train_loss"
+    best = history.best_so_far()
     row = {
         **job["settings"],
         "seed": job["seed"],
@@ -155,8 +154,8 @@ def _run(job) -> dict:
         "epochs": len(history),
         "train_loss": last["train_loss"],
         "val_loss": last.get("val_loss"),
-        "best_epoch": best,
-        "best_loss": history.records[best - 1][key] if best else None,
+        "best_epoch": best.epoch,
+        "best_loss": best.best if best.epoch else None,
         "stopped_early": bool(history.stopped_early),
         "seconds": time.perf_counter() - t0,
     }

@@ -136,7 +136,47 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def decide(capability: str, candidates, trial, batch: int, key=None, floors=None) -> Decision:
+def _gib(nbytes) -> str:
+    return f"{nbytes / 2**30:.3g} GiB"
+
+
+def _screen(candidates, costs, batch, memory_budget, timings, notes):
+    """Apply the cost model before anything runs: drop candidates over the memory budget and those
+    predicted :data:`SLOW_FACTOR` times slower than the best prediction. Returns
+    ``(kept, model_choice)``: ``model_choice`` is the best prediction when it cannot be timed within
+    :data:`BUDGET_S` (then nothing is timed), else ``None``."""
+    kept = list(candidates)
+    if memory_budget is not None:
+        over = [n for n in kept if n in costs and costs[n][1].nbytes > memory_budget]
+        if len(over) == len(kept):  # the model is rough: keep the leanest rather than none
+            over.remove(min(over, key=lambda n: costs[n][1].nbytes))
+        for n in over:
+            kept.remove(n)
+            timings[n] = math.inf
+            notes[n] = (
+                f"skipped: needs ~{_gib(costs[n][1].nbytes)} for {batch} rows ({costs[n][1].note}), "
+                f"over the memory budget of {_gib(memory_budget)}"
+            )
+    known = {n: costs[n] for n in kept if n in costs}
+    if not known:
+        return kept, None
+    best = min(known, key=lambda n: (known[n][1].seconds, kept.index(n)))
+    for n in list(known):
+        if known[n][1].seconds > SLOW_FACTOR * known[best][1].seconds:
+            kept.remove(n)
+            timings[n] = math.inf
+            notes[n] = (
+                f"not timed: the cost model predicts {known[n][1].seconds:.3g} s for {batch} rows, over "
+                f"{SLOW_FACTOR:g}x the best ({best}, {known[best][1].seconds:.3g} s)"
+            )
+    if (1 + REPEATS) * known[best][0].seconds > BUDGET_S:
+        return kept, best
+    return kept, None
+
+
+def decide(
+    capability: str, candidates, trial, batch: int, key=None, floors=None, costs=None, memory_budget=None
+) -> Decision:
     """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
 
     Args:
@@ -148,6 +188,9 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
         floors: ``{name: lower bound of seconds per row}``, positive for backends that run one
             circuit per row (their time is predicted proportional to the rows); a candidate whose
             bound times ``batch`` exceeds the best prediction so far is skipped without running.
+        costs: ``{name: (cost on the timed rows, cost on the batch)}`` from the candidates' cost
+            models (:mod:`qml.backends.cost`); candidates without a model are timed as before.
+        memory_budget: bytes a candidate may need at the real batch (``None``: no limit).
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
@@ -158,11 +201,36 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
     m = min(batch, SUB_BATCH)
     timings, predicted, notes = {}, {}, {}
     last_error = None
+    costs = costs or {}
+    if len(candidates) > 1:
+        candidates_all = tuple(candidates)
+        candidates, model_choice = _screen(candidates, costs, batch, memory_budget, timings, notes)
     if len(candidates) == 1:
-        decision = Decision(capability, candidates[0], batch=batch, sub_batch=0)
+        decision = Decision(capability, candidates[0], timings, batch=batch, sub_batch=0, notes=notes)
+    elif model_choice is not None:
+        for n in candidates:
+            if n in costs:
+                predicted[n] = costs[n][1].seconds
+                timings.setdefault(n, math.inf)
+        notes[model_choice] = (
+            f"chosen by the cost model without timing: {costs[model_choice][1].note}, predicted "
+            f"{costs[model_choice][1].seconds:.3g} s for {batch} rows; timing {m} rows "
+            f"{1 + REPEATS} times would take ~{(1 + REPEATS) * costs[model_choice][0].seconds:.3g} s > {BUDGET_S} s"
+        )
+        decision = Decision(
+            capability, model_choice, timings, predicted, batch, 0, time.perf_counter() - t_start, notes=notes
+        )
     else:
+        candidates = tuple(n for n in candidates_all if n in candidates)
         t_first = None  # when the first candidate was measured: the budget counts from there
         for name in candidates:
+            if name in costs and time.perf_counter() - t_start + (1 + REPEATS) * costs[name][0].seconds > BUDGET_S:
+                timings[name] = math.inf
+                notes[name] = (
+                    f"not timed: the cost model predicts {costs[name][0].seconds:.3g} s per trial, "
+                    f"{1 + REPEATS} trials do not fit in what is left of the {BUDGET_S} s budget"
+                )
+                continue
             if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
                 timings[name] = math.inf
                 notes[name] = f"skipped: deciding budget of {BUDGET_S} s spent"
@@ -191,6 +259,8 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
                 timings[name] = math.inf
                 notes[name] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
                 last_error = exc
+        if not predicted and costs:  # nothing could be timed: the cost model decides
+            predicted = {n: costs[n][1].seconds for n in candidates if n in costs}
         if not predicted:
             raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
         chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
@@ -216,12 +286,16 @@ class AutoBackend(Backend):
 
     capabilities = frozenset(CAPABILITIES)
     samples = True
-    accepts = ("candidates",)
+    accepts = ("candidates", "memory_budget")
     description = "times the local simulators that can serve the request on a capped sub-batch and keeps the fastest"
 
     def __init__(self, name: str = "auto", *, n_qubits: int, shots=None, seed=None, **options):
         super().__init__(name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
         self._pool = tuple(self.options.get("candidates") or CANDIDATES)
+        if self.options.get("memory_budget") is not None:
+            from ..sim.adjoint import check_budget
+
+            check_budget(self.options["memory_budget"])
         self.decisions: dict[str, Decision] = {}
         self.decision: Decision | None = None
         #: sub-backends built so far, one per name (their shot samplers' seed streams are checkpointed)
@@ -269,7 +343,31 @@ class AutoBackend(Backend):
             self._subs[name] = resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
         return self._subs[name]
 
-    def decide(self, capability: str, candidates, trial, batch: int, key, floors=None) -> Decision:
+    def memory_budget(self, device=None) -> int:
+        """Bytes a candidate may need: the ``memory_budget`` option, else
+        :data:`qml.sim.adjoint.BUDGET_FRACTION` of the memory available on ``device`` now."""
+        from ..sim import adjoint
+
+        budget = self.options.get("memory_budget")
+        return adjoint.check_budget(budget) if budget is not None else adjoint.default_budget(device)
+
+    def costs(self, capability: str, workload, candidates, rows: int, batch: int, training: bool, budget) -> dict:
+        """``{name: (Cost at rows, Cost at batch)}`` of the candidates that have a cost model."""
+        out = {}
+        for name in candidates:
+            try:
+                be = self.backend(name)
+                sub = be.cost(capability, workload, rows, training, budget)
+                full = be.cost(capability, workload, batch, training, budget)
+            except Exception:  # noqa: BLE001 - no usable model: the candidate is timed
+                continue
+            if sub is not None and full is not None:
+                out[name] = (sub, full)
+        return out
+
+    def decide(
+        self, capability: str, candidates, trial, batch: int, key, floors=None, costs=None, memory_budget=None
+    ) -> Decision:
         """:func:`decide`, except that timing draws no shots from the seed streams (they are rewound),
         and a choice restored from a checkpoint is taken as is: a resumed run samples exactly as an
         uninterrupted one."""
@@ -278,7 +376,7 @@ class AutoBackend(Backend):
             return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True, notes=notes)
         before = {name: _stream(sub) for name, sub in self._subs.items()}
         try:
-            return decide(capability, candidates, trial, batch, key, floors)
+            return decide(capability, candidates, trial, batch, key, floors, costs, memory_budget)
         finally:
             for name, sub in self._subs.items():
                 if name in before and before[name] is not None:
@@ -471,7 +569,12 @@ class Deferred:
                 built[name] = cap.build(auto.backend(name), self.workload)
             cap.trial(built[name], rows, args, training)
 
-        decision = auto.decide(cap.name, self.candidates, trial, batch, key, auto.floors(self.candidates))
+        budget = auto.memory_budget(args[0].device)
+        rows = min(batch, SUB_BATCH)
+        costs = auto.costs(cap.name, self.workload, self.candidates, rows, batch, training, budget)
+        decision = auto.decide(
+            cap.name, self.candidates, trial, batch, key, auto.floors(self.candidates), costs, budget
+        )
         auto._record(decision, self.candidates)
         return built.get(decision.chosen) or cap.build(auto.backend(decision.chosen), self.workload)
 

@@ -132,6 +132,14 @@ class FastBackend(PennyLaneBackend):
 
         return FastDevice(wires=n_qubits, **self.options)
 
+    def cost(self, capability, workload, rows, training, budget=None):
+        from .cost import fast_cost
+
+        forced = self.options.get("gradient", "auto")
+        budget = self.options.get("memory_budget", budget)
+        budget = {"backprop": None, "adjoint": 0}.get(forced, budget)
+        return fast_cost(capability, workload, rows, training, budget)
+
 
 class DefaultQubitBackend(PennyLaneBackend):
     """``default.qubit``: PennyLane's reference simulator; samples with ``shots``."""
@@ -141,6 +149,13 @@ class DefaultQubitBackend(PennyLaneBackend):
     samples = True
     device_name = "default.qubit"
     description = "PennyLane's reference simulator"
+
+    def cost(self, capability, workload, rows, training, budget=None):
+        if self.shots is not None:
+            return None
+        from .cost import default_qubit_cost
+
+        return default_qubit_cost(capability, workload, rows, training, budget)
 
     def state_fn(self, ansatz, n_qubits: int):
         if self.shots is not None:
@@ -160,6 +175,13 @@ class LightningBackend(PennyLaneBackend):
     exact_diff_method = "adjoint"
     float64_scope = True
     description = "PennyLane Lightning C++ simulator, adjoint differentiation"
+
+    def cost(self, capability, workload, rows, training, budget=None):
+        if self.shots is not None:
+            return None
+        from .cost import lightning_cost
+
+        return lightning_cost(capability, workload, rows, training, budget)
 
 
 class ExpvalEnergy(EnergyEvaluator):

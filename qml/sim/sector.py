@@ -203,6 +203,13 @@ class SectorBackend(Backend):
     def energy_evaluator(self, ansatz, n_qubits: int):
         return SectorEnergy(self, ansatz, n_qubits)
 
+    def cost(self, capability, workload, rows, training, budget=None):
+        from ..backends.cost import sector_cost
+
+        forced = self.options.get("gradient", "auto")
+        budget = {"backprop": None, "adjoint": 0}.get(forced, self.options.get("memory_budget", budget))
+        return sector_cost(capability, workload, rows, training, budget)
+
     def state_fn(self, ansatz, n_qubits: int):
         circuit = self.circuit(ansatz, n_qubits)
         return lambda params: circuit.full_state(circuit(params))

@@ -28,20 +28,21 @@ def _fresh_decisions():
 
 
 def test_memory_costs_are_known_before_running_at_20_qubits():
-    """At 20 qubits (batch 8, 2 layers) fast fits in 4 of the batch's states by its adjoint mode;
-    default.qubit's backprop keeps one state per gate; no circuit runs to know it."""
+    """At 20 qubits (batch 8, 2 layers) on a 1 GiB budget fast fits in 4 of the batch's states by its
+    adjoint mode; default.qubit's backprop keeps one state per gate; no circuit runs to know it."""
     spec = make_spec(n_qubits=20, embedding="angle", ansatz="strongly_entangling", layers=2)
     be = backends.resolve("auto", n_qubits=20)
     state = adjoint.state_bytes(20, 8)
     assert state == 2**20 * 8 * 16
-    costs = be.costs("expval", spec, ("fast", "default.qubit", "lightning.qubit"), 8, 8, True, 2 * 2**30)
+    costs = be.costs("expval", spec, ("fast", "default.qubit", "lightning.qubit"), 8, 8, True, 2**30)
     fast, dq = costs["fast"][1], costs["default.qubit"][1]
     assert fast.nbytes == 4 * state and "adjoint" in fast.note
     gates = 2 * 20 * 3 + 20 + 20 * 2  # weights + embedding + entanglers
     assert dq.nbytes == (gates + 3) * state
     # forced modes follow the backend's own option
     forced = backends.resolve("fast", n_qubits=20, gradient="backprop").cost("expval", spec, 8, True, 2 * 2**30)
-    assert forced.nbytes == adjoint.backprop_bytes(gates // 4, state) and "backprop" in forced.note
+    kernels = 2 * (20 // 4 + 1) + 2  # per layer 5 fused 4-wire blocks + 1 permutation; product state, embedding
+    assert forced.nbytes == adjoint.backprop_bytes(kernels, state) and "backprop" in forced.note
 
 
 def test_auto_drops_a_candidate_over_a_small_memory_budget(rng):
@@ -51,7 +52,7 @@ def test_auto_drops_a_candidate_over_a_small_memory_budget(rng):
     w = torch.randn(spec.weight_shape, generator=rng, dtype=torch.float64)
     state = adjoint.state_bytes(8, 4)
     gates = 2 * 8 * 3 + 8 + 8 * 2
-    dq_bytes, fast_bytes = (gates + 3) * state, adjoint.backprop_bytes(gates // 4, state)
+    dq_bytes, fast_bytes = (gates + 3) * state, adjoint.backprop_bytes(2 * (8 // 4 + 1) + 2, state)
     assert fast_bytes < 2 * fast_bytes < dq_bytes
     be = backends.resolve("auto", n_qubits=8, candidates=("default.qubit", "fast"), memory_budget=2 * fast_bytes)
     run = be.make_executor(spec)

@@ -62,6 +62,19 @@ def circuit_size(capability: str, workload) -> tuple[int, int, int]:
     return int(n), max(1, int(ansatz.n_params)), 1
 
 
+def fast_kernels(capability: str, workload) -> int:
+    """State kernels the "fast" engine runs (:mod:`qml.sim.engine`): per layer of a layered circuit,
+    one block per :data:`qml.sim.engine.CHUNK` wires of fused single-qubit gates and one permutation
+    or phase vector for the entanglers, plus the product state and the embedding; per gate for
+    Givens-rotation (chemistry) circuits."""
+    from ..sim.engine import CHUNK
+
+    n, gates, _ = circuit_size(capability, workload)
+    if capability == "expval":
+        return int(workload.layers or 1) * (math.ceil(n / CHUNK) + 1) + 2
+    return gates + 1
+
+
 def _scale(nbytes: int) -> float:
     return 1.0 + (MEMORY_FACTOR - 1.0) * min(1.0, nbytes / (8 * CACHE_BYTES)) if nbytes > CACHE_BYTES else 1.0
 
@@ -73,7 +86,7 @@ def fast_cost(capability: str, workload, rows: int, training: bool, budget: int 
 
     n, gates, _ = circuit_size(capability, workload)
     state = adjoint.state_bytes(n, rows)
-    kernels = max(1, gates // 4)
+    kernels = fast_kernels(capability, workload)
     passes = 3 if training else 1
     seconds = OVERHEAD_S + FAST_S_PER_AMP * _scale(state) * (2**n) * rows * kernels * passes
     if not training:

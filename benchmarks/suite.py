@@ -4,7 +4,8 @@
                                                       #   -> benchmarks/results/suite.{json,md}
     python benchmarks/suite.py --quick --rounds 1     # smallest sizes (what tests/test_benchmarks.py runs)
 
-  Parts, each in a few minutes (--keep-others keeps the other parts of the existing suite.json/md):
+  Parts, each in a few minutes (--keep-others keeps the other parts of the existing suite.json/md, and the
+  scaling cells (size, contender) not run again):
     python benchmarks/suite.py --workloads W1 --rounds 3 --keep-others        # W1 only (~3 min)
     python benchmarks/suite.py --workloads W2 --keep-others                   # W2 only (~1 min)
     python benchmarks/suite.py --workloads SCALE --sizes 8 12 16 --keep-others  # scaling table, small sizes (~3 min)
@@ -21,8 +22,8 @@
 SCALE  the scaling table: the W1 model with 2 layers and batch 8 at 8, 12, 16, 20, 22 qubits, each cell
       (size x contender) in a fresh process capped in time (--cell-timeout) and address space (--cell-memory-gib):
       qml "fast" with gradient="backprop", with gradient="adjoint" and with its default ("auto": adjoint when
-      backprop's memory estimate exceeds half the available memory), TorchLayer default.qubit (backprop) and
-      lightning.qubit (adjoint). Reported per cell: first (warm-up) step time and its peak memory, the median of
+      backprop's memory estimate exceeds half the available memory), qml backend="auto" (its first step includes
+      the decision), TorchLayer default.qubit (backprop) and lightning.qubit (adjoint). Reported per cell: first (warm-up) step time and its peak memory, the median of
       the timed steps that fit in half the cap, peak / the batch's state vectors, load average. Cells that do not
       finish are marked. 24 qubits is not in the default sizes: its batch of 8 states alone is 2 GiB, adjoint needs
       ~8 GiB, more than a cell may take on a machine shared by 8 engineers (--sizes 24 --cell-memory-gib 12 runs it).
@@ -511,6 +512,7 @@ SCALE_CONTENDERS = {
     "fast_backprop": ('qml "fast", gradient="backprop"', "qml:fast@backprop"),
     "fast_adjoint": ('qml "fast", gradient="adjoint"', "qml:fast@adjoint"),
     "fast_default": ('qml "fast" (default gradient="auto")', "qml:fast"),
+    "auto": ('qml backend="auto" (first step includes its decision)', "qml:auto"),
     "tl_default": ("PennyLane TorchLayer default.qubit (backprop)", "torchlayer:default.qubit"),
     "tl_lightning": ("PennyLane TorchLayer lightning.qubit (adjoint)", "torchlayer:lightning.qubit"),
 }
@@ -1004,6 +1006,7 @@ def markdown(result: dict) -> str:
         lines += [
             f"Kept from the earlier run of {k['date']} (`{k['command']}`): cases {', '.join(k['cases']) or 'none'}"
             + ("; the scaling table" if k["scaling"] else "")
+            + ("; the scaling table's cells not run again" if k.get("scaling_cells") else "")
             + ".",
             "",
         ]
@@ -1198,11 +1201,19 @@ def _main(args, argv) -> int:
         result["cases"] = kept + result["cases"]
         if "SCALE" not in args.workloads and "scaling" in old:
             result["scaling"] = old["scaling"]
+        elif "scaling" in old and "scaling" in result:  # keep the cells (size, contender) not run now
+            ran = {(r["n"], r["key"]) for r in result["scaling"]["rows"]}
+            kept_rows = [r for r in old["scaling"]["rows"] if (r["n"], r["key"]) not in ran]
+            order = {k: i for i, k in enumerate(SCALE_CONTENDERS)}
+            rows = sorted(kept_rows + result["scaling"]["rows"], key=lambda r: (r["n"], order.get(r["key"], 99)))
+            result["scaling"]["rows"] = rows
+            result["scaling"]["sizes"] = sorted({r["n"] for r in rows})
         result["meta"]["kept_from_earlier_run"] = {
             "date": old.get("meta", {}).get("date"),
             "command": old.get("meta", {}).get("command"),
             "cases": [c["id"] for c in kept],
             "scaling": "SCALE" not in args.workloads and "scaling" in old,
+            "scaling_cells": "SCALE" in args.workloads and "scaling" in old,
         }
     (out / "suite.json").write_text(json.dumps(result, indent=1, default=str))
     text = markdown(result)

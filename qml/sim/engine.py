@@ -85,6 +85,10 @@ class Engine:
     def idx(self, arr):
         return const(arr, torch.long, self.device)
 
+    def idx32(self, arr):
+        """Row indices for gathers (index_select takes int32: half the memory of a 2**n table)."""
+        return const(arr, torch.int32, self.device)
+
     # ---- operations ----------------------------------------------------------------
     def apply_op(self, op, first: bool):
         name = op.name
@@ -258,7 +262,7 @@ class Engine:
         self.block_kind, self.block, self.block_wires = None, [], set()
         if kind == "perm":
             p, s = G.perm_table(self.n, tuple(block))
-            pt, it = self.idx(p), self.idx(inverse_permutation(p))
+            pt, it = self.idx32(p), self.idx32(inverse_permutation(p))
             st = None if s is None else self.c(s)[:, None]
             self.add(_perm_kernel(pt, it, st), inv=_perm_inverse(pt, it, st))
         else:

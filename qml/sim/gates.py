@@ -92,7 +92,7 @@ def perm_table(n: int, gates: tuple) -> tuple[np.ndarray, np.ndarray | None]:
         gates: tuple of ``(name, positions)`` in circuit order.
 
     Returns:
-        ``(p, s)``: int64 indices of shape ``(2**n,)`` and complex phases (``None`` if all 1).
+        ``(p, s)``: int32 indices of shape ``(2**n,)`` and complex phases (``None`` if all 1).
     """
     N = 2**n
     idx = np.arange(N)
@@ -127,6 +127,7 @@ def perm_table(n: int, gates: tuple) -> tuple[np.ndarray, np.ndarray | None]:
         elif s is not None:
             S = s.astype(complex)
         P = P[p]
+    P = P.astype(np.int32) if N <= 2**31 else P  # half the bytes of an int64 table (index_select takes both)
     if S is None:
         return P, None
     return P, (None if np.all(S == 1) else S)

@@ -561,9 +561,27 @@ def _limit_memory(nbytes):
     return apply
 
 
+def qml_commit() -> str:
+    """The commit of the code measured (``QML_COMMIT`` overrides; ``"unknown"`` outside a git checkout)."""
+    if os.environ.get("QML_COMMIT"):
+        return os.environ["QML_COMMIT"]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "qml"], capture_output=True, text=True, cwd=Path(__file__).parent
+        )
+        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
+    except OSError:
+        return "unknown"
+
+
 def run_scaling(args, log) -> dict:
     """The scaling table: every cell in a fresh process, capped in time and in address space."""
     import torch
+
+    commit = qml_commit()
 
     log(f"\n== Scaling: W1 shape, {args.scale_layers} layers, batch {args.scale_batch}, sizes {args.sizes}")
     rows = []
@@ -582,6 +600,7 @@ def run_scaling(args, log) -> dict:
         cmd += ["--scale-batch", str(args.scale_batch)]
         row = {"n": n, "key": key, "label": SCALE_CONTENDERS[key][0], "load_start": os.getloadavg()}
         row["state_mib"] = 2**n * args.scale_batch * itemsize / 2**20
+        row["qml_commit"] = commit
         t0 = time.perf_counter()
         try:
             res = subprocess.run(
@@ -644,8 +663,8 @@ def scaling_markdown(sc: dict) -> list:
         "average (1 min) when the cell started.",
         "",
         "| qubits | contender | status | first step [s] | median wall [s] (steps) | median CPU [s] | peak [MiB] "
-        "| peak / states | load |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        "| peak / states | load | qml commit |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in sc["rows"]:
         f = lambda k, fmt: "-" if r.get(k) is None else format(r[k], fmt)  # noqa: E731
@@ -653,7 +672,7 @@ def scaling_markdown(sc: dict) -> list:
         lines.append(
             f"| {r['n']} | {r['label']} | {r['status']} | {f('first_step_s', '.3g')} | "
             f"{f('wall_median_s', '.3g')} ({steps}) | {f('cpu_median_s', '.3g')} | {f('peak_mib', '.0f')} | "
-            f"{f('peak_over_states', '.2f')} | {r['load_start'][0]:.1f} |"
+            f"{f('peak_over_states', '.2f')} | {r['load_start'][0]:.1f} | {r.get('qml_commit', 'unknown')} |"
         )
     lines.append("")
     return lines

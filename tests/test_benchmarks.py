@@ -178,5 +178,5 @@ def test_scaling_table_options_and_markdown():
     }
     lines = suite.scaling_markdown(sc)
     assert lines[0] == "## Scaling: W1 shape from 20 to 22 qubits"
-    assert "| 20 | fast adjoint | ok | 7 | 6.25 (2) | 6 | 512 | 4.00 | 1.5 |" in lines
-    assert "| 22 | default.qubit | did not finish in 300 s | - | - (0) | - | - | - | 2.0 |" in lines
+    assert "| 20 | fast adjoint | ok | 7 | 6.25 (2) | 6 | 512 | 4.00 | 1.5 | unknown |" in lines
+    assert "| 22 | default.qubit | did not finish in 300 s | - | - (0) | - | - | - | 2.0 | unknown |" in lines

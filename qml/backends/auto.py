@@ -17,6 +17,12 @@ sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 ro
   exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
   :data:`SLOW_FACTOR` times slower than the best measured so far is not timed further;
+* before timing, each candidate's cost model (:meth:`Backend.cost`, :mod:`qml.backends.cost`) predicts
+  its seconds and peak memory: a candidate over the memory budget (``memory_budget=`` option, default
+  half the available memory) is dropped, one predicted :data:`SLOW_FACTOR` times slower than the best
+  is not timed, one whose timing would not fit in what is left of :data:`BUDGET_S` is not timed, and
+  when the best candidate itself cannot be timed within the budget (wide circuits) the model decides
+  alone, without running anything; a candidate whose repeats would overrun the budget counts its warm-up;
 * the decision is kept in a bounded LRU cache (:data:`MAX_DECISIONS` entries) keyed by the
   workload's shape (capability, circuit or ansatz, batch size rounded up to a power of two, dtype,
   gradients on or off, shots); :func:`clear_cache` empties it.
@@ -250,7 +256,11 @@ def decide(
                     timings[name] = warm
                     notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
                     continue
-                t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
+                if time.perf_counter() - t_start + REPEATS * warm > BUDGET_S:
+                    t_m = warm  # repeating would overrun the deciding budget: the warm-up is the timing
+                    notes[name] = f"timed once: {REPEATS} more runs of {warm:.3g} s would overrun {BUDGET_S} s"
+                else:
+                    t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
                 timings[name] = t_m
                 per_row = (floors or {}).get(name, 0.0) > 0
                 predicted[name] = max(t_m * batch / m, floor) if per_row else t_m

@@ -1023,9 +1023,14 @@ def markdown(result: dict) -> str:
     if meta.get("kept_from_earlier_run"):
         k = meta["kept_from_earlier_run"]
         lines += [
-            f"Kept from the earlier run of {k['date']} (`{k['command']}`): cases {', '.join(k['cases']) or 'none'}"
-            + ("; the scaling table" if k["scaling"] else "")
-            + ("; the scaling table's cells not run again" if k.get("scaling_cells") else "")
+            "Kept from earlier runs: "
+            + "; ".join(
+                f"{c['id']} (measured {c['measured']['date']}, `{c['measured']['command']}`)"
+                for c in result["cases"]
+                if c.get("measured")
+            )
+            + (f"; the scaling table (run of {k['date']})" if k["scaling"] else "")
+            + ("; the scaling table's cells not run again (see each cell's commit)" if k.get("scaling_cells") else "")
             + ".",
             "",
         ]
@@ -1217,6 +1222,8 @@ def _main(args, argv) -> int:
     if args.keep_others and (out / "suite.json").exists():
         old = json.loads((out / "suite.json").read_text())
         kept = [c for c in old.get("cases", []) if c["workload"] not in args.workloads]
+        for c in kept:  # where each kept case was measured (kept again and again, it stays the first run's)
+            c.setdefault("measured", {"date": old["meta"].get("date"), "command": old["meta"].get("command")})
         result["cases"] = kept + result["cases"]
         if "SCALE" not in args.workloads and "scaling" in old:
             result["scaling"] = old["scaling"]

@@ -59,6 +59,19 @@ class JobFailedError(QMLError, RuntimeError):
         self.job_id = job_id
 
 
+class StorageError(QMLError, OSError):
+    """A file qml writes (checkpoint, cache) could not be written, e.g. the disk is full; the
+    previous file is left intact and the message names it."""
+
+
+class LeaseHeldError(QMLError, RuntimeError):
+    """Another live process owns this run (its ``checkpoint_dir`` or run id); the message names it."""
+
+
+class ExecutorLostError(QMLError, RuntimeError):
+    """The Dask scheduler (or the executor) went away during a run; finished results stay cached."""
+
+
 def one_of(kind: str, name: object, valid) -> ConfigurationError:
     """Return a ConfigurationError for an unknown ``name``, listing the ``valid`` choices."""
     choices = ", ".join(repr(v) for v in sorted(valid))

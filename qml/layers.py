@@ -146,6 +146,8 @@ class QuantumLayer(nn.Module):
         return draw_spec(self.spec, self.weights.detach(), style=style, inputs=inputs)
 
     def extra_repr(self) -> str:
+        if "spec" not in self.__dict__ or "_backend" not in self.__dict__:  # __init__ raised part-way
+            return "not fully built"
         s = self.spec
         name = "custom circuit" if s.circuit is not None else f"{s.embedding} -> {s.ansatz} x{s.layers}"
         backend = _backends.summary(self._backend)

@@ -27,13 +27,16 @@ import hashlib
 import json
 import os
 import pickle
+import re
+import socket
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigurationError, MissingDependencyError, check_int
+from .errors import ConfigurationError, ExecutorLostError, MissingDependencyError, StorageError, check_int
 
 #: How to install what ``executor=<dask>`` needs.
 EXTRA = 'pip install "qml-hybrid[distributed]"'
@@ -142,55 +145,202 @@ def task_key(content) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class TaskCache:
-    """Finished task results on disk, one pickle file per content key, written atomically.
+#: What every task-cache file says it is (a file without it is not used).
+CACHE_FORMAT = "qml.task-cache/2"
 
-    The files are pickles: keep the folder your own (loading a pickle runs code from it).
-    ``clear()`` is the one way to empty it; deleting the folder does the same.
+
+def _encode(value):
+    """``value`` as a JSON tree that rebuilds it exactly (floats as hex, arrays as raw bytes).
+
+    Only data: None, bool, int, float, complex, str, lists, tuples, dicts, numpy arrays and scalars
+    (not of object dtype). Decoding it can run no code.
+    """
+    import base64
+    import numbers
+
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.generic) or isinstance(value, np.ndarray):
+        a = np.asarray(value)
+        if a.dtype.hasobject or a.dtype.fields is not None:
+            raise TypeError(f"an array of dtype {a.dtype} cannot be cached (only plain numeric arrays)")
+        data = base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
+        tag = "scalar" if isinstance(value, np.generic) else "array"
+        return {tag: a.dtype.str, "shape": list(a.shape), "data": data}
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return {"float": float(value).hex()}
+    if isinstance(value, numbers.Complex):
+        return {"complex": [float(value.real).hex(), float(value.imag).hex()]}
+    if isinstance(value, list):
+        return {"list": [_encode(v) for v in value]}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    raise TypeError(
+        f"a task result of type {type(value).__name__} cannot be stored in a cache; cached tasks must return "
+        "numbers, strings, lists, tuples, dicts or numpy arrays (run without cache= for other results)"
+    )
+
+
+def _decode(tree):
+    """Inverse of :func:`_encode`; raises ValueError on anything it did not write."""
+    import base64
+
+    import numpy as np
+
+    if tree is None or isinstance(tree, (bool, str, int)):
+        return tree
+    if not isinstance(tree, dict) or not tree:
+        raise ValueError(f"unexpected {type(tree).__name__} in a cache entry")
+    tag = next(iter(tree))
+    if tag == "float" and len(tree) == 1:
+        return float.fromhex(tree["float"])
+    if tag == "complex" and len(tree) == 1:
+        re, im = tree["complex"]
+        return complex(float.fromhex(re), float.fromhex(im))
+    if tag == "list" and len(tree) == 1:
+        return [_decode(v) for v in tree["list"]]
+    if tag == "tuple" and len(tree) == 1:
+        return tuple(_decode(v) for v in tree["tuple"])
+    if tag == "dict" and len(tree) == 1:
+        return {_decode(k): _decode(v) for k, v in tree["dict"]}
+    if tag in ("array", "scalar") and set(tree) == {tag, "shape", "data"}:
+        dtype = np.dtype(tree[tag])
+        if dtype.hasobject or dtype.fields is not None:
+            raise ValueError(f"dtype {dtype} is not allowed in a cache entry")
+        a = np.frombuffer(base64.b64decode(tree["data"], validate=True), dtype=dtype).reshape(tree["shape"]).copy()
+        return a[()] if tag == "scalar" else a
+    raise ValueError(f"unknown entry {tag!r} in a cache entry")
+
+
+def _digest(tree) -> str:
+    return hashlib.sha256(json.dumps(tree, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class TaskCache:
+    """Finished task results on disk, one JSON file per content key, verified on read, written atomically.
+
+    Each file ``KEY.json`` holds the result as plain data (numbers as exact hex floats, arrays as
+    raw bytes with their dtype: nothing in it can run code), the key it was stored under and a
+    SHA-256 of the content. A file that fails any check (damaged, truncated, edited, stored under
+    another key) is never used: the task is recomputed with a ``RuntimeWarning`` naming the file,
+    and the file rewritten. Pickle files left by older qml versions (``*.pkl``) are ignored with a
+    warning (never unpickled) and their tasks recomputed. ``clear()`` is the one way to empty it;
+    deleting the folder does the same.
 
     Attributes:
         path: the folder.
         hits, misses: lookups answered from disk / not found, since construction.
+        damaged: entries found unusable (and recomputed), since construction.
+
+    Raises:
+        ConfigurationError: ``path`` exists and is not a folder.
     """
 
     def __init__(self, path):
         self.path = Path(path)
-        self.hits = self.misses = 0
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigurationError(
+                f"cache={str(self.path)!r} is a file, not a folder; pass a folder path for the task cache "
+                "(it is created if missing), or cache=None"
+            )
+        self.hits = self.misses = self.damaged = 0
+        self._warned_pickles = False
 
     def _file(self, key: str) -> Path:
-        return self.path / f"{key}.pkl"
+        return self.path / f"{key}.json"
+
+    def _old_pickles(self) -> None:
+        if self._warned_pickles or not self.path.is_dir():
+            return
+        self._warned_pickles = True
+        old = list(self.path.glob("*.pkl"))
+        if old:
+            warnings.warn(
+                f"{len(old)} pickle file(s) from an older qml in the task cache {self.path} are ignored (pickles "
+                "are never loaded: they can run code); their tasks are recomputed. cache.clear() removes them.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def get(self, key: str):
-        """``(True, result)`` if ``key`` is stored, else ``(False, None)``."""
+        """``(True, result)`` if ``key`` is stored and verified, else ``(False, None)``.
+
+        A stored entry that fails verification counts as a miss (and in ``damaged``), with a warning.
+        """
+        self._old_pickles()
+        path = self._file(key)
         try:
-            data = self._file(key).read_bytes()
+            data = path.read_bytes()
         except FileNotFoundError:
             self.misses += 1
             return False, None
+        try:
+            entry = json.loads(data)
+            if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+                raise ValueError("not a qml task-cache file")
+            if entry.get("key") != key:
+                raise ValueError("stored under another key")
+            if entry.get("sha256") != _digest(entry.get("value")):
+                raise ValueError("content does not match its SHA-256")
+            value = _decode(entry["value"])
+        except (ValueError, TypeError, KeyError, OverflowError, UnicodeDecodeError) as exc:
+            self.misses += 1
+            self.damaged += 1
+            warnings.warn(
+                f"task cache entry {path} is not usable ({exc}); recomputing it", RuntimeWarning, stacklevel=3
+            )
+            return False, None
         self.hits += 1
-        return True, pickle.loads(data)
+        return True, value
 
     def put(self, key: str, value) -> None:
-        """Store ``value`` under ``key`` (temporary file + rename: never half-written)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path)
+        """Store ``value`` under ``key`` (temporary file + rename: never half-written).
+
+        Raises:
+            TypeError: ``value`` holds something other than plain data (see :func:`_encode`).
+            StorageError: the file could not be written (disk full, ...); an older entry stays intact.
+        """
+        tree = _encode(value)
+        blob = json.dumps(
+            {"format": CACHE_FORMAT, "key": key, "sha256": _digest(tree), "value": tree}, separators=(",", ":")
+        ).encode()
+        tmp = None
         try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path)
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(blob)
             os.replace(tmp, self._file(key))
+        except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            raise StorageError(
+                exc.errno,
+                f"cannot write to the task cache {self.path} ({exc.strerror or exc}); entries already stored are "
+                "intact: free space (or pass another cache folder) and run again to resume",
+            ) from exc
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
             raise
 
     def __len__(self) -> int:
-        return len(list(self.path.glob("*.pkl"))) if self.path.is_dir() else 0
+        return len(list(self.path.glob("*.json"))) if self.path.is_dir() else 0
 
     def clear(self) -> None:
-        """Delete every stored result (and the folder when it is left empty)."""
+        """Delete every stored result, old pickle files included (and the folder when left empty)."""
         if self.path.is_dir():
-            for f in self.path.glob("*.pkl"):
-                f.unlink()
+            for pattern in ("*.json", "*.pkl", ".*.tmp"):
+                for f in self.path.glob(pattern):
+                    f.unlink()
             with contextlib.suppress(OSError):
                 self.path.rmdir()
 
@@ -203,6 +353,7 @@ def as_cache(cache) -> TaskCache | None:
 
     Raises:
         TypeError: anything else.
+        ConfigurationError: a path that exists and is not a folder.
     """
     if cache is None or cache is False:
         return None
@@ -235,8 +386,58 @@ def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
     return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
 
 
+#: Schemes of a Dask scheduler address qml accepts (``SCHEME://HOST:PORT``).
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_ADDRESS = re.compile(r"(?P<scheme>[a-z]+)://(?P<host>\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})/?")
+_FORMS = (
+    "None (serial, here), 'dask' (a temporary local Dask cluster), a Dask scheduler address with scheme and port "
+    "such as 'tcp://head:8786', a dask.distributed.Client, or a concurrent.futures.Executor (for a local process "
+    "pool pass workers=N instead)"
+)
+
+
+def connect_timeout() -> float:
+    """Seconds allowed to reach a Dask scheduler: ``$QML_CONNECT_TIMEOUT`` or 5.
+
+    Raises:
+        ConfigurationError: the variable is not a positive number.
+    """
+    text = os.environ.get("QML_CONNECT_TIMEOUT")
+    if text is None:
+        return 5.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise ConfigurationError(f"QML_CONNECT_TIMEOUT must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _parse_address(executor: str) -> tuple[str, str, int]:
+    m = _ADDRESS.fullmatch(executor.strip())
+    if m is None or m["scheme"] not in SCHEMES or not 0 < int(m["port"]) < 65536:
+        raise ConfigurationError(f"executor={executor!r} is not an executor qml knows; pass {_FORMS}")
+    return m["scheme"], m["host"].strip("[]"), int(m["port"])
+
+
+def _reach(executor: str, timeout: float) -> None:
+    """Open (and close) a TCP connection to the scheduler's port, within ``timeout`` seconds."""
+    _, host, port = _parse_address(executor)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot reach the Dask scheduler at {executor!r} within {timeout:g} s ({exc.strerror or exc}); check "
+            "that the scheduler runs and the address is right (set QML_CONNECT_TIMEOUT=seconds to wait longer)"
+        ) from None
+
+
 def check(executor=None, workers=None) -> None:
     """Validate ``executor=``/``workers=`` before expensive work, starting nothing.
+
+    A scheduler address is checked for its form and then reached (one TCP connection, closed at
+    once) within :func:`connect_timeout` seconds.
 
     Raises:
         the errors of :func:`runner`.
@@ -246,20 +447,23 @@ def check(executor=None, workers=None) -> None:
     if executor is None:
         return
     if isinstance(executor, str):
+        if executor != "dask":
+            _parse_address(executor)
         _import_distributed()
         if workers is not None and executor != "dask":
             raise ConfigurationError(
                 f"workers={workers} cannot resize the Dask cluster at {executor!r}; "
                 "size it where it is started (or pass executor='dask', workers=N)"
             )
+        if executor != "dask":
+            _reach(executor, connect_timeout())
         return
+    if not (_is_dask_client(executor) or isinstance(executor, cf.Executor)):
+        raise TypeError(f"executor must be {_FORMS}; got {type(executor).__name__}")
     if workers is not None:
         raise ConfigurationError("pass either executor= or workers=, not both: an executor brings its own workers")
-    if not (_is_dask_client(executor) or isinstance(executor, cf.Executor)):
-        raise TypeError(
-            f"executor must be None, a concurrent.futures.Executor, a dask.distributed.Client, 'dask' "
-            f"or a Dask scheduler address; got {type(executor).__name__}"
-        )
+    if _is_dask_client(executor) and getattr(executor, "status", "running") in ("closed", "closing"):
+        raise ConfigurationError("executor is a dask.distributed.Client that is closed; pass a running client")
 
 
 @dataclass
@@ -284,7 +488,9 @@ def runner(executor=None, workers=None):
 
     Raises:
         TypeError: ``executor`` of another type, or ``workers`` not an integer.
-        ConfigurationError: ``workers`` < 1, or ``workers`` with an executor that has its own.
+        ConfigurationError: a string that is neither ``"dask"`` nor ``SCHEME://HOST:PORT``, a
+            scheduler that cannot be reached within :func:`connect_timeout` seconds, ``workers`` < 1,
+            or ``workers`` with an executor that has its own.
         MissingDependencyError: a Dask executor was asked for and dask.distributed is not installed.
     """
     check(executor, workers)
@@ -312,7 +518,14 @@ def runner(executor=None, workers=None):
                 client.close()
                 cluster.close()
             return
-        client = distributed.Client(executor)
+        timeout = connect_timeout()
+        try:
+            client = distributed.Client(executor, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigurationError(
+                f"cannot connect to the Dask scheduler at {executor!r} within {timeout:g} s ({exc}); check that "
+                "the scheduler runs and the address is right (set QML_CONNECT_TIMEOUT=seconds to wait longer)"
+            ) from None
         try:
             yield Runner("dask", client)
         finally:
@@ -414,17 +627,48 @@ def map_tasks(
 
 
 def _map_dask(client, fn, items, todo, done) -> None:
+    """Submit ``todo`` to Dask, hand results to ``done`` as they arrive.
+
+    A gathered result is released at once, so a worker that dies later costs only the tasks it
+    was running (Dask reschedules those). A lost scheduler raises :class:`ExecutorLostError`.
+    """
     import uuid
 
     from distributed import as_completed
 
     tag = uuid.uuid4().hex[:8]
     futures = {client.submit(_call, fn, items[i], pure=False, key=f"qml-task-{tag}-{i}"): i for i in todo}
+    finished = 0
     try:
         for fut in as_completed(futures):
-            done(futures[fut], fut.result())
+            try:
+                value = fut.result()
+            except Exception as exc:
+                if _scheduler_lost(client, exc):
+                    why = " ".join(str(exc).split())
+                    raise ExecutorLostError(
+                        f"lost the Dask scheduler after {finished} of {len(todo)} tasks ({type(exc).__name__}: "
+                        f"{why}); finished results are kept when a cache= is given: run again to compute only "
+                        "the rest"
+                    ) from exc
+                raise
+            done(futures[fut], value)
+            finished += 1
+            client.cancel([fut])  # release the result on its worker: never recomputed if that worker dies
     finally:
-        client.cancel(list(futures))
+        with contextlib.suppress(Exception):
+            client.cancel(list(futures))
+
+
+def _scheduler_lost(client, exc) -> bool:
+    """Whether ``exc`` (raised by a future's result) means the scheduler went away."""
+    from distributed.client import FutureCancelledError
+
+    if isinstance(exc, (OSError, TimeoutError)) and type(exc).__module__.split(".")[0] in ("distributed", "builtins"):
+        return getattr(client, "status", "running") != "running" or "comm" in type(exc).__name__.lower()
+    if isinstance(exc, (FutureCancelledError, cf.CancelledError)):
+        return True
+    return getattr(client, "status", "running") != "running"
 
 
 def _map_futures(run, fn, items, todo, done, retries) -> None:

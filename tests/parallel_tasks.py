@@ -46,3 +46,27 @@ def stretched_h2(r):
     from qml.chem import Molecule
 
     return Molecule(["H", "H"], [[0.0, 0.0, 0.0], [0.0, 0.0, r]], name="H2 builder")
+
+
+def logged_die_once(job):
+    """``job = (x, log_dir, flag)``: x**2 + 0.5, one file in ``log_dir`` per call; the first call with
+    x == 3 creates ``flag`` and kills its own process (a worker lost mid-task)."""
+    x, log, flag = job
+    Path(log, f"{x}.{os.getpid()}.{len(os.listdir(log))}").touch()
+    if x == 3:
+        try:
+            fd = os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pass
+        else:
+            os.close(fd)
+            os.kill(os.getpid(), 9)
+    return x * x + 0.5
+
+
+def slow_square(x):
+    """x**2 after 0.3 s (a task long enough to lose its scheduler in the middle of a run)."""
+    import time
+
+    time.sleep(0.3)
+    return float(x * x)

@@ -419,3 +419,21 @@ def test_wheel_ships_the_data_files_and_loads_them(tmp_path):
     data_dir, n, module = out.stdout.split()
     assert data_dir == str(tmp_path / "site" / "qml" / "_datasets") and n == "200"
     assert module.startswith(str(tmp_path / "site"))
+
+
+def test_build_cache_flip_is_recomputed_never_written(tmp_path):
+    """Issue 24: one flipped bit in a build cache once changed an FCI energy in the written CSV."""
+    from qml import parallel
+
+    clean = builder.build("h2_pes", rows=2, out_dir=tmp_path / "clean", progress=False, cache=False)
+    rows = tmp_path / "rows"
+    builder.build("h2_pes", rows=2, out_dir=tmp_path / "a", progress=False, cache=rows)
+    entry = sorted(rows.glob("*.json"))[0]
+    doc = json.loads(entry.read_text())
+    fci = doc["value"]["list"][-1]["float"]  # the last energy column, as an exact hex float
+    doc["value"]["list"][-1]["float"] = float.hex(float.fromhex(fci) + 3.9e-3)
+    entry.write_text(json.dumps(doc))  # the value changed, the stored SHA-256 not
+    with pytest.warns(RuntimeWarning, match=r"task cache entry .* not usable \(content does not match"):
+        again = builder.build("h2_pes", rows=2, out_dir=tmp_path / "b", progress=False, cache=rows)
+    assert again.read_bytes() == clean.read_bytes()
+    assert parallel.TaskCache(rows).get(entry.stem)[0]  # rewritten with the recomputed row

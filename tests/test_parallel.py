@@ -8,20 +8,24 @@ equality (``==`` on floats, ``cmp`` on files): the claim is bit-identity, not cl
 from __future__ import annotations
 
 import concurrent.futures as cf
+import errno
+import json
 import math
 import multiprocessing
 import os
+import pickle
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from parallel_tasks import die_once, make_mlp, square_logged, stretched_h2
+from parallel_tasks import die_once, logged_die_once, make_mlp, slow_square, square_logged, stretched_h2
 
 import qml
 from qml import parallel
-from qml.errors import ConfigurationError, MissingDependencyError
+from qml.errors import ConfigurationError, ExecutorLostError, MissingDependencyError, StorageError
 
 distributed = pytest.importorskip("distributed")
 
@@ -114,7 +118,9 @@ def test_bad_executor_arguments_are_refused_before_any_work(monkeypatch):
         parallel.map_tasks(abs, [1], workers=0)
     with pytest.raises(TypeError, match="workers must be a positive integer, got 2.0"):
         qml.data.build("h2_pes", rows=2, workers=2.0)
-    with pytest.raises(TypeError, match="executor must be None, a concurrent.futures.Executor.*got int"):
+    with pytest.raises(
+        TypeError, match=r"executor must be None \(serial, here\), 'dask'.*concurrent.futures.Executor.*got int"
+    ):
         qml.chem.scan("H2", [0.7], executor=4)
     with cf.ThreadPoolExecutor(1) as ex, pytest.raises(ConfigurationError, match="either executor= or workers="):
         parallel.map_tasks(abs, [1], executor=ex, workers=2)
@@ -124,6 +130,222 @@ def test_bad_executor_arguments_are_refused_before_any_work(monkeypatch):
     with pytest.raises(MissingDependencyError, match=r'pip install "qml-hybrid\[distributed\]"'):
         qml.data.build("h2_pes", rows=2, executor="tcp://127.0.0.1:1")
     assert issubclass(MissingDependencyError, ImportError)
+
+
+# --------------------------------------------------------------------------- the cache: inert and verified
+class _Marker:
+    """A pickle that would create ``path`` if it were ever unpickled."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_cache_entries_round_trip_exactly_as_plain_data(tmp_path):
+    cache = parallel.TaskCache(tmp_path / "c")
+    value = {
+        "e": [0.1 + 0.2, -0.0, float("nan"), float("inf")],
+        "t": (1, True, None, "x"),
+        "c": 1 - 2j,
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "n": np.int64(7),
+        3: [],
+    }
+    cache.put("k", value)
+    hit, back = cache.get("k")
+    assert hit and list(back) == list(value)
+    assert back["e"][0] == 0.1 + 0.2 and math.copysign(1, back["e"][1]) == -1.0
+    assert math.isnan(back["e"][2]) and back["e"][3] == math.inf
+    assert back["t"] == (1, True, None, "x") and type(back["t"]) is tuple and back["c"] == 1 - 2j
+    assert back["a"].dtype == np.float32 and back["a"].shape == (2, 3) and (back["a"] == value["a"]).all()
+    assert back["n"] == 7 and back["n"].dtype == np.int64 and back[3] == []
+    assert json.loads((tmp_path / "c" / "k.json").read_text())["format"] == parallel.CACHE_FORMAT
+    with pytest.raises(TypeError, match="a task result of type object cannot be stored in a cache"):
+        cache.put("o", object())
+    with pytest.raises(TypeError, match="dtype object cannot be cached"):
+        cache.put("o", np.array([object()]))
+
+
+def test_crafted_or_damaged_cache_files_never_run_code_and_are_recomputed(tmp_path):
+    folder = tmp_path / "tc"
+    assert parallel.map_tasks(math.sqrt, [4.0], cache=folder) == [2.0]
+    (entry,) = folder.glob("*.json")
+    marker = tmp_path / "PWNED"
+    # an old-style pickle cache (what qml < 0.9 wrote): ignored with a warning, never unpickled
+    (folder / (entry.stem + ".pkl")).write_bytes(pickle.dumps(_Marker(marker)))
+    entry.write_text(json.dumps({**json.loads(entry.read_text()), "value": {"float": (9.0).hex()}}))  # edited
+    cache = parallel.TaskCache(folder)
+    with pytest.warns(RuntimeWarning) as record:
+        assert parallel.map_tasks(math.sqrt, [4.0], cache=cache) == [2.0]
+    text = " | ".join(str(w.message) for w in record)
+    assert "1 pickle file(s) from an older qml" in text and "never loaded" in text
+    assert f"task cache entry {entry} is not usable (content does not match its SHA-256); recomputing it" in text
+    assert not marker.exists() and (cache.hits, cache.misses, cache.damaged) == (0, 1, 1)
+    (folder / (entry.stem + ".pkl")).unlink()
+    # the recomputed value was written back, verified on the next read
+    again = parallel.TaskCache(folder)
+    assert again.get(entry.stem) == (True, 2.0)
+    # a single flipped bit anywhere: a warning and the right value, never a changed one
+    good = entry.read_bytes()
+    for pos in range(0, len(good), 7):
+        bad = bytearray(good)
+        bad[pos] ^= 1 << (pos % 8)
+        entry.write_bytes(bytes(bad))
+        with pytest.warns(RuntimeWarning, match="not usable"):
+            assert parallel.map_tasks(math.sqrt, [4.0], cache=folder) == [2.0]
+    # an entry copied under another key is not used either
+    other = folder / ("0" * 64 + ".json")
+    other.write_bytes(good)
+    with pytest.warns(RuntimeWarning, match="stored under another key"):
+        assert parallel.TaskCache(folder).get("0" * 64) == (False, None)
+    parallel.TaskCache(folder).clear()
+    assert not folder.exists()
+
+
+def test_cache_that_is_a_file_and_a_full_disk_are_clear_errors(tmp_path, monkeypatch):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ConfigurationError, match=r"cache='.*file' is a file, not a folder"):
+        parallel.map_tasks(abs, [1], cache=f)
+    cache = parallel.TaskCache(tmp_path / "c")
+    cache.put("k", [1.5])
+    before = (tmp_path / "c" / "k.json").read_bytes()
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(parallel.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    with pytest.raises(StorageError, match="cannot write to the task cache .*No space left on device.*intact"):
+        cache.put("k", [2.5])
+    assert (tmp_path / "c" / "k.json").read_bytes() == before  # the previous entry, intact
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["k.json"]  # no temp file left
+    assert issubclass(StorageError, OSError)
+
+
+@pytest.mark.parametrize(
+    "bad", ["processes", "thread", "threads", "localhost:8786", "tcp://head", "http://head:8786", "tcp://h:99999"]
+)
+def test_executor_strings_other_than_dask_or_an_address_are_refused_before_work(bad, tmp_path):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    with pytest.raises(ConfigurationError, match=rf"executor='{re.escape(bad)}' is not an executor qml knows"):
+        parallel.map_tasks(square_logged, [(1, str(calls))], executor=bad)
+    assert os.listdir(calls) == []
+    with pytest.raises(ConfigurationError, match="is not an executor qml knows; pass None"):
+        qml.chem.scan("H2", [0.7, 0.9], executor=bad, progress=False)
+    with pytest.raises(ConfigurationError, match="is not an executor qml knows"):
+        qml.sweep(make_mlp, _sweep_data(4), grid={"hidden": [2]}, run_dir=tmp_path / "sweep", executor=bad)
+    assert not (tmp_path / "sweep").exists()  # nothing started
+
+
+def test_unreachable_scheduler_fails_within_the_stated_timeout(monkeypatch):
+    import socket
+
+    from qml.chem.bank import HamiltonianBank
+    from qml.chem.surface import surface
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    monkeypatch.setenv("QML_CONNECT_TIMEOUT", "0.5")
+    assert parallel.connect_timeout() == 0.5
+    msg = rf"cannot reach the Dask scheduler at 'tcp://127.0.0.1:{port}' within 0.5 s .*QML_CONNECT_TIMEOUT"
+    for call in (
+        lambda: parallel.map_tasks(abs, [1], executor=f"tcp://127.0.0.1:{port}"),
+        lambda: qml.data.build("h2_pes", rows=2, out_dir="unused", executor=f"tcp://127.0.0.1:{port}"),
+        lambda: HamiltonianBank(surface("H2")).prepare([0.7], executor=f"tcp://127.0.0.1:{port}"),
+    ):
+        with pytest.raises(ConfigurationError, match=msg):
+            call()
+    monkeypatch.setenv("QML_CONNECT_TIMEOUT", "soon")
+    with pytest.raises(
+        ConfigurationError, match="QML_CONNECT_TIMEOUT must be a positive number of seconds, got 'soon'"
+    ):
+        parallel.check("tcp://127.0.0.1:1")
+
+
+def test_killed_worker_costs_only_its_task_and_a_rerun_only_cache_hits(client, tmp_path):
+    log, flag = tmp_path / "log", tmp_path / "killed"
+    log.mkdir()
+    jobs = [(x, str(log), str(flag)) for x in range(8)]
+    cache = parallel.TaskCache(tmp_path / "cache")
+    out = parallel.map_tasks(logged_die_once, jobs, executor=client, cache=cache, key=lambda j: j[0])
+    assert out == [x * x + 0.5 for x in range(8)] and flag.exists()
+    runs = sorted((int(c), int(x), pid) for x, pid, c in (n.split(".") for n in os.listdir(log)))  # in order
+    killed = next(pid for _, x, pid in runs if x == 3)  # task 3 killed the process that first ran it
+    count = {x: sum(1 for _, y, _ in runs if y == x) for x in range(8)}
+    first = {x: next(pid for _, y, pid in runs if y == x) for x in range(8)}
+    assert count[3] == 2 and min(count.values()) == 1 and max(count.values()) == 2
+    # what ran again is only what the killed worker ran (its task, results it held not yet gathered)
+    assert all(first[x] == killed for x in range(8) if count[x] == 2)
+    again = parallel.TaskCache(cache.path)
+    assert parallel.map_tasks(logged_die_once, jobs, executor=client, cache=again, key=lambda j: j[0]) == out
+    assert (again.hits, again.misses, len(os.listdir(log))) == (8, 0, len(runs))
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_lost_scheduler_is_a_clear_error_and_a_rerun_recomputes_nothing_cached(tmp_path):
+    import socket
+    import subprocess
+    import threading
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--dashboard-address", ":0", "--no-show"],
+        **quiet,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny"], **quiet
+    )
+    cache = parallel.TaskCache(tmp_path / "cache")
+    try:
+        c = distributed.Client(address, timeout=30)
+        c.wait_for_workers(1, timeout=60)
+        parallel.map_tasks(slow_square, [0], executor=c)  # the worker has imported the task module
+        done = []
+        real_put = cache.put
+
+        def put(key, value):  # the scheduler dies once two results are in
+            real_put(key, value)
+            done.append(key)
+            if len(done) == 2:
+                threading.Thread(target=scheduler.kill).start()
+
+        cache.put = put
+        with pytest.raises(ExecutorLostError, match=r"lost the Dask scheduler after \d+ of 12 tasks.*run again"):
+            parallel.map_tasks(slow_square, range(12), executor=c, cache=cache)
+        c.close(timeout=5)
+    finally:
+        scheduler.kill()
+        worker.kill()
+        scheduler.wait()
+        worker.wait()
+    stored = len(cache)
+    assert stored >= 2
+    again = parallel.TaskCache(cache.path)
+    assert parallel.map_tasks(slow_square, range(12), cache=again) == [float(x * x) for x in range(12)]
+    assert (again.hits, again.misses) == (stored, 12 - stored)
 
 
 # --------------------------------------------------------------------------- data sets
@@ -274,6 +496,20 @@ def test_sweep_on_dask_equals_serial_and_resumes(client, tmp_path):
     resumed = qml.sweep(make_mlp, train, val, run_dir=tmp_path / "serial", **kw)
     assert _strip(resumed.rows[0]) == _strip(serial.rows[0])
     assert resumed.best()["best_loss"] == min(serial.column("best_loss"))
+
+
+def test_damaged_sweep_result_is_not_used_and_the_run_is_resumed(tmp_path):
+    train = _sweep_data(16)
+    kw = {"grid": {"hidden": [2]}, "seeds": [0], "epochs": 2, "batch_size": 8, "progress": False}
+    first = qml.sweep(make_mlp, train, run_dir=tmp_path, **kw)
+    path = Path(first.rows[0]["folder"], "result.json")
+    doc = json.loads(path.read_text())
+    doc["train_loss"] = 0.0  # a changed value: its sha256 no longer matches
+    path.write_text(json.dumps(doc))
+    with pytest.warns(RuntimeWarning, match=r"result.json is not usable \(its content does not match its sha256\)"):
+        again = qml.sweep(make_mlp, train, run_dir=tmp_path, **kw)
+    assert _strip(again.rows[0]) == _strip(first.rows[0])  # resumed from its finished checkpoint
+    assert "sha256" not in again.rows[0] and json.loads(path.read_text())["train_loss"] == first.rows[0]["train_loss"]
 
 
 def test_sweep_on_a_process_pool_executor_equals_serial(tmp_path):

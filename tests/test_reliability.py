@@ -375,3 +375,141 @@ def test_run_file_written_before_the_first_step(tmp_path):
     assert seen[0] is True
     assert ck.read_run_file(tmp_path)["run_id"] == "r-1"
     assert os.path.exists(tmp_path / ck.CHECKPOINT)
+
+
+# -- issue 24: the smaller defects, and a full disk --------------------------------------------------
+def test_aer_without_a_device_is_refused_like_ibm():
+    with pytest.raises(BackendError, match=r"give a fake device after 'aer:', e.g. 'aer:FakeManilaV2'.*or pass 'aer'"):
+        qml.QuantumLayer(2, backend="aer:")
+    with pytest.raises(BackendError, match="give a device after 'ibm:'"):
+        qml.QuantumLayer(2, backend="ibm:")
+
+
+def test_builder_whose_arguments_do_not_match_ranges_names_both():
+    from qml.chem.surface import surface
+
+    def stretched(r):
+        return qml.chem.Molecule(["H", "H"], [[0, 0, 0], [0, 0, r]])
+
+    with pytest.raises(ConfigurationError, match=r"builder stretched\(r\) cannot take 2 coordinate\(s\), but ranges="):
+        surface(stretched, ranges=[(0.5, 2.0), (0.5, 2.0)])
+    with pytest.raises(ConfigurationError, match=r"builder <lambda>\(r, a\) cannot take 1 coordinate"):
+        surface(lambda r, a: stretched(r), ranges=[(0.5, 2.0)])
+    assert surface(lambda *q: stretched(q[0]), ranges=[(0.5, 2.0), (0, 1)]).dim == 2  # *args takes any number
+
+
+def test_set_normalization_leaves_a_constant_column_unscaled_and_says_so():
+    model = qml.HybridModel(2, 1, n_qubits=2, layers=1, hidden=0, backend="default.qubit")
+    x = torch.tensor([[1.0, 2.0], [1.0, 3.0], [1.0, 4.0]], dtype=torch.float64)
+    with pytest.warns(RuntimeWarning, match=r"x feature column\(s\) \[0\] are constant .* left unscaled \(scale 1\)"):
+        model.set_normalization(x, x[:, 1:])
+    assert model.x_std.tolist() == [1.0, 1.0] and model.x_mean.tolist() == [1.0, 3.0]
+    off = torch.tensor([[1.001, 3.0]], dtype=torch.float64)
+    assert ((off - model.x_mean) / model.x_std).abs().max().item() == pytest.approx(1e-3)  # not 1e9
+    with pytest.warns(RuntimeWarning, match=r"y target column\(s\) \[0\] are constant"):
+        model.set_normalization(x[:, 1:].repeat(1, 2), x[:, :1])
+    assert model.y_std.tolist() == [1.0]
+
+
+def test_repr_of_a_layer_whose_construction_failed_part_way():
+    class Layer(qml.QuantumLayer):
+        def __init__(self):
+            try:
+                super().__init__(2, ansatz="no_such_ansatz")
+            except ConfigurationError:
+                pass
+
+    assert repr(Layer()) == "Layer(not fully built)"
+
+
+def test_disk_full_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):
+    import errno
+
+    from qml.errors import StorageError
+
+    x, y = _data()
+    qml.fit(_hybrid(), (x, y), epochs=1, batch_size=4, progress=False, checkpoint_dir=tmp_path)
+    before = (tmp_path / ck.CHECKPOINT).read_bytes()
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        fh = real_fdopen(fd, mode, *args, **kwargs)
+        return Full(fh) if ".checkpoint.pt." in os.readlink(f"/proc/self/fd/{fd}") else fh
+
+    monkeypatch.setattr(ck.os, "fdopen", fdopen)
+    with pytest.raises(StorageError, match=r"cannot write .*checkpoint.pt \(No space left on device\); the previous"):
+        qml.fit(_hybrid(), (x, y), epochs=2, batch_size=4, progress=False, checkpoint_dir=tmp_path, resume=True)
+    monkeypatch.undo()
+    assert (tmp_path / ck.CHECKPOINT).read_bytes() == before
+    assert ck.load_checkpoint(tmp_path)["epoch"] == 1
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_crafted_history_lease_and_job_store_results_never_run_code(tmp_path):
+    import io
+    import pickle
+
+    from qml.errors import DataError
+    from qml.train.history import History
+    from qml.train.lease import Lease
+
+    marker = tmp_path / "PWNED"
+
+    class Marker:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    blob = pickle.dumps(Marker())
+    (tmp_path / "history.json").write_bytes(blob)
+    with pytest.raises(DataError, match=r"history.json is not a training history written by qml .*nothing was loaded"):
+        History.load(tmp_path / "history.json")
+    (tmp_path / "lease").write_bytes(blob)
+    assert Lease(tmp_path / "lease").read() == {}  # unreadable: treated as held until stale, never run
+    store = JobStore(tmp_path / "jobs.sqlite")
+    store.add(job_id="j", backend="ibm:FakeManilaV2", fingerprint="f", pub_shapes=[], options={}, run_id="r")
+    buf = io.BytesIO()
+    np.savez(buf, evs=np.array([Marker()], dtype=object))
+    store.set_result("j", evs=np.zeros(2))
+    con = sqlite3.connect(store.path)
+    con.execute("UPDATE jobs SET result=? WHERE job_id='j'", (buf.getvalue(),))
+    con.commit()
+    con.close()
+    with pytest.raises(JobStoreError, match="holds data other than plain arrays .*nothing in it ran"):
+        store.get("j")
+    assert not marker.exists()
+
+
+def test_saved_history_is_verified_on_load(tmp_path):
+    import json
+
+    from qml.errors import DataError
+    from qml.train.history import History
+
+    x, y = _data()
+    history = qml.fit(_hybrid(), (x, y), epochs=2, batch_size=4, progress=False)
+    history.save(tmp_path / "h.json")
+    assert History.load(tmp_path / "h.json").train_loss == history.train_loss
+    doc = json.loads((tmp_path / "h.json").read_text())
+    doc["records"][0]["train_loss"] *= 0.5  # an edited value
+    (tmp_path / "h.json").write_text(json.dumps(doc))
+    with pytest.raises(DataError, match="h.json is not a training history written by qml .*does not match its sha256"):
+        History.load(tmp_path / "h.json")
+    del doc["sha256"]  # a history without a hash (older versions, hand-written) loads as it is
+    (tmp_path / "h.json").write_text(json.dumps(doc))
+    assert History.load(tmp_path / "h.json").train_loss[0] == history.train_loss[0] * 0.5

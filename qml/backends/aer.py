@@ -189,13 +189,22 @@ class AerBackend(EstimatorPath, Backend):
     samples = True
     accepts = OPTIONS
     description = "Qiskit Aer through EstimatorV2 primitives: exact, sampled, or with a fake device's noise"
+    spellings = {
+        "aer": "Qiskit Aer; exact when shots=None, sampled otherwise",
+        "aer:<FakeDevice>": "Qiskit Aer with the noise model and coupling map of an IBM fake device, e.g. aer:FakeManilaV2",
+    }
 
     def __init__(
         self, name: str = "aer", *, n_qubits: int, shots: int | None = None, seed: int | None = None, **options
     ):
-        family, _, device_name = name.partition(":")
+        family, colon, device_name = name.partition(":")
         if family != "aer":
             raise BackendError(f"AerBackend serves 'aer' and 'aer:<FakeDevice>', got {name!r}")
+        if colon and not device_name.strip():
+            raise BackendError(
+                "give a fake device after 'aer:', e.g. 'aer:FakeManilaV2' (see qml.backends.fake_device_names()), "
+                "or pass 'aer' for the noiseless Aer simulator"
+            )
         Backend.__init__(self, name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
         self.optimization_level = options.get("optimization_level", 1)
         if isinstance(self.optimization_level, bool) or self.optimization_level not in (0, 1, 2, 3):

@@ -5,14 +5,16 @@ function for an ansatz), ``auto`` times the local simulators that can serve it o
 sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 rows or 100,000:
 
 * each candidate runs once to warm up, then :data:`REPEATS` times on the sub-batch (the best
-  counts); its time on the real batch is predicted from how it runs a batch: a backend that runs
+  counts); its time on the real batch is predicted by the candidate's own cost model
+  (:meth:`Backend.predicted_seconds <qml.backends.base.Backend.predicted_seconds>`; by default from
+  how it runs a batch): a backend that runs
   one circuit per row (``Backend.min_seconds_per_row > 0``, e.g. lightning.qubit's adjoint
   method) scales with the rows, ``t * B / SUB_BATCH``; a broadcast simulator (one execution per
   batch) is compared at the sub-batch size, where its cost is mostly fixed overhead. So a
   per-sample simulator that wins on 8 rows is not chosen for 100,000. (A line fitted through
   two small sizes was tried and dropped: on a loaded machine timing noise made it predict a
   minute for a broadcast simulator that takes one second.)
-* candidates are tried in :data:`CANDIDATES` order; one that runs a circuit per row is skipped
+* candidates are tried in :data:`CANDIDATES` order (the registered classes with an ``auto_rank``); one that runs a circuit per row is skipped
   without running when its lower bound (``min_seconds_per_row`` times the batch) already
   exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
@@ -45,8 +47,6 @@ from ..errors import BackendError
 from . import context
 from .base import CAPABILITIES, Backend, check_energy_batch
 
-#: Local simulators ``auto`` may choose, in the order they are tried (and preferred on ties).
-CANDIDATES = ("sector", "fast", "lightning.qubit", "default.qubit")
 #: Most rows a candidate is timed on.
 SUB_BATCH = 8
 #: Timed runs per size (the best counts).
@@ -102,6 +102,11 @@ class Decision:
         )
         how = "cached decision" if self.cached else f"decided in {self.decide_seconds:.3g} s"
         return f"auto chose {self.chosen!r} ({how} on {self.sub_batch} of {self.batch} rows: {times})"
+
+    def _repr_html_(self) -> str:
+        from ..tables import decision, html
+
+        return html(decision(self), self.summary())
 
 
 class _LRU(OrderedDict):
@@ -165,7 +170,7 @@ def _screen(candidates, costs, batch, memory_budget, timings, notes):
             )
     known = {n: costs[n] for n in kept if n in costs}
     if not known:
-        return kept, None
+        return tuple(kept), None
     best = min(known, key=lambda n: (known[n][1].seconds, kept.index(n)))
     for n in list(known):
         if known[n][1].seconds > SLOW_FACTOR * known[best][1].seconds:
@@ -176,12 +181,26 @@ def _screen(candidates, costs, batch, memory_budget, timings, notes):
                 f"{SLOW_FACTOR:g}x the best ({best}, {known[best][1].seconds:.3g} s)"
             )
     if (1 + REPEATS) * known[best][0].seconds > BUDGET_S:
-        return kept, best
-    return kept, None
+        return tuple(kept), best
+    return tuple(kept), None
+
+
+def _model_decision(capability, candidates, choice, costs, batch, timings, notes, t_start) -> Decision:
+    """The cost model's choice when timing would overrun the deciding budget (nothing runs)."""
+    m = min(batch, SUB_BATCH)
+    predicted = {n: costs[n][1].seconds for n in candidates if n in costs}
+    for n in predicted:
+        timings.setdefault(n, math.inf)
+    notes[choice] = (
+        f"chosen by the cost model without timing: {costs[choice][1].note}, predicted "
+        f"{costs[choice][1].seconds:.3g} s for {batch} rows; timing {m} rows "
+        f"{1 + REPEATS} times would take ~{(1 + REPEATS) * costs[choice][0].seconds:.3g} s > {BUDGET_S} s"
+    )
+    return Decision(capability, choice, timings, predicted, batch, 0, time.perf_counter() - t_start, notes=notes)
 
 
 def decide(
-    capability: str, candidates, trial, batch: int, key=None, floors=None, costs=None, memory_budget=None
+    capability: str, candidates, trial, batch: int, key=None, models=None, costs=None, memory_budget=None
 ) -> Decision:
     """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
 
@@ -191,11 +210,14 @@ def decide(
         trial: ``trial(name, rows)`` runs the workload of ``rows`` rows on ``name`` (builds lazily).
         batch: rows of the real batch.
         key: cache key; ``None`` disables the cache.
-        floors: ``{name: lower bound of seconds per row}``, positive for backends that run one
-            circuit per row (their time is predicted proportional to the rows); a candidate whose
-            bound times ``batch`` exceeds the best prediction so far is skipped without running.
-        costs: ``{name: (cost on the timed rows, cost on the batch)}`` from the candidates' cost
-            models (:mod:`qml.backends.cost`); candidates without a model are timed as before.
+        models: ``{name: backend}``, the cost model of each candidate: its
+            :meth:`~qml.backends.base.Backend.predicted_seconds` turns the time measured on the
+            sub-batch into a prediction for ``batch`` rows, and its ``min_seconds_per_row`` lets a
+            candidate be skipped without running when that bound times ``batch`` already exceeds
+            the best prediction (default: the measured time, no bound).
+        costs: ``{name: (Cost on the timed rows, Cost on the batch)}`` from the candidates'
+            :meth:`~qml.backends.base.Backend.cost` (:mod:`qml.backends.cost`), consulted before
+            anything runs; candidates without one are timed as before.
         memory_budget: bytes a candidate may need at the real batch (``None``: no limit).
 
     Raises:
@@ -204,82 +226,78 @@ def decide(
     if key is not None and (hit := _DECISIONS.get(key)) is not None:
         return replace(hit, cached=True, decide_seconds=0.0, batch=batch)
     t_start = time.perf_counter()
-    m = min(batch, SUB_BATCH)
-    timings, predicted, notes = {}, {}, {}
-    last_error = None
-    costs = costs or {}
+    costs, timings, notes, choice = costs or {}, {}, {}, None
     if len(candidates) > 1:
-        candidates_all = tuple(candidates)
-        candidates, model_choice = _screen(candidates, costs, batch, memory_budget, timings, notes)
+        candidates, choice = _screen(candidates, costs, batch, memory_budget, timings, notes)
     if len(candidates) == 1:
         decision = Decision(capability, candidates[0], timings, batch=batch, sub_batch=0, notes=notes)
-    elif model_choice is not None:
-        for n in candidates:
-            if n in costs:
-                predicted[n] = costs[n][1].seconds
-                timings.setdefault(n, math.inf)
-        notes[model_choice] = (
-            f"chosen by the cost model without timing: {costs[model_choice][1].note}, predicted "
-            f"{costs[model_choice][1].seconds:.3g} s for {batch} rows; timing {m} rows "
-            f"{1 + REPEATS} times would take ~{(1 + REPEATS) * costs[model_choice][0].seconds:.3g} s > {BUDGET_S} s"
-        )
-        decision = Decision(
-            capability, model_choice, timings, predicted, batch, 0, time.perf_counter() - t_start, notes=notes
-        )
+    elif choice is not None:
+        decision = _model_decision(capability, candidates, choice, costs, batch, timings, notes, t_start)
     else:
-        candidates = tuple(n for n in candidates_all if n in candidates)
-        t_first = None  # when the first candidate was measured: the budget counts from there
-        for name in candidates:
-            if name in costs and time.perf_counter() - t_start + (1 + REPEATS) * costs[name][0].seconds > BUDGET_S:
-                timings[name] = math.inf
-                notes[name] = (
-                    f"not timed: the cost model predicts {costs[name][0].seconds:.3g} s per trial, "
-                    f"{1 + REPEATS} trials do not fit in what is left of the {BUDGET_S} s budget"
-                )
-                continue
-            if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
-                timings[name] = math.inf
-                notes[name] = f"skipped: deciding budget of {BUDGET_S} s spent"
-                continue
-            floor = (floors or {}).get(name, 0.0) * batch
-            if predicted and floor > min(predicted.values()):
-                timings[name] = math.inf
-                notes[name] = (
-                    f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
-                    f"against {min(predicted.values()):.3g} s predicted for the best"
-                )
-                continue
-            try:
-                warm = _timed(lambda name=name: trial(name, m))
-                best = min(predicted.values(), default=math.inf)
-                if warm > SLOW_FACTOR * best:
-                    timings[name] = warm
-                    notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
-                    continue
-                if time.perf_counter() - t_start + REPEATS * warm > BUDGET_S:
-                    t_m = warm  # repeating would overrun the deciding budget: the warm-up is the timing
-                    notes[name] = f"timed once: {REPEATS} more runs of {warm:.3g} s would overrun {BUDGET_S} s"
-                else:
-                    t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
-                timings[name] = t_m
-                per_row = (floors or {}).get(name, 0.0) > 0
-                predicted[name] = max(t_m * batch / m, floor) if per_row else t_m
-                t_first = t_first or time.perf_counter()
-            except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
-                timings[name] = math.inf
-                notes[name] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
-                last_error = exc
-        if not predicted and costs:  # nothing could be timed: the cost model decides
-            predicted = {n: costs[n][1].seconds for n in candidates if n in costs}
-        if not predicted:
-            raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
-        chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
-        decision = Decision(
-            capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start, notes=notes
+        decision = _time_candidates(
+            capability, tuple(candidates), trial, batch, models or {}, costs, (timings, notes, t_start)
         )
     if key is not None:
         _DECISIONS[key] = decision
     return decision
+
+
+def _skip_reason(t_first, model, batch: int, predicted: dict) -> str | None:
+    """Why a candidate is not run at all: the deciding budget is spent, or its floor already loses."""
+    if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
+        return f"skipped: deciding budget of {BUDGET_S} s spent"
+    floor = getattr(model, "min_seconds_per_row", 0.0) * batch
+    if predicted and floor > min(predicted.values()):
+        return (
+            f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
+            f"against {min(predicted.values()):.3g} s predicted for the best"
+        )
+    return None
+
+
+def _time_candidates(capability: str, candidates: tuple, trial, batch: int, models: dict, costs=None, state=None):
+    """Measure the candidates in order on ``min(batch, SUB_BATCH)`` rows and keep the best prediction;
+    ``costs`` (see :func:`decide`) skip a candidate whose timing would overrun the deciding budget."""
+    timings, notes, t_start = state or ({}, {}, time.perf_counter())
+    costs = costs or {}
+    m = min(batch, SUB_BATCH)
+    predicted = {}
+    last_error, t_first = None, None  # t_first: when the first candidate was measured (the budget counts from there)
+    for name in candidates:
+        model = models.get(name)
+        if skip := _skip_reason(t_first, model, batch, predicted):
+            timings[name], notes[name] = math.inf, skip
+            continue
+        if name in costs and time.perf_counter() - t_start + (1 + REPEATS) * costs[name][0].seconds > BUDGET_S:
+            timings[name] = math.inf
+            notes[name] = (
+                f"not timed: the cost model predicts {costs[name][0].seconds:.3g} s per trial, "
+                f"{1 + REPEATS} trials do not fit in what is left of the {BUDGET_S} s budget"
+            )
+            continue
+        try:
+            warm = _timed(lambda name=name: trial(name, m))
+            if warm > SLOW_FACTOR * min(predicted.values(), default=math.inf):
+                timings[name] = warm
+                notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
+                continue
+            if time.perf_counter() - t_start + REPEATS * warm > BUDGET_S:
+                t_m = warm  # repeating would overrun the deciding budget: the warm-up is the timing
+                notes[name] = f"timed once: {REPEATS} more runs of {warm:.3g} s would overrun {BUDGET_S} s"
+            else:
+                t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
+            timings[name] = t_m
+            predicted[name] = t_m if model is None else model.predicted_seconds(t_m, batch, m)
+            t_first = t_first or time.perf_counter()
+        except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
+            timings[name], notes[name] = math.inf, f"failed: {type(exc).__name__}: {str(exc)[:200]}"
+            last_error = exc
+    if not predicted and costs:  # nothing could be timed: the cost model decides
+        predicted = {n: costs[n][1].seconds for n in candidates if n in costs}
+    if not predicted:
+        raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
+    chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
+    return Decision(capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start, notes=notes)
 
 
 class AutoBackend(Backend):
@@ -301,7 +319,7 @@ class AutoBackend(Backend):
 
     def __init__(self, name: str = "auto", *, n_qubits: int, shots=None, seed=None, **options):
         super().__init__(name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
-        self._pool = tuple(self.options.get("candidates") or CANDIDATES)
+        self._pool = tuple(self.options.get("candidates") or candidates())
         if self.options.get("memory_budget") is not None:
             from ..sim.adjoint import check_budget
 
@@ -376,7 +394,7 @@ class AutoBackend(Backend):
         return out
 
     def decide(
-        self, capability: str, candidates, trial, batch: int, key, floors=None, costs=None, memory_budget=None
+        self, capability: str, candidates, trial, batch: int, key, models=None, costs=None, memory_budget=None
     ) -> Decision:
         """:func:`decide`, except that timing draws no shots from the seed streams (they are rewound),
         and a choice restored from a checkpoint is taken as is: a resumed run samples exactly as an
@@ -386,7 +404,7 @@ class AutoBackend(Backend):
             return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True, notes=notes)
         before = {name: _stream(sub) for name, sub in self._subs.items()}
         try:
-            return decide(capability, candidates, trial, batch, key, floors, costs, memory_budget)
+            return decide(capability, candidates, trial, batch, key, models, costs, memory_budget)
         finally:
             for name, sub in self._subs.items():
                 if name in before and before[name] is not None:
@@ -414,9 +432,9 @@ class AutoBackend(Backend):
     def restore_carried_state(self, state) -> None:
         self._forced = dict(state["chosen"])
 
-    def floors(self, candidates) -> dict:
-        """``{name: min_seconds_per_row}`` of the candidates (their objects are cheap to build)."""
-        return {name: self.backend(name).min_seconds_per_row for name in candidates}
+    def models(self, candidates) -> dict:
+        """``{name: backend}`` of the candidates: each is its own cost model (objects cheap to build)."""
+        return {name: self.backend(name) for name in candidates}
 
     def _record(self, decision: Decision, candidates) -> None:
         self.decision = self.decisions[decision.capability] = decision
@@ -462,6 +480,20 @@ class AutoBackend(Backend):
         if self.decision is None:
             return "AutoBackend(not decided yet)"
         return f"AutoBackend({self.decision.summary()})"
+
+
+def candidates() -> tuple[str, ...]:
+    """Local simulators ``auto`` may choose, in the order they are tried (and preferred on ties): the
+    registered classes with an ``auto_rank`` (``CANDIDATES`` is this, read when asked)."""
+    from . import auto_candidates
+
+    return auto_candidates()
+
+
+def __getattr__(name: str):
+    if name == "CANDIDATES":  # derived from the registered classes each time (a new backend joins it)
+        return candidates()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _stream(backend):
@@ -583,7 +615,7 @@ class Deferred:
         rows = min(batch, SUB_BATCH)
         costs = auto.costs(cap.name, self.workload, self.candidates, rows, batch, training, budget)
         decision = auto.decide(
-            cap.name, self.candidates, trial, batch, key, auto.floors(self.candidates), costs, budget
+            cap.name, self.candidates, trial, batch, key, auto.models(self.candidates), costs, budget
         )
         auto._record(decision, self.candidates)
         return built.get(decision.chosen) or cap.build(auto.backend(decision.chosen), self.workload)

@@ -125,7 +125,8 @@ class FastBackend(PennyLaneBackend):
     max_qubits = 24
     #: ``gradient="auto"|"backprop"|"adjoint"`` and ``memory_budget`` (bytes): see :class:`qml.sim.FastDevice`.
     accepts = ("gradient", "memory_budget")
-    description = "qml's batched torch state-vector simulator (qml.sim)"
+    description = "qml's batched torch state-vector simulator (qml.sim), backprop, one broadcast execution per batch"
+    auto_rank = 1
 
     def device(self, n_qubits: int):
         from ..sim import FastDevice
@@ -148,7 +149,8 @@ class DefaultQubitBackend(PennyLaneBackend):
     max_qubits = 24
     samples = True
     device_name = "default.qubit"
-    description = "PennyLane's reference simulator"
+    description = "PennyLane's reference simulator, torch backprop, one broadcast execution per batch"
+    auto_rank = 3
 
     def cost(self, capability, workload, rows, training, budget=None):
         if self.shots is not None:
@@ -175,6 +177,7 @@ class LightningBackend(PennyLaneBackend):
     exact_diff_method = "adjoint"
     float64_scope = True
     description = "PennyLane Lightning C++ simulator, adjoint differentiation"
+    auto_rank = 2
 
     def cost(self, capability, workload, rows, training, budget=None):
         if self.shots is not None:

@@ -70,6 +70,7 @@ class Surface:
         self.builder = builder
         self.ranges = _pairs("ranges", ranges)
         self.dim = len(self.ranges)
+        _check_arity(builder, self.ranges)
         self.bounds = None if bounds is None else _pairs("bounds", bounds, dim=self.dim)
         self.name = name or getattr(builder, "__name__", "surface")
         if reference is None:
@@ -188,6 +189,24 @@ class Surface:
     def __repr__(self) -> str:
         ranges = ", ".join(f"{n} in [{lo}, {hi}]" for n, (lo, hi) in zip(self.coordinate_names, self.ranges))
         return f"Surface({self.name!r}, {ranges})"
+
+
+def _check_arity(builder, ranges) -> None:
+    """A builder must take one positional argument per ``(lo, hi)`` pair of ``ranges``."""
+    import inspect
+
+    try:
+        sig = inspect.signature(builder)
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
+        return
+    try:
+        sig.bind(*[0.0] * len(ranges))
+    except TypeError:
+        name = getattr(builder, "__name__", type(builder).__name__)
+        raise ConfigurationError(
+            f"builder {name}{sig} cannot take {len(ranges)} coordinate(s), but ranges={list(ranges)} gives "
+            f"{len(ranges)}; pass one (lo, hi) pair per argument of the builder"
+        ) from None
 
 
 def surface(molecule, ranges=None, **molecule_options) -> Surface:

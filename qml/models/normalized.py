@@ -45,6 +45,10 @@ class Normalized:
         Raises:
             DataError: ``x`` or ``y`` of the wrong width, different lengths, fewer than 2 samples, or NaN/inf
                 values.
+
+        A column that is constant in ``x`` or ``y`` (spread below 1e-12 of its size) is centred and
+        left unscaled (scale 1, with a ``RuntimeWarning`` naming it): an input off that constant
+        reaches the circuit as its raw difference, not blown up by 1/1e-12.
         """
         x = self._as_columns(x, self.x_mean, "x", "features")
         y = self._as_columns(y, self.y_mean, "y", "targets")
@@ -60,9 +64,9 @@ class Normalized:
                     "clean the data first (nothing was changed)"
                 )
         self.x_mean.copy_(x.mean(0))
-        self.x_std.copy_(x.std(0).clamp_min(1e-12))
+        self.x_std.copy_(_scale(x, "x", "feature"))
         self.y_mean.copy_(y.mean(0))
-        self.y_std.copy_(y.std(0).clamp_min(1e-12))
+        self.y_std.copy_(_scale(y, "y", "target"))
         self.normalization_set.fill_(1.0)
         return self
 
@@ -106,3 +110,20 @@ class Normalized:
             )
             state_dict[key] = torch.tensor(0.0 if identity else 1.0)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def _scale(t, name: str, kind: str):
+    """Per-column std of ``t`` (shape ``(N, k)``); constant columns get scale 1 with a warning."""
+    import warnings
+
+    std = t.std(0)
+    flat = std <= 1e-12 * t.abs().amax(0).clamp_min(1.0)
+    if bool(flat.any()):
+        cols = flat.nonzero().flatten().tolist()
+        warnings.warn(
+            f"set_normalization: {name} {kind} column(s) {cols} are constant in the training data; they are "
+            "centred and left unscaled (scale 1) rather than divided by a zero spread",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return torch.where(flat, torch.ones_like(std), std)

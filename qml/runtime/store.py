@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +64,19 @@ def pack_arrays(**arrays) -> bytes:
 
 
 def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    """The arrays of a stored result (``allow_pickle=False``: an object array is refused, never unpickled).
+
+    Raises:
+        JobStoreError: the blob is damaged or holds something other than plain arrays.
+    """
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise JobStoreError(
+            f"a job result in the job store is damaged or holds data other than plain arrays ({exc}); it was not "
+            "loaded (nothing in it ran); `qml jobs list` shows the store's rows"
+        ) from None
 
 
 @dataclass
@@ -91,6 +103,11 @@ class JobRecord:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created))
         where = f"run={self.run_id} epoch={self.epoch} step={self.step}" if self.run_id else "outside fit"
         return f"{self.job_id}  {self.status:<8} {self.backend:<18} {when}  {where}  pubs={self.pub_shapes}"
+
+    def _repr_html_(self) -> str:
+        from ..tables import html, jobs
+
+        return html(jobs([self]), f"job {self.job_id}")
 
 
 class JobStore:
@@ -282,6 +299,18 @@ class JobStore:
                 else:
                     notes[jid] = f"not checked ({type(exc).__name__}: {redact(str(exc))})"
         return notes
+
+    def to_pandas(self, **filters):
+        """The records of :meth:`list` (same filters) as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import jobs, to_pandas
+
+        return to_pandas(jobs(self.list(**filters)))
+
+    def to_csv(self, path, **filters):
+        """Write the records of :meth:`list` (same filters) to a CSV file; returns the path."""
+        from ..tables import jobs, write_csv
+
+        return write_csv(jobs(self.list(**filters)), path)
 
     def count(self) -> int:
         with self._connect() as con:

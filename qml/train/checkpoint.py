@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import CheckpointError, ConfigurationError
+from ..errors import CheckpointError, ConfigurationError, StorageError
 from ..runtime.store import pid_alive
 
 CHECKPOINT = "checkpoint.pt"
@@ -45,6 +45,9 @@ _OURS = tuple(f".{n}." for n in (CHECKPOINT, BACKUP, RUN_FILE, "history.json", "
 # -- atomic files ------------------------------------------------------------------------
 def atomic_write_bytes(path: Path, data: bytes, *, backup: Path | None = None) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder, fsync, then rename.
+
+    Raises:
+        StorageError: the write failed (disk full, ...); ``path`` is left as it was.
 
     Args:
         path: destination; created with mode 0600.
@@ -64,11 +67,16 @@ def atomic_write_bytes(path: Path, data: bytes, *, backup: Path | None = None) -
         if backup is not None and path.exists():
             os.replace(path, backup)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+            kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
+            raise StorageError(
+                exc.errno, f"cannot write {path} ({exc.strerror or exc}); {kept}: free space and run again"
+            ) from exc
         raise
     _fsync_dir(path.parent)
 
@@ -153,18 +161,19 @@ def set_rng_state(state: dict) -> None:
 
 def seeded_backends(model) -> dict:
     """``{label: object}`` for every object in ``model`` with ``seed_state``/``set_seed_state``."""
-    found, seen = {}, set()
-    for name, module in model.named_modules():
-        base = name or "model"
-        backend = getattr(module, "backend", None)
-        if backend is None or callable(backend) and not hasattr(backend, "seed_state"):
-            backend = module.__dict__.get("_backend")  # e.g. PESModel keeps its backend there
-        for label, obj in ((base, module), (f"{base}.backend", backend)):
-            if obj is None or id(obj) in seen:
-                continue
-            if callable(getattr(obj, "seed_state", None)) and callable(getattr(obj, "set_seed_state", None)):
-                seen.add(id(obj))
-                found[label] = obj
+    from ..backends import in_model
+
+    def seeded(obj) -> bool:
+        return callable(getattr(obj, "seed_state", None)) and callable(getattr(obj, "set_seed_state", None))
+
+    backends = {id(module): (label, backend) for label, (module, backend) in in_model(model).items()}
+    found = {}
+    for name, module in model.named_modules():  # a module, then its backend: the order fingerprints use
+        if seeded(module):
+            found[name or "model"] = module
+        label, backend = backends.get(id(module), (None, None))
+        if seeded(backend):
+            found[label] = backend
     return found
 
 

@@ -26,6 +26,7 @@ from . import defaults
 from .checkpoint import save_checkpoint, write_run_file
 from .data import as_pairs
 from .history import History, score
+from .lease import hold_run
 from .preflight import evals_per_step, preflight, train_calls
 from .progress import EpochProgress
 from .resume import open_checkpoint_dir, restore, run_config, setting_name
@@ -64,6 +65,8 @@ def fit(
     progress: bool = True,
     run_id: str | None = None,
     callbacks=None,
+    wait: bool = False,
+    workers: int | None = None,
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -111,6 +114,14 @@ def fit(
             ``on_checkpoint(state)``, ``on_fit_end(state)``; ``state`` is a :class:`qml.train.FitState`
             (setting ``state.stop = True`` ends training after the current epoch). Called in order;
             an error raised by a callback propagates.
+        wait: when another live process holds ``checkpoint_dir`` (or ``run_id``), wait for it to
+            finish instead of raising :class:`~qml.errors.LeaseHeldError`. A run has one owner: fit
+            holds a lease on its folder and run id (:mod:`qml.train.lease`) until it returns, so two
+            processes never pay for the same step.
+        workers: split every batch over this many local processes (``torch.distributed``, gloo on
+            CPU; see :mod:`qml.train.distributed`): the same result as one process to round-off,
+            exact backends only. ``None``/1: this process. Callbacks then run in process 0 (a copy:
+            their files are written, their attributes stay there).
 
     Returns:
         History with one record per epoch.
@@ -122,6 +133,8 @@ def fit(
             or were written with other settings, data or model.
         DataError / TypeError: malformed data, or targets whose width is not the model's output.
         TypeError: ``callbacks`` is not a list of objects with at least one of the hooks.
+        LeaseHeldError: another live process owns ``checkpoint_dir`` or ``run_id`` (``wait=False``);
+            the message names it (pid, host, last heartbeat).
         NonFiniteLossError: the loss became NaN or inf; the model is restored to the start of that
             epoch and the last good checkpoint is left intact.
     """
@@ -129,16 +142,29 @@ def fit(
     settings = _check_settings(
         model, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, schedule=schedule, seed=seed,
         early_stopping=early_stopping, min_delta=min_delta, run_id=run_id,
-        flags={"resume": resume, "overwrite": overwrite, "progress": progress},
+        flags={"resume": resume, "overwrite": overwrite, "progress": progress, "wait": wait},
     )  # fmt: skip
     if resume and checkpoint_dir is None:
         raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue)")
     loss_fn = _loss(loss)
+    if workers is not None and check_int("workers", workers, 1) > 1:  # qml.train.distributed (interop)
+        from .distributed import fit as fit_distributed
+
+        return fit_distributed(
+            model, train, val, workers=workers, epochs=epochs, lr=lr, batch_size=batch_size, loss=loss,
+            optimizer=optimizer, schedule=schedule, seed=seed, checkpoint_dir=checkpoint_dir, resume=resume,
+            overwrite=overwrite, early_stopping=early_stopping, min_delta=min_delta, progress=progress,
+            run_id=run_id, callbacks=list(callbacks.callbacks),
+        )  # fmt: skip
     ckpt_dir = open_checkpoint_dir(checkpoint_dir)  # before any data preparation or training
-    run = _prepare(model, train, val, loss, loss_fn, optimizer, settings, ckpt_dir, progress)
-    restore(run, resume=resume, overwrite=overwrite)
-    _start(run)
-    return _train(run, callbacks)
+    with hold_run(ckpt_dir, wait=wait) as run_lease:  # one owner per run (a second process: LeaseHeldError)
+        run = _prepare(model, train, val, loss, loss_fn, optimizer, settings, ckpt_dir, progress)
+        restore(run, resume=resume, overwrite=overwrite)
+        _start(run)
+        if ckpt_dir is not None or run_id is not None:
+            run_lease.take_run(run.run_id)  # and its jobs in the job store, before the first is sent
+        run.lease = run_lease
+        return _train(run, callbacks)
 
 
 @dataclass
@@ -164,6 +190,7 @@ class _Run:
     ckpt_dir: Path | None
     run_id: str | None
     start: int = 1
+    lease: object = None
 
 
 def _check_settings(model, *, epochs, lr, batch_size, optimizer, schedule, seed, early_stopping, min_delta, run_id,
@@ -305,6 +332,8 @@ def _run_epoch(run: _Run, epoch: int, bar, state: FitState, callbacks: Callbacks
     order = torch.randperm(len(run.train_set), generator=g)
     total, counters, notes = 0.0, {}, {}
     for step, idx in enumerate(order.split(run.batch_size)):
+        if run.lease is not None:
+            run.lease.check()  # taken over after a stall: stop before paying for this step twice
         with context.step(run.run_id, epoch, step) as ctx:
             try:
                 value = _step(run, idx)

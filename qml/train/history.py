@@ -96,13 +96,49 @@ class History:
 
     def save(self, path) -> None:
         """Write JSON atomically (temp file + rename)."""
+        from .._sealed import seal
         from .checkpoint import atomic_write_bytes
 
-        atomic_write_bytes(Path(path), json.dumps(self.to_dict(), indent=1, default=_json_default).encode())
+        record = json.loads(json.dumps(self.to_dict(), default=_json_default))
+        atomic_write_bytes(Path(path), json.dumps(seal(record), indent=1).encode())
 
     @classmethod
     def load(cls, path) -> "History":
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a history written by :meth:`save` (JSON: nothing in it can run code), checking its sha256.
+
+        Raises:
+            DataError: the file is not a JSON history (damaged, edited, or another kind of file).
+        """
+        from .._sealed import KEY, unseal
+
+        try:
+            d = json.loads(Path(path).read_bytes().decode("utf-8"))
+            if not isinstance(d, dict):
+                raise ValueError(f"a JSON {type(d).__name__}, not an object")
+            if KEY in d:  # written by save(); files without it (older versions, hand-written) load as they are
+                d = unseal(d)
+            return cls.from_dict(d)
+        except (ValueError, TypeError, AttributeError) as exc:
+            from ..errors import DataError
+
+            raise DataError(f"{path} is not a training history written by qml ({exc}); nothing was loaded") from None
+
+    def to_pandas(self):
+        """One row per epoch as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import history, to_pandas
+
+        return to_pandas(history(self))
+
+    def to_csv(self, path):
+        """Write one row per epoch to a CSV file (no pandas needed); returns the path."""
+        from ..tables import history, write_csv
+
+        return write_csv(history(self), path)
+
+    def _repr_html_(self) -> str:
+        from ..tables import history, html
+
+        return html(history(self), repr(self))
 
     def __repr__(self) -> str:
         if not self.records:

@@ -29,7 +29,8 @@ from .history import History
 
 def open_checkpoint_dir(checkpoint_dir) -> Path | None:
     """The one place where ``fit`` opens ``checkpoint_dir``: created and checked writable before any
-    data preparation or training (a run lease hooks in here). ``None``: no checkpoints.
+    data preparation or training (``fit`` then holds its lease, :func:`qml.train.lease.hold_run`).
+    ``None``: no checkpoints.
 
     Raises:
         ConfigurationError: the folder cannot be created or written.

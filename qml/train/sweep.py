@@ -124,13 +124,14 @@ def _run(job) -> dict:
     """One training run (a worker task): seed, build the model, fit with resume, write result.json."""
     import torch
 
+    from .._sealed import seal
     from .checkpoint import atomic_write_bytes
     from .fit import fit
 
     folder = Path(job["folder"])
-    done = folder / RESULT
-    if done.exists():
-        return json.loads(done.read_text())
+    row = read_result(folder / RESULT)
+    if row is not None:
+        return row
     torch.manual_seed(job["seed"])
     model = job["make_model"](**job["model_kw"])
     t0 = time.perf_counter()
@@ -159,8 +160,29 @@ def _run(job) -> dict:
         "stopped_early": bool(history.stopped_early),
         "seconds": time.perf_counter() - t0,
     }
-    atomic_write_bytes(done, json.dumps(row, indent=1).encode())
+    atomic_write_bytes(folder / RESULT, json.dumps(seal(row), indent=1).encode())
     return row
+
+
+def read_result(path: Path) -> dict | None:
+    """A finished run's ``result.json``, verified (its sha256); None if missing or not usable.
+
+    A damaged or unsealed file is not used: a ``RuntimeWarning`` names it and the run is resumed
+    from its checkpoint (a finished run returns at once) to write it again.
+    """
+    import warnings
+
+    from .._sealed import unseal
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return unseal(json.loads(data.decode("utf-8")))
+    except ValueError as exc:
+        warnings.warn(f"{path} is not usable ({exc}); that run is resumed to write it again", RuntimeWarning, 2)
+        return None
 
 
 def sweep(
@@ -258,8 +280,7 @@ def sweep(
                 "fit_kw": {**fit_options, **{k: v for k, v in settings.items() if k in FIT_KEYS}},
             }
             _claim(folder, settings, seed, fit_options)
-            done = folder / RESULT
-            rows.append(json.loads(done.read_text()) if done.exists() else None)
+            rows.append(read_result(folder / RESULT))
             if rows[-1] is None:
                 todo.append(len(jobs))
             jobs.append(job)

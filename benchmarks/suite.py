@@ -1,9 +1,32 @@
 """The benchmark suite (issue 6): qml and its peers in ONE run, interleaved, gradients checked first.
 
-    python benchmarks/suite.py                        # full sizes -> benchmarks/results/suite.{json,md}
+    python benchmarks/suite.py                        # everything (W1 W2 W3 + scaling table; ~30-40 min)
+                                                      #   -> benchmarks/results/suite.{json,md}
     python benchmarks/suite.py --quick --rounds 1     # smallest sizes (what tests/test_benchmarks.py runs)
-    options: --rounds N (default 5)  --workloads W1 W2 W3  --out DIR  --threads T (default 1)
-             --device cpu|cuda  --memory subprocess|inprocess|off
+
+  Parts, each in a few minutes (--keep-others keeps the other parts of the existing suite.json/md, and the
+  scaling cells (size, contender) not run again):
+    python benchmarks/suite.py --workloads W1 --rounds 3 --keep-others        # W1 only (~3 min)
+    python benchmarks/suite.py --workloads W2 --keep-others                   # W2 only (~1 min)
+    python benchmarks/suite.py --workloads SCALE --sizes 8 12 16 --keep-others  # scaling table, small sizes (~3 min)
+    python benchmarks/suite.py --workloads SCALE --sizes 20 22 --rounds 2 --scale-contenders fast_backprop \
+        fast_adjoint --keep-others                                            # the large qml cells (~10 min)
+    python benchmarks/suite.py --workloads SCALE --keep-others                # the whole table (~20-30 min: peers
+                                                                              #   at 20+ qubits hit the cell cap)
+  options: --rounds N (default 5)  --workloads W1 W2 W3 SCALE  --out DIR  --threads T (default 1)
+           --device cpu|cuda (torch device of the qml "fast" and default.qubit contenders; no GPU is needed
+           otherwise)  --memory subprocess|inprocess|off
+           scaling: --sizes N.. --scale-contenders K.. --scale-layers L (2) --scale-batch B (8)
+           --cell-timeout S (300) --cell-memory-gib G (8)
+
+SCALE  the scaling table: the W1 model with 2 layers and batch 8 at 8, 12, 16, 20, 22 qubits, each cell
+      (size x contender) in a fresh process capped in time (--cell-timeout) and address space (--cell-memory-gib):
+      qml "fast" with gradient="backprop", with gradient="adjoint" and with its default ("auto": adjoint when
+      backprop's memory estimate exceeds half the available memory), qml backend="auto" (its first step includes
+      the decision), TorchLayer default.qubit (backprop) and lightning.qubit (adjoint). Reported per cell: first (warm-up) step time and its peak memory, the median of
+      the timed steps that fit in half the cap, peak / the batch's state vectors, load average. Cells that do not
+      finish are marked. 24 qubits is not in the default sizes: its batch of 8 states alone is 2 GiB, adjoint needs
+      ~8 GiB, more than a cell may take on a machine shared by 8 engineers (--sizes 24 --cell-memory-gib 12 runs it).
 
 Workloads (full size; --quick in brackets)
   W1  Linear(16 -> n) -> quantum layer (RY angle embedding, 4 StronglyEntanglingLayers, <Z_i> on every
@@ -63,7 +86,7 @@ from typing import Callable
 RESULTS = Path(__file__).resolve().parent / "results"
 TOL_F64 = 1e-8
 TOL_F32 = 1e-5
-WORKLOADS = ("W1", "W2", "W3")
+WORKLOADS = ("W1", "W2", "W3", "SCALE")
 
 
 # ----------------------------------------------------------------------------------------- structure
@@ -175,7 +198,7 @@ def _w1_runner(problem, kind):
     import torch
 
     n, layers = problem["n"], problem["layers"]
-    on_device = kind in ("qml:fast", "qml:auto", "torchlayer:default.qubit")
+    on_device = kind.startswith("qml:fast") or kind in ("qml:auto", "torchlayer:default.qubit")
     dev = torch.device(problem["device"]) if on_device else torch.device("cpu")
     pre, post = torch.nn.Linear(16, n).double(), torch.nn.Linear(n, 1).double()
     pre.load_state_dict(copy.deepcopy(problem["pre"]))
@@ -184,7 +207,11 @@ def _w1_runner(problem, kind):
     if kind.startswith("qml:"):
         import qml
 
-        q = qml.QuantumLayer(n, embedding="angle", ansatz="strongly_entangling", layers=layers, backend=kind[4:])
+        backend = kind[4:]
+        if "@" in backend:  # "fast@adjoint": a named gradient mode of the fast simulator
+            name, gradient = backend.split("@")
+            backend = qml.backends.resolve(name, n_qubits=n, gradient=gradient)
+        q = qml.QuantumLayer(n, embedding="angle", ansatz="strongly_entangling", layers=layers, backend=backend)
         with torch.no_grad():
             q.weights.copy_(w)
         to_q, from_q = (lambda t: t), (lambda t: t)
@@ -476,7 +503,179 @@ def w3_cases(args) -> list:
 
 def all_cases(args) -> list:
     makers = {"W1": w1_cases, "W2": w2_cases, "W3": w3_cases}
-    return [c for w in args.workloads for c in makers[w](args)]
+    return [c for w in args.workloads if w in makers for c in makers[w](args)]
+
+
+# ----------------------------------------------------------------------------------------- scaling
+#: Contenders of the scaling table: key -> (label, _w1_runner kind).
+SCALE_CONTENDERS = {
+    "fast_backprop": ('qml "fast", gradient="backprop"', "qml:fast@backprop"),
+    "fast_adjoint": ('qml "fast", gradient="adjoint"', "qml:fast@adjoint"),
+    "fast_default": ('qml "fast" (default gradient="auto")', "qml:fast"),
+    "auto": ('qml backend="auto" (first step includes its decision)', "qml:auto"),
+    "tl_default": ("PennyLane TorchLayer default.qubit (backprop)", "torchlayer:default.qubit"),
+    "tl_lightning": ("PennyLane TorchLayer lightning.qubit (adjoint)", "torchlayer:lightning.qubit"),
+}
+
+
+def scale_cells(args) -> list:
+    """(n, key) cells of the scaling table, in the order they run."""
+    keys = args.scale_contenders or list(SCALE_CONTENDERS)
+    return [(n, k) for n in args.sizes for k in keys]
+
+
+def cell_main(args) -> int:
+    """Child process of one scaling cell: build, one warm-up step (peak memory), then timed steps
+    until --rounds are done or half the cell's time cap is spent; prints one CELL line of JSON."""
+    n, key = int(args.cell[0]), args.cell[1]
+    preload()
+    problem = _w1_problem(n, args.scale_layers, args.scale_batch, args.device)
+    t_build = time.perf_counter()
+    runner = _w1_runner(problem, SCALE_CONTENDERS[key][1])
+    out = {"build_s": time.perf_counter() - t_build}
+    t0 = time.perf_counter()
+    mib, how = measure_peak(runner.step)
+    out.update(first_step_s=time.perf_counter() - t0, peak_mib=mib, mem_how=how)
+    print("CELL " + json.dumps(out), flush=True)  # the first step alone, should the rest not finish
+    wall, cpu = [], []
+    t_start = time.perf_counter()
+    for _ in range(args.rounds):
+        if time.perf_counter() - t_start + (wall[-1] if wall else out["first_step_s"]) > args.cell_timeout / 2:
+            break
+        w0, c0 = time.perf_counter(), time.process_time()
+        runner.step()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    out.update(wall_s=wall, cpu_s=cpu)
+    if wall:
+        out.update(wall_median_s=statistics.median(wall), cpu_median_s=statistics.median(cpu))
+    out["load_end"] = os.getloadavg()
+    print("CELL " + json.dumps(out), flush=True)
+    return 0
+
+
+def _limit_memory(nbytes):
+    def apply():  # in the child, before exec: its address space is capped (the machine is shared)
+        resource.setrlimit(resource.RLIMIT_AS, (nbytes, nbytes))
+
+    return apply
+
+
+def qml_commit() -> str:
+    """The commit of the code measured (``QML_COMMIT`` overrides; ``"unknown"`` outside a git checkout)."""
+    if os.environ.get("QML_COMMIT"):
+        return os.environ["QML_COMMIT"]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "qml"], capture_output=True, text=True, cwd=Path(__file__).parent
+        )
+        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def run_scaling(args, log) -> dict:
+    """The scaling table: every cell in a fresh process, capped in time and in address space."""
+    import torch
+
+    commit = qml_commit()
+
+    log(f"\n== Scaling: W1 shape, {args.scale_layers} layers, batch {args.scale_batch}, sizes {args.sizes}")
+    rows = []
+    itemsize = 16  # complex128
+    gave_up: dict = {}  # contender -> the size at which it did not finish (larger sizes are not run)
+    for n, key in scale_cells(args):
+        if key in gave_up:
+            row = {"n": n, "key": key, "label": SCALE_CONTENDERS[key][0], "load_start": os.getloadavg()}
+            row["status"] = f"not run: did not finish at {gave_up[key]} qubits"
+            row["state_mib"] = 2**n * args.scale_batch * 16 / 2**20
+            rows.append(row)
+            continue
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--_cell", str(n), key]
+        cmd += ["--rounds", str(args.rounds), "--threads", str(args.threads), "--device", args.device]
+        cmd += ["--cell-timeout", str(args.cell_timeout), "--scale-layers", str(args.scale_layers)]
+        cmd += ["--scale-batch", str(args.scale_batch)]
+        row = {"n": n, "key": key, "label": SCALE_CONTENDERS[key][0], "load_start": os.getloadavg()}
+        row["state_mib"] = 2**n * args.scale_batch * itemsize / 2**20
+        row["qml_commit"] = commit
+        t0 = time.perf_counter()
+        try:
+            res = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=args.cell_timeout,
+                preexec_fn=_limit_memory(int(args.cell_memory_gib * 2**30)),
+            )
+            row["status"] = "ok" if res.returncode == 0 else "failed"
+            if res.returncode != 0:
+                err = (res.stderr.strip().splitlines() or ["?"])[-1]
+                if "MemoryError" in res.stderr or "alloc" in err.lower() or res.returncode in (-9, 137):
+                    row["status"] = f"out of memory (address space capped at {args.cell_memory_gib:g} GiB)"
+                else:
+                    row["status"] = f"failed: {err[:200]}"
+            stdout = res.stdout
+        except subprocess.TimeoutExpired as exc:
+            row["status"] = f"did not finish in {args.cell_timeout:g} s"
+            stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        for line in stdout.splitlines():
+            if line.startswith("CELL "):
+                row.update(json.loads(line[5:]))
+        if row.get("status", "").startswith("did not") and "first_step_s" in row:
+            row["status"] = (
+                f"first step {row['first_step_s']:.0f} s; timed steps cut at the {args.cell_timeout:g} s cap"
+            )
+        row["cell_s"] = time.perf_counter() - t0
+        if row.get("wall_median_s") is None:
+            gave_up[key] = n
+        if row.get("peak_mib") is not None:
+            row["peak_over_states"] = row["peak_mib"] / row["state_mib"]
+        rows.append(row)
+        log(
+            f"   n={n:<3d}{key:<15s} {row['status']:<12.60s} first step {row.get('first_step_s', float('nan')):8.2f} s"
+            f"  median {row.get('wall_median_s', float('nan')):8.3f} s  peak {row.get('peak_mib') or float('nan'):8.0f} MiB"
+        )
+    return {
+        "layers": args.scale_layers,
+        "batch": args.scale_batch,
+        "sizes": args.sizes,
+        "cell_timeout_s": args.cell_timeout,
+        "cell_memory_gib": args.cell_memory_gib,
+        "device": args.device,
+        "torch": torch.__version__,
+        "rows": rows,
+    }
+
+
+def scaling_markdown(sc: dict) -> list:
+    lines = [
+        f"## Scaling: W1 shape from {min(sc['sizes'])} to {max(sc['sizes'])} qubits",
+        "",
+        f"Linear(16 -> n) -> RY angle embedding + {sc['layers']} StronglyEntanglingLayers, <Z_i> on every wire -> "
+        f"Linear(n -> 1); batch {sc['batch']}, float64, MSE, Adam; one training step. Every cell runs in a fresh "
+        f"process (time cap {sc['cell_timeout_s']:g} s, address space capped at {sc['cell_memory_gib']:g} GiB: the "
+        "machine is shared); *first step* is the warm-up step, on which the peak memory is measured (peak RSS above "
+        "the RSS before it, after imports and model construction); *median* is over the timed steps that fit in half "
+        "the cap (count in brackets). *states* = peak / the batch's state vectors (2^n x batch x 16 bytes). Load "
+        "average (1 min) when the cell started.",
+        "",
+        "| qubits | contender | status | first step [s] | median wall [s] (steps) | median CPU [s] | peak [MiB] "
+        "| peak / states | load | qml commit |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in sc["rows"]:
+        f = lambda k, fmt: "-" if r.get(k) is None else format(r[k], fmt)  # noqa: E731
+        steps = len(r.get("wall_s") or [])
+        lines.append(
+            f"| {r['n']} | {r['label']} | {r['status']} | {f('first_step_s', '.3g')} | "
+            f"{f('wall_median_s', '.3g')} ({steps}) | {f('cpu_median_s', '.3g')} | {f('peak_mib', '.0f')} | "
+            f"{f('peak_over_states', '.2f')} | {r['load_start'][0]:.1f} | {r.get('qml_commit', 'unknown')} |"
+        )
+    lines.append("")
+    return lines
 
 
 # ----------------------------------------------------------------------------------------- memory
@@ -821,7 +1020,26 @@ def markdown(result: dict) -> str:
         "(see notes). Peak memory: " + meta["memory_method"] + ".",
         "",
     ]
-    lines += summary(result) + [""]
+    if meta.get("kept_from_earlier_run"):
+        k = meta["kept_from_earlier_run"]
+        lines += [
+            "Kept from earlier runs: "
+            + "; ".join(
+                f"{c['id']} (measured {c['measured']['date']}, `{c['measured']['command']}`)"
+                for c in result["cases"]
+                if c.get("measured")
+            )
+            + (f"; the scaling table (run of {k['date']})" if k["scaling"] else "")
+            + ("; the scaling table's cells not run again (see each cell's commit)" if k.get("scaling_cells") else "")
+            + ".",
+            "",
+        ]
+    if meta.get("load_average_at_end"):
+        lines += [f"Load average at the end: {', '.join(f'{x:.1f}' for x in meta['load_average_at_end'])}.", ""]
+    if result["cases"]:
+        lines += summary(result) + [""]
+    if result.get("scaling"):
+        lines += scaling_markdown(result["scaling"])
     for case in result["cases"]:
         lines += [
             f"## {case['title']}",
@@ -885,7 +1103,38 @@ def parse_args(argv):
     )
     ap.add_argument("--quick", action="store_true", help="smallest sizes (the smoke test)")
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds after the warm-up round (default 5)")
-    ap.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    ap.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=WORKLOADS,
+        default=None,
+        help="what to run (default: all; with --quick: W1 W2 W3); SCALE is the scaling table",
+    )
+    ap.add_argument(
+        "--sizes", nargs="+", type=int, default=None, help="qubits of the scaling table (default 8 12 16 20 22)"
+    )
+    ap.add_argument(
+        "--scale-contenders",
+        nargs="+",
+        choices=list(SCALE_CONTENDERS),
+        default=None,
+        help="contenders of the scaling table (default: all)",
+    )
+    ap.add_argument("--scale-layers", type=int, default=2, help="layers of the scaling table's circuit (default 2)")
+    ap.add_argument("--scale-batch", type=int, default=8, help="batch of the scaling table (default 8)")
+    ap.add_argument("--cell-timeout", type=float, default=300.0, help="seconds one scaling cell may take (default 300)")
+    ap.add_argument(
+        "--cell-memory-gib",
+        type=float,
+        default=8.0,
+        help="address-space cap of one scaling cell's process in GiB (default 8: the machine is shared)",
+    )
+    ap.add_argument(
+        "--keep-others",
+        action="store_true",
+        help="keep the cases (and scaling table) of workloads not run now from the existing suite.json in --out",
+    )
+    ap.add_argument("--_cell", nargs=2, metavar=("N", "KEY"), dest="cell", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(RESULTS), help="directory for suite.json and suite.md")
     ap.add_argument("--threads", type=int, default=1, help="torch (and OpenMP) threads, default 1")
     ap.add_argument("--device", default="cpu", help="torch device of the torch-native W1 contenders (cpu or cuda)")
@@ -901,6 +1150,10 @@ def parse_args(argv):
         ap.error("--rounds must be at least 1")
     if args.memory is None:
         args.memory = "inprocess" if args.quick else "subprocess"
+    if args.workloads is None:
+        args.workloads = ["W1", "W2", "W3"] if args.quick else list(WORKLOADS)
+    if args.sizes is None:
+        args.sizes = [4, 6] if args.quick else [8, 12, 16, 20, 22]
     return args
 
 
@@ -930,6 +1183,8 @@ def _main(args, argv) -> int:
             raise SystemExit("--device cuda asked for, but torch sees no CUDA device")
     if args.probe:
         return probe_main(args)
+    if args.cell:
+        return cell_main(args)
     log = (lambda s: None) if os.environ.get("QML_SUITE_QUIET") else (lambda s: print(s, flush=True))
     t_start = time.perf_counter()
     cmd = " ".join(["python benchmarks/suite.py", *(sys.argv[1:] if argv is None else list(argv))])
@@ -958,9 +1213,34 @@ def _main(args, argv) -> int:
     }
     for case in all_cases(args):
         result["cases"].append(run_case(case, args, log))
+    if "SCALE" in args.workloads:
+        result["scaling"] = run_scaling(args, log)
+    result["meta"]["load_average_at_end"] = os.getloadavg()
     result["meta"]["total_s"] = time.perf_counter() - t_start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.keep_others and (out / "suite.json").exists():
+        old = json.loads((out / "suite.json").read_text())
+        kept = [c for c in old.get("cases", []) if c["workload"] not in args.workloads]
+        for c in kept:  # where each kept case was measured (kept again and again, it stays the first run's)
+            c.setdefault("measured", {"date": old["meta"].get("date"), "command": old["meta"].get("command")})
+        result["cases"] = kept + result["cases"]
+        if "SCALE" not in args.workloads and "scaling" in old:
+            result["scaling"] = old["scaling"]
+        elif "scaling" in old and "scaling" in result:  # keep the cells (size, contender) not run now
+            ran = {(r["n"], r["key"]) for r in result["scaling"]["rows"]}
+            kept_rows = [r for r in old["scaling"]["rows"] if (r["n"], r["key"]) not in ran]
+            order = {k: i for i, k in enumerate(SCALE_CONTENDERS)}
+            rows = sorted(kept_rows + result["scaling"]["rows"], key=lambda r: (r["n"], order.get(r["key"], 99)))
+            result["scaling"]["rows"] = rows
+            result["scaling"]["sizes"] = sorted({r["n"] for r in rows})
+        result["meta"]["kept_from_earlier_run"] = {
+            "date": old.get("meta", {}).get("date"),
+            "command": old.get("meta", {}).get("command"),
+            "cases": [c["id"] for c in kept],
+            "scaling": "SCALE" not in args.workloads and "scaling" in old,
+            "scaling_cells": "SCALE" in args.workloads and "scaling" in old,
+        }
     (out / "suite.json").write_text(json.dumps(result, indent=1, default=str))
     text = markdown(result)
     (out / "suite.md").write_text(text + "\n")

@@ -138,3 +138,45 @@ def test_suite_reports_a_missing_qiskit_machine_learning_instead_of_crashing(mon
             "cases": [out],
         }
     )
+
+
+def test_scaling_table_options_and_markdown():
+    """The scaling table runs by default but not in --quick; its markdown lists every cell with
+    its peak over the batch's states, and a cell that did not finish keeps its status."""
+    suite = _load_suite()
+    assert "SCALE" in suite.parse_args([]).workloads
+    quick = suite.parse_args(["--quick"])
+    assert "SCALE" not in quick.workloads and quick.sizes == [4, 6]
+    sc = {
+        "layers": 2,
+        "batch": 8,
+        "sizes": [20, 22],
+        "cell_timeout_s": 300.0,
+        "cell_memory_gib": 8.0,
+        "rows": [
+            {
+                "n": 20,
+                "key": "fast_adjoint",
+                "label": "fast adjoint",
+                "status": "ok",
+                "first_step_s": 7.0,
+                "wall_s": [6.0, 6.5],
+                "wall_median_s": 6.25,
+                "cpu_median_s": 6.0,
+                "peak_mib": 512.0,
+                "peak_over_states": 4.0,
+                "load_start": [1.5, 1.0, 1.0],
+            },
+            {
+                "n": 22,
+                "key": "tl_default",
+                "label": "default.qubit",
+                "status": "did not finish in 300 s",
+                "load_start": [2.0, 1.0, 1.0],
+            },
+        ],
+    }
+    lines = suite.scaling_markdown(sc)
+    assert lines[0] == "## Scaling: W1 shape from 20 to 22 qubits"
+    assert "| 20 | fast adjoint | ok | 7 | 6.25 (2) | 6 | 512 | 4.00 | 1.5 | unknown |" in lines
+    assert "| 22 | default.qubit | did not finish in 300 s | - | - (0) | - | - | - | 2.0 | unknown |" in lines

@@ -336,3 +336,153 @@ def test_every_tensor_follows_the_parameters_device():
         ("meta", (3,)),
         ("meta", (3,)),
     ]
+
+
+# ---- gradient modes (qml.sim.adjoint) -------------------------------------------------------
+@pytest.mark.parametrize("batch", [None, 3])
+def test_adjoint_gradients_equal_backprop_on_every_gate(batch, rng):
+    """The adjoint method (uncompute the circuit backwards) gives backprop's gradients for every
+    native kernel (blocks, permutations, phases, Givens rotations, matrix fallback, global phase)."""
+    x = torch.randn((3,) if batch is None else (batch, 3), generator=rng, dtype=torch.float64)
+    w = torch.randn(6, generator=rng, dtype=torch.float64)
+    devs = {m: FastDevice(wires=4, gradient=m) for m in ("backprop", "adjoint")}
+    out = {m: _value_and_grads(qp.QNode(_all_gates, d, interface="torch"), x, w) for m, d in devs.items()}
+    assert devs["adjoint"].last_gradient == "adjoint" and devs["backprop"].last_gradient == "backprop"
+    torch.testing.assert_close(out["adjoint"][0], out["backprop"][0], atol=1e-12, rtol=0)
+    for a, b in zip(out["adjoint"][1], out["backprop"][1]):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+def test_adjoint_gradcheck_float64(rng):
+    """Adjoint gradients against finite differences (torch.autograd.gradcheck, float64), with a
+    state preparation as the first operation and a Hamiltonian measurement."""
+
+    def circuit(v, x, w):
+        qp.StatePrep(v / torch.linalg.norm(v, dim=-1, keepdim=True), wires=range(4))
+        qp.AngleEmbedding(x, wires=range(3), rotation="X")
+        qp.StronglyEntanglingLayers(w, wires=range(3))
+        qp.IsingZZ(x[..., 0] * w[0, 0, 0], wires=[0, 2])
+        qp.DoubleExcitation(w[0, 2, 2], wires=[0, 1, 2, 3])
+        return qp.expval(qp.PauliZ(0) @ qp.PauliX(1) + 0.7 * qp.PauliY(3)), qp.expval(qp.PauliZ(1))
+
+    dev = FastDevice(wires=4, gradient="adjoint")
+    fast = qp.QNode(circuit, dev, interface="torch")
+    v = torch.randn(2, 16, generator=rng, dtype=torch.float64).requires_grad_()
+    x = torch.randn(2, 3, generator=rng, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(1, 3, 3, generator=rng, dtype=torch.float64, requires_grad=True)
+
+    assert torch.autograd.gradcheck(lambda a, b, c: _as_tensor(fast(a, b, c)), (v, x, w), eps=1e-6, atol=1e-8)
+    assert dev.last_gradient == "adjoint"
+
+
+def test_gradient_mode_follows_the_memory_budget(rng):
+    """gradient="auto" differentiates by backprop unless its memory estimate exceeds the budget."""
+    from qml.sim import adjoint
+
+    spec = make_spec(n_qubits=6, embedding="angle", ansatz="strongly_entangling", layers=2)
+    x = torch.randn(4, 6, generator=rng, dtype=torch.float64)
+    w = torch.randn(spec.weight_shape, generator=rng, dtype=torch.float64)
+    state = adjoint.state_bytes(6, 4)
+    assert state == 64 * 4 * 16
+    results = {}
+    for budget in (10**9, 2 * state):
+        dev = FastDevice(wires=6, memory_budget=budget)
+        results[budget] = (_value_and_grads(qp.QNode(spec.qfunc, dev, interface="torch"), x, w), dev.last_gradient)
+    assert results[10**9][1] == "backprop" and results[2 * state][1] == "adjoint"
+    (v1, g1), (v2, g2) = results[10**9][0], results[2 * state][0]
+    torch.testing.assert_close(v1, v2, atol=1e-12, rtol=0)
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+    # without a gradient nothing is differentiated
+    dev = FastDevice(wires=6, memory_budget=2 * state)
+    with torch.no_grad():
+        qp.QNode(spec.qfunc, dev, interface="torch")(x, w)
+    assert dev.last_gradient is None
+
+
+def test_gradient_options_are_validated():
+    with pytest.raises(ValueError, match=r"gradient must be one of \['auto', 'backprop', 'adjoint'\]"):
+        FastDevice(wires=2, gradient="adjiont")
+    with pytest.raises(ValueError, match="memory_budget must be a positive number of bytes"):
+        FastDevice(wires=2, memory_budget=0)
+
+
+@pytest.mark.parametrize("gradient", ["adjoint", "backprop"])
+def test_both_gradient_modes_keep_every_tensor_on_the_parameters_device(gradient):
+    """Forward and backward in either mode on torch's data-less 'meta' device (the CUDA stand-in)."""
+    n, meta = 4, torch.device("meta")
+    x = torch.empty(3, n, dtype=torch.float64, device=meta, requires_grad=True)
+    w = torch.empty(2, n, 3, dtype=torch.float64, device=meta, requires_grad=True)
+    ops = [
+        qp.AngleEmbedding(x, wires=range(n)),
+        qp.StronglyEntanglingLayers(w, wires=range(n)),
+        qp.IsingZZ(x[:, 0], wires=[0, 2]),
+        qp.SingleExcitation(w[0, 0, 0], wires=[1, 2]),
+        qp.CRX(w[0, 1, 1], wires=[3, 0]),
+        qp.Toffoli([0, 1, 2]),
+    ]
+    dev = FastDevice(wires=n, gradient=gradient)
+    res = dev.execute(qp.tape.QuantumScript(ops, [qp.expval(qp.PauliZ(0)), qp.expval(qp.PauliX(1))]))
+    gx, gw = torch.autograd.grad(sum(r.sum() for r in res), (x, w))
+    assert dev.last_gradient == gradient
+    assert (gx.device.type, tuple(gx.shape), gw.device.type, tuple(gw.shape)) == ("meta", (3, 4), "meta", (2, 4, 3))
+
+
+def test_z_expectations_by_halving_equal_the_sign_tables(monkeypatch, rng):
+    """Wide states measure <Z_q> by halving |psi|^2 (no cached 2**n sign vectors): same values and
+    gradients as default.qubit (forced here on a small state)."""
+    import qml.sim.measure as measure
+
+    monkeypatch.setattr(measure, "HALVING_MIN", 2)
+    spec = make_spec(n_qubits=5, embedding="angle", ansatz="strongly_entangling", layers=2)
+    x = torch.randn(3, 5, generator=rng, dtype=torch.float64)
+    w = torch.randn(spec.weight_shape, generator=rng, dtype=torch.float64)
+    ref, fast = _pair(spec.qfunc, 5)
+    _assert_same(ref, fast, x, w)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_fused_blocks_equal_unfused_gates(monkeypatch, chunk, rng):
+    """Pending single-qubit gates of neighbouring wires are applied as one Kronecker block of up to
+    CHUNK wires: the state equals the one of smaller blocks (CHUNK=1: one 2x2 gate per wire) to 1e-12."""
+    import qml.sim.engine as engine
+
+    def circuit(x, w):
+        qp.AngleEmbedding(x, wires=range(6), rotation="Y")
+        qp.StronglyEntanglingLayers(w, wires=range(6))
+        qp.RX(w[0, 0, 0], wires=2)
+        qp.Hadamard(wires=3)
+        return qp.state()
+
+    x = torch.randn(2, 6, generator=rng, dtype=torch.float64)
+    w = torch.randn(3, 6, 3, generator=rng, dtype=torch.float64)
+    fused = qp.QNode(circuit, FastDevice(wires=6), interface="torch")(x, w)
+    monkeypatch.setattr(engine, "CHUNK", chunk)
+    unfused = qp.QNode(circuit, FastDevice(wires=6), interface="torch")(x, w)
+    assert fused.shape == (2, 64)
+    torch.testing.assert_close(unfused, fused, atol=1e-12, rtol=0)
+
+
+def test_sector_adjoint_gradients_against_finite_differences_and_backprop(rng):
+    """The particle-number-sector simulator's adjoint mode (Givens rotations uncomputed backwards):
+    float64 gradcheck, and the same gradients as its backprop mode (LiH (2e, 5o) uccsd, 24 rotations)."""
+    import qml
+    from qml import backends
+
+    mol = qml.chem.Molecule.from_name("LiH", 1.6)
+    ans = qml.chem.make_ansatz(mol, "uccsd")
+    circuits = {
+        m: backends.resolve("sector", n_qubits=mol.n_qubits, gradient=m).circuit(ans, mol.n_qubits)
+        for m in ("adjoint", "backprop")
+    }
+    params = (0.3 * torch.randn(2, ans.n_params, generator=rng, dtype=torch.float64)).requires_grad_()
+    proj = torch.randn(2, circuits["adjoint"].dim, generator=rng, dtype=torch.float64)
+    grads = {}
+    for m, circ in circuits.items():
+        psi = circ(params)
+        assert circ.last_gradient == m
+        grads[m] = (psi.detach(), torch.autograd.grad((psi * proj).sum(), params)[0])
+    torch.testing.assert_close(grads["adjoint"][0], grads["backprop"][0], atol=1e-12, rtol=0)
+    torch.testing.assert_close(grads["adjoint"][1], grads["backprop"][1], atol=1e-10, rtol=0)
+    small = params[:1, :].detach().clone().requires_grad_()
+    assert torch.autograd.gradcheck(lambda p: circuits["adjoint"](p), (small,), eps=1e-6, atol=1e-8)

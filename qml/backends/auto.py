@@ -19,6 +19,12 @@ sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 ro
   exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
   :data:`SLOW_FACTOR` times slower than the best measured so far is not timed further;
+* before timing, each candidate's cost model (:meth:`Backend.cost`, :mod:`qml.backends.cost`) predicts
+  its seconds and peak memory: a candidate over the memory budget (``memory_budget=`` option, default
+  half the available memory) is dropped, one predicted :data:`SLOW_FACTOR` times slower than the best
+  is not timed, one whose timing would not fit in what is left of :data:`BUDGET_S` is not timed, and
+  when the best candidate itself cannot be timed within the budget (wide circuits) the model decides
+  alone, without running anything; a candidate whose repeats would overrun the budget counts its warm-up;
 * the decision is kept in a bounded LRU cache (:data:`MAX_DECISIONS` entries) keyed by the
   workload's shape (capability, circuit or ansatz, batch size rounded up to a power of two, dtype,
   gradients on or off, shots); :func:`clear_cache` empties it.
@@ -142,7 +148,61 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def decide(capability: str, candidates, trial, batch: int, key=None, models=None) -> Decision:
+def _gib(nbytes) -> str:
+    return f"{nbytes / 2**30:.3g} GiB"
+
+
+def _screen(candidates, costs, batch, memory_budget, timings, notes):
+    """Apply the cost model before anything runs: drop candidates over the memory budget and those
+    predicted :data:`SLOW_FACTOR` times slower than the best prediction. Returns
+    ``(kept, model_choice)``: ``model_choice`` is the best prediction when it cannot be timed within
+    :data:`BUDGET_S` (then nothing is timed), else ``None``."""
+    kept = list(candidates)
+    if memory_budget is not None:
+        over = [n for n in kept if n in costs and costs[n][1].nbytes > memory_budget]
+        if len(over) == len(kept):  # the model is rough: keep the leanest rather than none
+            over.remove(min(over, key=lambda n: costs[n][1].nbytes))
+        for n in over:
+            kept.remove(n)
+            timings[n] = math.inf
+            notes[n] = (
+                f"skipped: needs ~{_gib(costs[n][1].nbytes)} for {batch} rows ({costs[n][1].note}), "
+                f"over the memory budget of {_gib(memory_budget)}"
+            )
+    known = {n: costs[n] for n in kept if n in costs}
+    if not known:
+        return tuple(kept), None
+    best = min(known, key=lambda n: (known[n][1].seconds, kept.index(n)))
+    for n in list(known):
+        if known[n][1].seconds > SLOW_FACTOR * known[best][1].seconds:
+            kept.remove(n)
+            timings[n] = math.inf
+            notes[n] = (
+                f"not timed: the cost model predicts {known[n][1].seconds:.3g} s for {batch} rows, over "
+                f"{SLOW_FACTOR:g}x the best ({best}, {known[best][1].seconds:.3g} s)"
+            )
+    if (1 + REPEATS) * known[best][0].seconds > BUDGET_S:
+        return tuple(kept), best
+    return tuple(kept), None
+
+
+def _model_decision(capability, candidates, choice, costs, batch, timings, notes, t_start) -> Decision:
+    """The cost model's choice when timing would overrun the deciding budget (nothing runs)."""
+    m = min(batch, SUB_BATCH)
+    predicted = {n: costs[n][1].seconds for n in candidates if n in costs}
+    for n in predicted:
+        timings.setdefault(n, math.inf)
+    notes[choice] = (
+        f"chosen by the cost model without timing: {costs[choice][1].note}, predicted "
+        f"{costs[choice][1].seconds:.3g} s for {batch} rows; timing {m} rows "
+        f"{1 + REPEATS} times would take ~{(1 + REPEATS) * costs[choice][0].seconds:.3g} s > {BUDGET_S} s"
+    )
+    return Decision(capability, choice, timings, predicted, batch, 0, time.perf_counter() - t_start, notes=notes)
+
+
+def decide(
+    capability: str, candidates, trial, batch: int, key=None, models=None, costs=None, memory_budget=None
+) -> Decision:
     """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
 
     Args:
@@ -156,16 +216,28 @@ def decide(capability: str, candidates, trial, batch: int, key=None, models=None
             sub-batch into a prediction for ``batch`` rows, and its ``min_seconds_per_row`` lets a
             candidate be skipped without running when that bound times ``batch`` already exceeds
             the best prediction (default: the measured time, no bound).
+        costs: ``{name: (Cost on the timed rows, Cost on the batch)}`` from the candidates'
+            :meth:`~qml.backends.base.Backend.cost` (:mod:`qml.backends.cost`), consulted before
+            anything runs; candidates without one are timed as before.
+        memory_budget: bytes a candidate may need at the real batch (``None``: no limit).
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
     """
     if key is not None and (hit := _DECISIONS.get(key)) is not None:
         return replace(hit, cached=True, decide_seconds=0.0, batch=batch)
+    t_start = time.perf_counter()
+    costs, timings, notes, choice = costs or {}, {}, {}, None
+    if len(candidates) > 1:
+        candidates, choice = _screen(candidates, costs, batch, memory_budget, timings, notes)
     if len(candidates) == 1:
-        decision = Decision(capability, candidates[0], batch=batch, sub_batch=0)
+        decision = Decision(capability, candidates[0], timings, batch=batch, sub_batch=0, notes=notes)
+    elif choice is not None:
+        decision = _model_decision(capability, candidates, choice, costs, batch, timings, notes, t_start)
     else:
-        decision = _time_candidates(capability, tuple(candidates), trial, batch, models or {})
+        decision = _time_candidates(
+            capability, tuple(candidates), trial, batch, models or {}, costs, (timings, notes, t_start)
+        )
     if key is not None:
         _DECISIONS[key] = decision
     return decision
@@ -184,16 +256,25 @@ def _skip_reason(t_first, model, batch: int, predicted: dict) -> str | None:
     return None
 
 
-def _time_candidates(capability: str, candidates: tuple, trial, batch: int, models: dict) -> Decision:
-    """Measure the candidates in order on ``min(batch, SUB_BATCH)`` rows and keep the best prediction."""
-    t_start = time.perf_counter()
+def _time_candidates(capability: str, candidates: tuple, trial, batch: int, models: dict, costs=None, state=None):
+    """Measure the candidates in order on ``min(batch, SUB_BATCH)`` rows and keep the best prediction;
+    ``costs`` (see :func:`decide`) skip a candidate whose timing would overrun the deciding budget."""
+    timings, notes, t_start = state or ({}, {}, time.perf_counter())
+    costs = costs or {}
     m = min(batch, SUB_BATCH)
-    timings, predicted, notes = {}, {}, {}
+    predicted = {}
     last_error, t_first = None, None  # t_first: when the first candidate was measured (the budget counts from there)
     for name in candidates:
         model = models.get(name)
         if skip := _skip_reason(t_first, model, batch, predicted):
             timings[name], notes[name] = math.inf, skip
+            continue
+        if name in costs and time.perf_counter() - t_start + (1 + REPEATS) * costs[name][0].seconds > BUDGET_S:
+            timings[name] = math.inf
+            notes[name] = (
+                f"not timed: the cost model predicts {costs[name][0].seconds:.3g} s per trial, "
+                f"{1 + REPEATS} trials do not fit in what is left of the {BUDGET_S} s budget"
+            )
             continue
         try:
             warm = _timed(lambda name=name: trial(name, m))
@@ -201,12 +282,19 @@ def _time_candidates(capability: str, candidates: tuple, trial, batch: int, mode
                 timings[name] = warm
                 notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
                 continue
-            timings[name] = t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
+            if time.perf_counter() - t_start + REPEATS * warm > BUDGET_S:
+                t_m = warm  # repeating would overrun the deciding budget: the warm-up is the timing
+                notes[name] = f"timed once: {REPEATS} more runs of {warm:.3g} s would overrun {BUDGET_S} s"
+            else:
+                t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
+            timings[name] = t_m
             predicted[name] = t_m if model is None else model.predicted_seconds(t_m, batch, m)
             t_first = t_first or time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
             timings[name], notes[name] = math.inf, f"failed: {type(exc).__name__}: {str(exc)[:200]}"
             last_error = exc
+    if not predicted and costs:  # nothing could be timed: the cost model decides
+        predicted = {n: costs[n][1].seconds for n in candidates if n in costs}
     if not predicted:
         raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
     chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
@@ -227,12 +315,16 @@ class AutoBackend(Backend):
 
     capabilities = frozenset(CAPABILITIES)
     samples = True
-    accepts = ("candidates",)
+    accepts = ("candidates", "memory_budget")
     description = "times the local simulators that can serve the request on a capped sub-batch and keeps the fastest"
 
     def __init__(self, name: str = "auto", *, n_qubits: int, shots=None, seed=None, **options):
         super().__init__(name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
         self._pool = tuple(self.options.get("candidates") or candidates())
+        if self.options.get("memory_budget") is not None:
+            from ..sim.adjoint import check_budget
+
+            check_budget(self.options["memory_budget"])
         self.decisions: dict[str, Decision] = {}
         self.decision: Decision | None = None
         #: sub-backends built so far, one per name (their shot samplers' seed streams are checkpointed)
@@ -280,7 +372,31 @@ class AutoBackend(Backend):
             self._subs[name] = resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
         return self._subs[name]
 
-    def decide(self, capability: str, candidates, trial, batch: int, key, models=None) -> Decision:
+    def memory_budget(self, device=None) -> int:
+        """Bytes a candidate may need: the ``memory_budget`` option, else
+        :data:`qml.sim.adjoint.BUDGET_FRACTION` of the memory available on ``device`` now."""
+        from ..sim import adjoint
+
+        budget = self.options.get("memory_budget")
+        return adjoint.check_budget(budget) if budget is not None else adjoint.default_budget(device)
+
+    def costs(self, capability: str, workload, candidates, rows: int, batch: int, training: bool, budget) -> dict:
+        """``{name: (Cost at rows, Cost at batch)}`` of the candidates that have a cost model."""
+        out = {}
+        for name in candidates:
+            try:
+                be = self.backend(name)
+                sub = be.cost(capability, workload, rows, training, budget)
+                full = be.cost(capability, workload, batch, training, budget)
+            except Exception:  # noqa: BLE001 - no usable model: the candidate is timed
+                continue
+            if sub is not None and full is not None:
+                out[name] = (sub, full)
+        return out
+
+    def decide(
+        self, capability: str, candidates, trial, batch: int, key, models=None, costs=None, memory_budget=None
+    ) -> Decision:
         """:func:`decide`, except that timing draws no shots from the seed streams (they are rewound),
         and a choice restored from a checkpoint is taken as is: a resumed run samples exactly as an
         uninterrupted one."""
@@ -289,7 +405,7 @@ class AutoBackend(Backend):
             return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True, notes=notes)
         before = {name: _stream(sub) for name, sub in self._subs.items()}
         try:
-            return decide(capability, candidates, trial, batch, key, models)
+            return decide(capability, candidates, trial, batch, key, models, costs, memory_budget)
         finally:
             for name, sub in self._subs.items():
                 if name in before and before[name] is not None:
@@ -496,7 +612,12 @@ class Deferred:
                 built[name] = cap.build(auto.backend(name), self.workload)
             cap.trial(built[name], rows, args, training)
 
-        decision = auto.decide(cap.name, self.candidates, trial, batch, key, auto.models(self.candidates))
+        budget = auto.memory_budget(args[0].device)
+        rows = min(batch, SUB_BATCH)
+        costs = auto.costs(cap.name, self.workload, self.candidates, rows, batch, training, budget)
+        decision = auto.decide(
+            cap.name, self.candidates, trial, batch, key, auto.models(self.candidates), costs, budget
+        )
         auto._record(decision, self.candidates)
         return built.get(decision.chosen) or cap.build(auto.backend(decision.chosen), self.workload)
 

@@ -118,6 +118,12 @@ class Backend:
         predicts for a measured one."""
         return 0.0
 
+    def cost(self, capability: str, workload, rows: int, training: bool, budget: int | None = None):
+        """Predicted :class:`~qml.backends.cost.Cost` (seconds, peak bytes) of one call of ``capability``
+        on ``rows`` rows, before anything runs; ``None`` (the default): no model, ``auto`` times it.
+        ``budget``: the memory budget, for simulators that change method beyond it."""
+        return None
+
     def __init__(self, name: str, *, n_qubits: int, shots=None, seed=None, **options):
         self.name = name
         self.n_qubits = check_int("n_qubits", n_qubits)

@@ -123,13 +123,23 @@ class FastBackend(PennyLaneBackend):
 
     capabilities = frozenset({"expval", "state", "energy"})
     max_qubits = 24
+    #: ``gradient="auto"|"backprop"|"adjoint"`` and ``memory_budget`` (bytes): see :class:`qml.sim.FastDevice`.
+    accepts = ("gradient", "memory_budget")
     description = "qml's batched torch state-vector simulator (qml.sim), backprop, one broadcast execution per batch"
     auto_rank = 1
 
     def device(self, n_qubits: int):
         from ..sim import FastDevice
 
-        return FastDevice(wires=n_qubits)
+        return FastDevice(wires=n_qubits, **self.options)
+
+    def cost(self, capability, workload, rows, training, budget=None):
+        from .cost import fast_cost
+
+        forced = self.options.get("gradient", "auto")
+        budget = self.options.get("memory_budget", budget)
+        budget = {"backprop": None, "adjoint": 0}.get(forced, budget)
+        return fast_cost(capability, workload, rows, training, budget)
 
 
 class DefaultQubitBackend(PennyLaneBackend):
@@ -141,6 +151,13 @@ class DefaultQubitBackend(PennyLaneBackend):
     device_name = "default.qubit"
     description = "PennyLane's reference simulator, torch backprop, one broadcast execution per batch"
     auto_rank = 3
+
+    def cost(self, capability, workload, rows, training, budget=None):
+        if self.shots is not None:
+            return None
+        from .cost import default_qubit_cost
+
+        return default_qubit_cost(capability, workload, rows, training, budget)
 
     def state_fn(self, ansatz, n_qubits: int):
         if self.shots is not None:
@@ -161,6 +178,13 @@ class LightningBackend(PennyLaneBackend):
     float64_scope = True
     description = "PennyLane Lightning C++ simulator, adjoint differentiation"
     auto_rank = 2
+
+    def cost(self, capability, workload, rows, training, budget=None):
+        if self.shots is not None:
+            return None
+        from .cost import lightning_cost
+
+        return lightning_cost(capability, workload, rows, training, budget)
 
 
 class ExpvalEnergy(EnergyEvaluator):

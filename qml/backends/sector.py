@@ -25,13 +25,15 @@ class SectorBackend(Backend):
     max_qubits = 24  # sector_indices enumerates the 2**n basis states once
     description = "particle-number/Sz sector simulation of particle-conserving chemistry ansatzes (qml.sim)"
     auto_rank = 0
+    #: ``gradient="auto"|"backprop"|"adjoint"`` and ``memory_budget`` (bytes): see :class:`qml.sim.sector.SectorCircuit`.
+    accepts = ("gradient", "memory_budget")
 
     def circuit(self, ansatz, n_qubits: int) -> SectorCircuit:
         from ..chem.hamiltonian import sector_indices
 
         n, ne, two_sz = hf_sector(ansatz.hf_state)
         try:
-            return SectorCircuit(ansatz, ansatz.n_params, n_qubits, sector_indices(n, ne, two_sz))
+            return SectorCircuit(ansatz, ansatz.n_params, n_qubits, sector_indices(n, ne, two_sz), **self.options)
         except NotASectorCircuit as exc:
             raise BackendError(
                 f"backend 'sector' simulates particle-conserving ansatzes only (Givens rotations from a basis "
@@ -41,6 +43,13 @@ class SectorBackend(Backend):
 
     def energy_evaluator(self, ansatz, n_qubits: int):
         return SectorEnergy(self, ansatz, n_qubits)
+
+    def cost(self, capability, workload, rows, training, budget=None):
+        from .cost import sector_cost
+
+        forced = self.options.get("gradient", "auto")
+        budget = {"backprop": None, "adjoint": 0}.get(forced, self.options.get("memory_budget", budget))
+        return sector_cost(capability, workload, rows, training, budget)
 
     def state_fn(self, ansatz, n_qubits: int):
         circuit = self.circuit(ansatz, n_qubits)

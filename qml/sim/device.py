@@ -13,6 +13,7 @@ from pennylane.exceptions import DeviceError, WireError
 from pennylane.measurements import ExpectationMP, ProbabilityMP, StateMP, VarianceMP
 from pennylane.transforms.core import CompilePipeline, transform
 
+from . import adjoint as A
 from . import gates as G
 from .engine import Engine
 from .measure import Measurer
@@ -58,8 +59,11 @@ class FastDevice(Device):
 
     A broadcast tape (inputs of shape ``(B, F)``) runs as ONE execution on a state of shape
     ``(2**n, B)``; consecutive single-qubit gates are fused, gate runs become one gather or one
-    phase vector (see :mod:`qml.sim.engine`).  Gradients come from torch autograd
-    (``diff_method="backprop"``), for inputs and weights alike.
+    phase vector (see :mod:`qml.sim.engine`).  Gradients, for inputs and weights alike, reach
+    torch autograd (``diff_method="backprop"`` for PennyLane) by one of two methods
+    (:mod:`qml.sim.adjoint`): backprop through every stored state (fastest), or the adjoint method
+    (forward without a graph, backward by uncomputing the circuit: a few states of memory
+    whatever the depth).
 
     Args:
         wires: number of wires or an iterable of wire labels (at most 24 wires).
@@ -67,9 +71,18 @@ class FastDevice(Device):
             or ``torch.complex64``).  Float32 parameters always run in ``complex64``.
         seed: accepted for interface compatibility; the device is exact and never samples.
         shots: must be ``None``; finite shots raise (here and on tapes with shots).
+        gradient: ``"auto"`` (default: adjoint when the backprop estimate of an execution exceeds
+            ``memory_budget``, backprop otherwise), ``"backprop"`` or ``"adjoint"``.
+        memory_budget: bytes the backprop estimate may take under ``gradient="auto"``; ``None``
+            (default): half the memory available on the state's device when the circuit runs.
+
+    Attributes:
+        last_gradient: the method the latest execution was differentiated with (``"backprop"``,
+            ``"adjoint"``, or ``None`` when nothing needed a gradient).
 
     Raises:
-        ValueError: ``wires`` missing or wider than 24 wires, an unknown ``c_dtype``, or shots.
+        ValueError: ``wires`` missing or wider than 24 wires, an unknown ``c_dtype``, shots, an
+            unknown ``gradient`` or a non-positive ``memory_budget``.
 
     Example::
 
@@ -84,7 +97,9 @@ class FastDevice(Device):
     name = "qml.fast"
     MAX_WIRES = 24
 
-    def __init__(self, wires=None, *, c_dtype=torch.complex128, seed=None, shots=None):
+    def __init__(
+        self, wires=None, *, c_dtype=torch.complex128, seed=None, shots=None, gradient="auto", memory_budget=None
+    ):
         if shots is not None:
             raise ValueError(
                 f"FastDevice is exact and does not sample (got shots={shots!r}); drop shots, or use "
@@ -99,6 +114,9 @@ class FastDevice(Device):
             raise ValueError(f"FastDevice simulates at most {self.MAX_WIRES} wires, got {len(self.wires)}")
         self.c_dtype = c_dtype
         self.seed = seed
+        self.gradient = A.check_gradient(gradient)
+        self.memory_budget = A.check_budget(memory_budget)
+        self.last_gradient = None
         self._pos = {w: i for i, w in enumerate(self.wires)}
 
     # ---- configuration ---------------------------------------------------------------
@@ -166,7 +184,14 @@ class FastDevice(Device):
         try:
             for i, op in enumerate(tape.operations):
                 eng.apply_op(op, first=(i == 0))
-            psi = eng.finish()
+            steps = eng.finish()
+            needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+            nbytes = A.state_bytes(n, batch or 1, cdtype)
+            mode = A.choose(self.gradient, needs_grad, len(steps), nbytes, device, self.memory_budget)
+            if mode == "adjoint":
+                _check_unitary(eng.unitary_checks)
+            self.last_gradient = mode
+            psi = A.run(steps, mode)
             results = Measurer(psi, n, self._pos, rdtype, cdtype).measure(tape.measurements)
         except KeyError as exc:
             missing = [w for w in tape.wires if w not in self._pos]
@@ -183,3 +208,17 @@ class FastDevice(Device):
         if not tensors and not torch_out:
             results = [r.detach().cpu().numpy() for r in results]
         return tuple(results) if len(results) > 1 else results[0]
+
+
+def _check_unitary(mats) -> None:
+    """The adjoint method inverts every gate by its conjugate transpose: refuse non-unitary ones."""
+    for m in mats:
+        m = m.detach()
+        if m.device.type == "meta":  # no values to check (torch's data-less device, used in tests)
+            continue
+        eye = torch.eye(m.shape[-1], dtype=m.dtype, device=m.device)
+        if not torch.allclose(m.conj().transpose(-1, -2) @ m, eye.expand_as(m), atol=1e-6):
+            raise DeviceError(
+                "gradient='adjoint' needs unitary gates, and the circuit has a non-unitary matrix; "
+                "use FastDevice(..., gradient='backprop')"
+            )

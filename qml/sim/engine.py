@@ -13,7 +13,10 @@ batched parameter reaches it.  While it runs, the engine
   as a Givens rotation on cached index tables,
 * falls back to ``qp.matrix(op)`` (one einsum) for any other gate on at most 3 wires.
 
-Everything is plain torch, so autograd gives backprop gradients for every parameter.
+The engine does not touch a state itself: it records the kernels as a list of
+:class:`~qml.sim.adjoint.Step` s (a kernel, its inverse, its parameters), which
+:func:`qml.sim.adjoint.run` executes by backprop (autograd) or by the adjoint method; the number
+of steps is known before anything runs, so the memory cost of backprop is too.
 """
 
 from __future__ import annotations
@@ -24,18 +27,23 @@ import torch
 
 from .._cache import register
 from . import gates as G
+from .adjoint import Step
 from .cache import Cache
 from .kernels import (
     apply_block,
     apply_matrix,
+    block_vjp,
     const,
     inverse_permutation,
     kron_runs,
     matmul,
     op_matrix,
     permute_rows,
+    product_state_vjp,
     take_rows,
 )
+
+_SELF_INVERSE = object()  # marker: the inverse is the kernel with negated angles
 
 #: Largest run of neighbouring wires whose pending 1-qubit gates are applied as one matrix.
 CHUNK = 4
@@ -53,7 +61,9 @@ class Engine:
     def __init__(self, n, pos, batch, rdtype, cdtype, device):
         self.n, self.pos, self.B = n, pos, batch
         self.rdtype, self.cdtype, self.device = rdtype, cdtype, device
-        self.psi = None  # None: product state of ``bits`` with ``pending`` matrices applied
+        self.steps: list[Step] = []
+        self.unitary_checks: list = []  # matrices of fallback gates (adjoint needs them unitary)
+        self.dense = False  # False: product state of ``bits`` with ``pending`` matrices applied
         self.bits = [0] * n
         self.pending: dict[int, torch.Tensor] = {}  # position -> (2, 2) or (B, 2, 2) matrix
         self.block_kind = None  # "perm" | "diag" | None
@@ -75,6 +85,10 @@ class Engine:
 
     def idx(self, arr):
         return const(arr, torch.long, self.device)
+
+    def idx32(self, arr):
+        """Row indices for gathers (index_select takes int32: half the memory of a 2**n table)."""
+        return const(arr, torch.int32, self.device)
 
     # ---- operations ----------------------------------------------------------------
     def apply_op(self, op, first: bool):
@@ -156,14 +170,7 @@ class Engine:
         self.flush()
         self.close_block()
         rows, partner, sign = G.givens_table(self.n, name, q)
-        th = theta.reshape(1, -1)
-        c, s = torch.cos(th / 2), torch.sin(th / 2)
-        psi = self.psi
-        if psi.shape[1] < th.shape[1]:
-            psi = psi.expand(psi.shape[0], th.shape[1])
-        rows_t = self.idx(rows)
-        new = take_rows(psi, rows_t) * c + take_rows(psi, self.idx(partner)) * (s * self.r(sign)[:, None])
-        self.psi = psi.index_copy(0, rows_t, new.to(psi.dtype))
+        self.add(_givens_kernel(self.idx(rows), self.idx(partner), self.r(sign)[:, None]), theta)
 
     def matrix(self, op):
         """Any other gate: its matrix (one einsum on the wires it acts on)."""
@@ -172,7 +179,15 @@ class Engine:
         mat = op_matrix(op, self.cdtype, self.device)
         self.flush()
         self.close_block()
-        self.psi = apply_matrix(self.psi, mat, [self.pos[w] for w in op.wires], self.n)
+        qs, n = [self.pos[w] for w in op.wires], self.n
+
+        def fn(psi, m):
+            return apply_matrix(psi, m, qs, n)
+
+        def inv(psi, m):
+            return apply_matrix(psi, _dagger(m), qs, n)
+
+        self.add(fn, mat, inv=inv, unitary_check=mat)
 
     def state_prep(self, op):
         if op.name == "BasisState":
@@ -186,12 +201,23 @@ class Engine:
         vec = op.state_vector(wire_order=qp.wires.Wires(list(self.pos)))
         vec = torch.as_tensor(vec, device=self.device).to(self.cdtype)
         vec = vec.reshape(-1, 2**self.n) if op.batch_size is not None else vec.reshape(1, -1)
-        self.psi = vec.T
+        self.dense = True
+        self.add(_transpose, vec, inv=None)
+
+    # ---- recording -----------------------------------------------------------------
+    def add(self, fn, *params, inv=_SELF_INVERSE, unitary_check=None, vjp=None):
+        """Record the state kernel ``psi <- fn(psi, *params)`` (``inv``: its inverse, ``None`` for a
+        source; the default ``fn(psi, *(-p))`` suits rotations by angles ``p``)."""
+        if inv is _SELF_INVERSE:
+            inv = _negated(fn)
+        self.steps.append(Step(fn, inv, params, vjp))
+        if unitary_check is not None:
+            self.unitary_checks.append(unitary_check)
 
     # ---- lazy application ----------------------------------------------------------
     def flush(self):
         """Apply all pending single-qubit matrices (grouped by neighbouring wires)."""
-        if self.psi is None:
+        if not self.dense:
             self.materialize()
             return
         if not self.pending:
@@ -212,7 +238,13 @@ class Engine:
             mats = [self.pending.pop(q) for run in rs for q in run]
             blocks = kron_runs(mats, len(rs), m) if m > 1 else mats
             for run, u in zip(rs, blocks):
-                self.psi = apply_block(self.psi, u, run[0], m, self.n)
+                start, n = run[0], self.n
+                self.add(
+                    _block_kernel(start, m, n),
+                    u,
+                    inv=_block_kernel(start, m, n, True),
+                    vjp=lambda x, lam, u, start=start, m=m, n=n: (block_vjp(x, lam, u, start, m, n),),
+                )
 
     def materialize(self):
         """Turn the product state (bits + pending single-qubit gates) into a dense state."""
@@ -221,15 +253,8 @@ class Engine:
             b = self.bits[q]
             m = self.pending.pop(q, None)
             vecs.append(self.c(_BASIS[b]) if m is None else m[..., :, b])
-        psi = None
-        for v in vecs:
-            v = v.T if v.ndim == 2 else v[:, None]
-            if psi is None:
-                psi = v
-                continue
-            a, b = psi.shape, v.shape
-            psi = (psi.reshape(a[0], 1, a[1]) * v.reshape(1, b[0], b[1])).reshape(-1, max(a[1], b[1]))
-        self.psi = psi
+        self.dense = True
+        self.add(_product_state, *vecs, inv=None, vjp=_product_vjp)
 
     def close_block(self):
         kind, block = self.block_kind, self.block
@@ -238,25 +263,111 @@ class Engine:
         self.block_kind, self.block, self.block_wires = None, [], set()
         if kind == "perm":
             p, s = G.perm_table(self.n, tuple(block))
-            psi = permute_rows(self.psi, self.idx(p), self.idx(inverse_permutation(p)))
-            self.psi = psi if s is None else psi * self.c(s)[:, None]
+            pt, it = self.idx32(p), self.idx32(inverse_permutation(p))
+            st = None if s is None else self.c(s)[:, None]
+            self.add(_perm_kernel(pt, it, st), inv=_perm_inverse(pt, it, st))
         else:
             f = np.stack([G.diag_vector(self.n, name, q) for name, q, _ in block], 1)  # (N, g)
             thetas = [t.reshape(-1) for _, _, t in block]
             width = max(t.shape[0] for t in thetas)
             theta = torch.stack([t.expand(width) for t in thetas])  # (g, B')
-            key = tuple((name, q) for name, q, _ in block)
-            fmat = _cached_diag(key, f, self.rdtype, self.device)
-            angle = fmat @ theta
-            self.psi = self.psi * torch.polar(torch.ones_like(angle), angle)
+            key = (self.n, *((name, q) for name, q, _ in block))  # n too: the same gates on a wider state differ
+            self.add(_diag_kernel(_cached_diag(key, f, self.rdtype, self.device)), theta)
 
-    def finish(self) -> torch.Tensor:
-        """Apply everything still pending; return the state ``(2**n, B')``."""
+    def finish(self) -> list:
+        """Record everything still pending; return the steps (run them with :func:`qml.sim.adjoint.run`)."""
         self.flush()
         self.close_block()
         if self.phase is not None:
-            self.psi = self.psi * self.phase.reshape(1, -1)
-        return self.psi
+            self.add(_phase_kernel, self.phase, inv=_phase_inverse)
+        return self.steps
+
+
+# ---- kernels as steps (module level: no closure over the engine) ----------------------------
+
+
+def _negated(fn):
+    def inv(psi, *params):
+        return fn(psi, *(-p for p in params))
+
+    return inv
+
+
+def _transpose(_psi, vec):
+    return vec.T
+
+
+def _product_state(_psi, *vecs):
+    psi = None
+    for v in vecs:
+        v = v.T if v.ndim == 2 else v[:, None]
+        if psi is None:
+            psi = v
+            continue
+        a, b = psi.shape, v.shape
+        psi = (psi.reshape(a[0], 1, a[1]) * v.reshape(1, b[0], b[1])).reshape(-1, max(a[1], b[1]))
+    return psi
+
+
+def _product_vjp(_psi, lam, *vecs):
+    return product_state_vjp(lam, vecs)
+
+
+def _dagger(u: torch.Tensor) -> torch.Tensor:
+    """Conjugate transpose as a plain tensor: a lazy conjugate that a kernel later expands over the
+    state's rows (bmm) would be resolved at the expanded size."""
+    return u.conj().transpose(-1, -2).resolve_conj()
+
+
+def _block_kernel(start, m, n, inverse=False):
+    if inverse:
+        return lambda psi, u: apply_block(psi, _dagger(u), start, m, n)
+    return lambda psi, u: apply_block(psi, u, start, m, n)
+
+
+def _perm_kernel(p, inv, s):
+    def fn(psi):
+        psi = permute_rows(psi, p, inv)
+        return psi if s is None else psi * s
+
+    return fn
+
+
+def _perm_inverse(p, inv, s):
+    def fn(psi):
+        if s is not None:
+            psi = psi * s.conj()
+        return take_rows(psi, inv)
+
+    return fn
+
+
+def _diag_kernel(fmat):
+    def fn(psi, theta):
+        angle = fmat @ theta
+        return psi * torch.polar(torch.ones_like(angle), angle)
+
+    return fn
+
+
+def _givens_kernel(rows, partner, sign):
+    def fn(psi, theta):
+        th = theta.reshape(1, -1)
+        c, s = torch.cos(th / 2), torch.sin(th / 2)
+        if psi.shape[1] < th.shape[1]:
+            psi = psi.expand(psi.shape[0], th.shape[1])
+        new = take_rows(psi, rows) * c + take_rows(psi, partner) * (s * sign)
+        return psi.index_copy(0, rows, new.to(psi.dtype))
+
+    return fn
+
+
+def _phase_kernel(psi, ph):
+    return psi * ph.reshape(1, -1)
+
+
+def _phase_inverse(psi, ph):
+    return psi * ph.conj().reshape(1, -1)
 
 
 _PLAN_CACHE: dict = register("qml.sim.engine.plans", {})

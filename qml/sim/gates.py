@@ -93,16 +93,16 @@ def perm_table(n: int, gates: tuple) -> tuple[np.ndarray, np.ndarray | None]:
         gates: tuple of ``(name, positions)`` in circuit order.
 
     Returns:
-        ``(p, s)``: int64 indices of shape ``(2**n,)`` and complex phases (``None`` if all 1).
+        ``(p, s)``: int32 indices of shape ``(2**n,)`` and complex phases (``None`` if all 1).
     """
     N = 2**n
     idx = np.arange(N)
     P = idx.copy()
-    S = np.ones(N, dtype=complex)
+    S = None  # all ones until a gate brings a sign (no 2**n complex temporaries for CNOT/SWAP runs)
     for name, pos in gates:
         b = [_bits(n, q) for q in pos]
         m = [1 << (n - 1 - q) for q in pos]
-        s = np.ones(N, dtype=complex)
+        s = None
         if name == "CNOT":
             p = idx ^ (b[0] * m[1])
         elif name == "Toffoli":
@@ -121,9 +121,16 @@ def perm_table(n: int, gates: tuple) -> tuple[np.ndarray, np.ndarray | None]:
             p = idx ^ (b[0] * (b[1] ^ b[2]) * (m[1] | m[2]))
         else:  # pragma: no cover - guarded by PERM_GATES
             raise KeyError(name)
+        del b
         # apply (P, S) then (p, s): psi2[i] = s[i] S[p[i]] psi[P[p[i]]]
-        S = s * S[p]
+        if S is not None:
+            S = S[p] if s is None else s * S[p]
+        elif s is not None:
+            S = s.astype(complex)
         P = P[p]
+    P = P.astype(np.int32) if N <= 2**31 else P  # half the bytes of an int64 table (index_select takes both)
+    if S is None:
+        return P, None
     return P, (None if np.all(S == 1) else S)
 
 

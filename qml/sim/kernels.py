@@ -74,10 +74,9 @@ def permute_rows(x: torch.Tensor, p: torch.Tensor, inv: torch.Tensor | None) -> 
 
 
 def take_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """``x.index_select(0, idx)``; complex tensors go through their real view (several times
-    faster on CPU: index_select has no vectorized complex128 kernel)."""
-    if x.is_complex():
-        return torch.view_as_complex(torch.view_as_real(x).index_select(0, idx))
+    """``x.index_select(0, idx)`` (with torch 2.13 the complex kernel is as fast as, or up to 3x faster
+    than, the real view's: measured 1.5 ms against 5.2 ms for 2**16 x 8 complex128 rows on one CPU
+    thread; older torch was several times slower on complex)."""
     return x.index_select(0, idx)
 
 
@@ -165,3 +164,75 @@ def apply_matrix(psi: torch.Tensor, mat: torch.Tensor, qs, n: int) -> torch.Tens
     expr = f"{msub},{''.join(st)}{z}->{''.join(res)}{z}"
     out = torch.einsum(expr, mat, psi.reshape(*([2] * n), Bp))
     return out.reshape(N, Bp)
+
+
+# ---- vector-Jacobian products of the adjoint method (no autograd graph, bounded temporaries) ----
+#: Elements of the largest temporary a vjp makes (a chunk of the state); at least one block row.
+VJP_CHUNK = 2**21
+
+
+def block_vjp(x: torch.Tensor, lam: torch.Tensor, u: torch.Tensor, start: int, m: int, n: int) -> torch.Tensor:
+    """Gradient of ``apply_block(x, u, start, m, n)`` with respect to ``u`` for the output gradient ``lam``.
+
+    ``grad_u = sum_{l, r} lam[l, :, r] x[l, :, r]^H`` (torch's convention for complex tensors), summed over the
+    batch when ``u`` is ``(D, D)``, per sample when it is ``(B, D, D)``; computed chunk by chunk so that no
+    temporary is larger than :data:`VJP_CHUNK` elements.
+    """
+    N, Bp = lam.shape
+    if x.shape[1] != Bp:
+        x = x.expand(N, Bp)
+    L, D = 2**start, 2**m
+    R = N // (L * D)
+    x4, g4 = x.reshape(L, D, R, Bp), lam.reshape(L, D, R, Bp)
+    per_l = D * R * Bp
+    cl = max(1, min(L, VJP_CHUNK // per_l))
+    cr = R if cl > 1 or per_l <= VJP_CHUNK else max(1, VJP_CHUNK // (D * Bp))
+    batched = u.ndim == 3
+    acc = torch.zeros(u.shape, dtype=u.dtype, device=u.device)
+    for l0 in range(0, L, cl):
+        for r0 in range(0, R, cr):
+            a = g4[l0 : l0 + cl, :, r0 : r0 + cr]
+            b = x4[l0 : l0 + cl, :, r0 : r0 + cr].conj()
+            if batched:
+                acc += torch.einsum("ljrb,lkrb->bjk", a, b)
+            else:
+                c = a.shape[0]
+                acc += torch.bmm(a.reshape(c, D, -1), b.reshape(c, D, -1).transpose(1, 2)).sum(0)
+    return acc
+
+
+def product_state_vjp(lam: torch.Tensor, vecs) -> list:
+    """Gradients of the product state ``kron(v_0, ..., v_{n-1})`` (batch last, ``v_q`` of shape ``(2,)``
+    or ``(B, 2)``) with respect to each ``v_q`` that requires a gradient, for the output gradient ``lam``.
+
+    Contracts ``lam`` with the conjugated factors from the last wire to the first, against prefix
+    products of the first factors (together about the size of one state): no state-sized graph.
+    """
+    n = len(vecs)
+    cols = [v.T if v.ndim == 2 else v[:, None] for v in vecs]  # (2, B or 1)
+    need = [v.requires_grad for v in vecs]
+    first = next((q for q in range(n) if need[q]), None)
+    out = [None] * n
+    if first is None:
+        return out
+    prefix = [None] * n  # prefix[q] = kron(v_0 .. v_{q-1}), shape (2**q, B or 1)
+    P = None
+    for q in range(n - 1):
+        c = cols[q].detach()
+        P = c if P is None else (P[:, None, :] * c[None, :, :]).reshape(-1, max(P.shape[1], c.shape[1]))
+        prefix[q + 1] = P
+    g = lam
+    for q in range(n - 1, first - 1, -1):
+        g3 = g.reshape(-1, 2, g.shape[1])  # (2**q, 2, B)
+        if need[q]:
+            if q == 0:
+                gv = g3[0]
+            else:
+                pc = prefix[q].conj()
+                gv = torch.stack([(g3[:, j, :] * pc).sum(0) for j in range(2)])  # (2, B)
+            v = vecs[q]
+            out[q] = gv.sum(1) if v.ndim == 1 else (gv.T if gv.shape[1] == v.shape[0] else gv.sum(1).expand(v.shape))
+        if q > first:
+            c = cols[q].detach().conj()
+            g = g3[:, 0, :] * c[0] + g3[:, 1, :] * c[1]
+    return out

@@ -22,6 +22,10 @@ from .kernels import apply_matrix, const, op_matrix, take_rows
 _PAULI_CACHE = Cache(name="qml.sim.measure.paulis")
 
 
+#: From this many amplitudes on, ``<Z_q>`` comes from halving ``|psi|^2`` wire by wire (about two passes
+#: over the probabilities, nothing cached) instead of a matmul with cached ``(m, 2**n)`` sign vectors.
+HALVING_MIN = 2**14
+
 #: Largest number of cached off-diagonal coefficients per observable (complex entries);
 #: bigger Hamiltonians rebuild their coefficient vectors chunk by chunk at every evaluation.
 COEF_BUDGET = 2**23
@@ -129,7 +133,16 @@ class Measurer:
     def measure(self, mps) -> list:
         out = [None] * len(mps)
         diag_i, diag_v = [], []
+        zs = {}
+        if self.psi.shape[0] >= HALVING_MIN:
+            zs = {i: self.pos[mp.obs.wires[0]] for i, mp in enumerate(mps) if _single_z(mp)}
+            if zs:
+                values = self._z_by_halving(set(zs.values()))
+                for i, q in zs.items():
+                    out[i] = values[q]
         for i, mp in enumerate(mps):
+            if i in zs:
+                continue
             if isinstance(mp, ExpectationMP):
                 tab = pauli_tables(mp.obs, self.pos, self.n)
                 if tab is None:
@@ -158,6 +171,12 @@ class Measurer:
             for j, i in enumerate(diag_i):
                 out[i] = vals[j] if out[i] is None else vals[j] + out[i]
         return out
+
+    def _z_by_halving(self, qs) -> dict:
+        """``{q: <Z_q>}`` for wire positions ``qs`` (see :class:`_ZHalving`)."""
+        qs = sorted(qs)
+        values = _ZHalving.apply(self.psi, tuple(qs), self.n)
+        return dict(zip(qs, values.unbind(0)))
 
     def _offdiag(self, tab):
         """``Re sum_m sum_i C_m[i] conj(psi[i ^ m]) psi[i]``, masks in chunks of bounded memory."""
@@ -214,6 +233,52 @@ class Measurer:
 
 
 _STACK_CACHE = Cache(name="qml.sim.measure.stacks")
+
+
+def _probabilities(psi: torch.Tensor) -> torch.Tensor:
+    """``|psi|^2`` (real), with temporaries of half a state at most."""
+    x = torch.view_as_real(psi)
+    p = x[..., 0].square()
+    return p.addcmul_(x[..., 1], x[..., 1])
+
+
+class _ZHalving(torch.autograd.Function):
+    """``<Z_q>`` for several wires from one state ``(2**n, B)``: sum ``|psi|^2`` over the last wire,
+    record the difference of its two halves where asked, go on with the summed (halved) vector
+    (about two passes over the probabilities, no cached sign vectors).  The backward pass builds the
+    probabilities' gradient in place (one half-state buffer), then ``2 g psi``: no graph of the
+    halving steps, whose slices would each make a full-size zero-filled gradient."""
+
+    @staticmethod
+    def forward(ctx, psi, qs, n):
+        B = psi.shape[1]
+        t = _probabilities(psi)
+        out = {}
+        for q in range(n - 1, qs[0] - 1, -1):
+            v = t.reshape(-1, 2, B)
+            if q in qs:
+                out[q] = (v[:, 0, :] - v[:, 1, :]).sum(0)
+            if q > qs[0]:
+                t = v.sum(1)
+        ctx.qs, ctx.n = qs, n
+        ctx.save_for_backward(psi)
+        return torch.stack([out[q] for q in qs])
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        (psi,) = ctx.saved_tensors
+        N, B = psi.shape
+        gp = torch.zeros(N, B, dtype=g.dtype, device=g.device)
+        for q, gq in zip(ctx.qs, g):
+            v = gp.view(2**q, 2, -1, B)
+            v[:, 0] += gq
+            v[:, 1] -= gq
+        return psi * (2 * gp), None, None
+
+
+def _single_z(mp) -> bool:
+    return isinstance(mp, ExpectationMP) and isinstance(mp.obs, qp.PauliZ)
 
 
 def _stack_const(vecs, dtype, device):

@@ -17,6 +17,8 @@ import numpy as np
 import pennylane as qp
 import torch
 
+from . import adjoint
+
 SECTOR_GATES = ("SingleExcitation", "DoubleExcitation")
 
 
@@ -33,11 +35,24 @@ class SectorCircuit:
         n_qubits: circuit width.
         sector: sorted basis-state indices of the sector, shape ``(d,)``.
 
+        gradient: ``"auto"`` (default: adjoint when backprop's memory estimate exceeds
+            ``memory_budget``), ``"backprop"`` or ``"adjoint"`` (see :mod:`qml.sim.adjoint`).
+        memory_budget: bytes backprop may take under ``"auto"`` (``None``: half the available memory).
+
+    Attributes:
+        last_gradient: how the latest call is differentiated (``None``: no gradient needed).
+
     Raises:
         NotASectorCircuit: the ansatz uses other gates, or parameters that are not single columns.
+        ValueError: an unknown ``gradient`` or a non-positive ``memory_budget``.
     """
 
-    def __init__(self, ansatz, n_params: int, n_qubits: int, sector: np.ndarray):
+    def __init__(
+        self, ansatz, n_params: int, n_qubits: int, sector: np.ndarray, *, gradient="auto", memory_budget=None
+    ):
+        self.gradient = adjoint.check_gradient(gradient)
+        self.memory_budget = adjoint.check_budget(memory_budget)
+        self.last_gradient = None
         self.n_qubits, self.sector = n_qubits, np.asarray(sector)
         position = {int(k): i for i, k in enumerate(self.sector)}
         # parameter i has the value i (in the ansatz's own weight shape)
@@ -82,6 +97,12 @@ class SectorCircuit:
     def __call__(self, params: torch.Tensor) -> torch.Tensor:
         """Sector amplitudes for parameters of shape ``(B, n_params)``: real tensor ``(B, d)``."""
         batch = params.shape[0]
+        needs_grad = torch.is_grad_enabled() and params.requires_grad
+        nbytes = batch * self.dim * params.element_size()
+        mode = adjoint.choose(self.gradient, needs_grad, len(self.columns), nbytes, params.device, self.memory_budget)
+        self.last_gradient = mode
+        if mode == "adjoint":
+            return adjoint.run(self._steps(params), mode)
         psi = torch.zeros(batch, self.dim, dtype=params.dtype, device=params.device)
         psi[:, self.start] = 1.0
         half = params / 2
@@ -97,11 +118,55 @@ class SectorCircuit:
             psi = psi.index_copy(1, a, c * pa - s * pb).index_copy(1, b, s * pa + c * pb)
         return psi
 
+    def _steps(self, params: torch.Tensor) -> list:
+        """The circuit as :class:`~qml.sim.adjoint.Step` s (the adjoint method's input)."""
+        batch, dim, start = params.shape[0], self.dim, self.start
+
+        def source(_psi):
+            psi = torch.zeros(batch, dim, dtype=params.dtype, device=params.device)
+            psi[:, start] = 1.0
+            return psi
+
+        steps = [adjoint.Step(source, None, ())]
+        for col, (a, b) in zip(self.columns, self.pairs):
+            if len(a) == 0:
+                continue
+            a, b = a.to(params.device), b.to(params.device)
+            steps.append(adjoint.Step(*_givens_step(col, a, b), (params,), _givens_vjp(col, a, b)))
+        return steps
+
     def full_state(self, psi: torch.Tensor) -> torch.Tensor:
         """Embed sector amplitudes ``(B, d)`` into the full space: complex ``(B, 2**n_qubits)``."""
         out = torch.zeros(psi.shape[0], 2**self.n_qubits, dtype=torch.complex128, device=psi.device)
         out[:, torch.as_tensor(self.sector, dtype=torch.long, device=psi.device)] = psi.to(torch.complex128)
         return out
+
+
+def _rotate(psi, a, b, theta):
+    c, s = torch.cos(theta / 2)[:, None], torch.sin(theta / 2)[:, None]
+    pa, pb = psi[:, a], psi[:, b]
+    return psi.index_copy(1, a, c * pa - s * pb).index_copy(1, b, s * pa + c * pb)
+
+
+def _givens_step(col, a, b):
+    """Kernel and inverse of one Givens rotation by parameter column ``col`` on sector rows ``a, b``."""
+    return (lambda psi, p: _rotate(psi, a, b, p[:, col])), (lambda psi, p: _rotate(psi, a, b, -p[:, col]))
+
+
+def _givens_vjp(col, a, b):
+    """``d loss / d params``: only column ``col``; with ``out = R(theta) psi`` on rows ``(a, b)``,
+    ``d out_a / d theta = -out_b / 2`` and ``d out_b / d theta = out_a / 2``."""
+
+    def vjp(psi, lam, p):
+        th = p[:, col]
+        c, s = torch.cos(th / 2)[:, None], torch.sin(th / 2)[:, None]
+        pa, pb = psi[:, a], psi[:, b]
+        out_a, out_b = c * pa - s * pb, s * pa + c * pb
+        g = torch.zeros_like(p)
+        g[:, col] = 0.5 * ((lam[:, b] * out_a).sum(1) - (lam[:, a] * out_b).sum(1))
+        return (g,)
+
+    return vjp
 
 
 def hf_sector(hf_state) -> tuple[int, int, int]:

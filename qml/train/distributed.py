@@ -173,8 +173,8 @@ def _worker(rank: int, world: int, port: int, payload: bytes, kwargs: dict, out:
     try:
         wrapped = _Sharded(model, rank, world)
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        if rank != 0:  # one writer, one progress bar, one set of callbacks
-            kwargs = {**kwargs, "checkpoint_dir": None, "progress": False}
+        if rank != 0:  # one writer (and lease holder), one progress bar, one set of callbacks
+            kwargs = {**kwargs, "checkpoint_dir": None, "progress": False, "run_id": None}
             callbacks = []
         history = _fit(wrapped, train, val, callbacks=[*callbacks, _SyncStop()], **kwargs)
         if rank == 0:

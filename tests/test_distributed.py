@@ -32,6 +32,11 @@ def test_bad_arguments_raise_before_any_process_starts():
         distributed.fit("H2", [0.7], workers=2)
     with pytest.raises(ConfigurationError, match="resume=True is not supported"):
         distributed.fit(model, [0.7], workers=2, resume=True, checkpoint_dir="x")
+    with pytest.raises(ConfigurationError, match="outside the physical range"):
+        qml.fit(model, [0.7, 9.0], workers=2)  # the data is checked here, before any process starts
+    hybrid = qml.HybridModel(in_features=2, out_features=1, n_qubits=2, layers=1, backend="fast")
+    with pytest.raises(qml.errors.DataError, match="targets have 2 column"):
+        qml.fit(hybrid, (torch.zeros(4, 2), torch.zeros(4, 2)), workers=2)
     shots = qml.PESModel("H2", backend="default.qubit", shots=100, seed=1)
     with pytest.raises(ConfigurationError, match="needs exact backends"):
         distributed.fit(shots, [0.7], workers=2)

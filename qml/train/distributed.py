@@ -110,6 +110,22 @@ class _Sharded(nn.Module):
         return self._rows(self.module.energies, batch).mean()
 
 
+def _check_data(model: nn.Module, train, val) -> None:
+    """The checks ``fit`` makes of the data, here, before any process starts (errors keep their types)."""
+    from .data import as_pairs
+    from .fit import _check_targets
+
+    for name, data in (("train", train), ("val", val)):
+        if data is None:
+            continue
+        if hasattr(model, "variational_loss"):
+            if hasattr(model, "check"):
+                model.check(data)
+        else:
+            dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float64)
+            _check_targets(model, as_pairs(data, name, dtype))
+
+
 def _decide_auto(model: nn.Module) -> None:
     """Every process must run the same simulator: an undecided ``auto`` decides here, once, or is refused.
 
@@ -173,8 +189,8 @@ def _worker(rank: int, world: int, port: int, payload: bytes, kwargs: dict, out:
     try:
         wrapped = _Sharded(model, rank, world)
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        if rank != 0:  # one writer, one progress bar, one set of callbacks
-            kwargs = {**kwargs, "checkpoint_dir": None, "progress": False}
+        if rank != 0:  # one writer (and lease holder), one progress bar, one set of callbacks
+            kwargs = {**kwargs, "checkpoint_dir": None, "progress": False, "run_id": None}
             callbacks = []
         history = _fit(wrapped, train, val, callbacks=[*callbacks, _SyncStop()], **kwargs)
         if rank == 0:
@@ -242,6 +258,7 @@ def fit(model: nn.Module, train, val=None, *, workers: int = 2, **fit_kwargs):
             f"workers={workers} needs exact backends (every process would draw the same shots); {sampled} sample "
             "with shots. Use workers=1, or an exact backend"
         )
+    _check_data(model, train, val)
     _decide_auto(model)
     import pickle
 

@@ -163,7 +163,7 @@ def fit(
             model, train, val, workers=workers, epochs=epochs, lr=lr, batch_size=batch_size, loss=loss,
             optimizer=optimizer, schedule=schedule, seed=seed, checkpoint_dir=checkpoint_dir, resume=resume,
             overwrite=overwrite, early_stopping=early_stopping, min_delta=min_delta, progress=progress,
-            run_id=run_id, callbacks=list(callbacks.callbacks),
+            run_id=run_id, callbacks=list(callbacks.callbacks), wait=wait,
         )  # fmt: skip
     ckpt_dir = open_checkpoint_dir(checkpoint_dir)  # before any data preparation or training
     with hold_run(ckpt_dir, wait=wait) as run_lease:  # one owner per run (a second process: LeaseHeldError)

@@ -33,6 +33,8 @@ __getattr__, __dir__, __all__ = attach(
         "plot": "qml.plot",
         "runtime": "qml.runtime",
         "sim": "qml.sim",
+        "tables": "qml.tables",
+        "export": "qml.export",
         "train": "qml.train",
     },
     eager=("__version__",),

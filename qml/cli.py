@@ -55,7 +55,7 @@ def _demo(args) -> int:
 # Sub-commands registered by other modules (each with ``add_subparser(sub)``). Their modules import
 # only argparse at the top: torch, PennyLane and Qiskit load when a command runs, so every
 # ``--help`` answers at once.
-SUBCOMMAND_MODULES = ("qml.data.cli", "qml.runtime.cli", "qml.train.cli")
+SUBCOMMAND_MODULES = ("qml.data.cli", "qml.runtime.cli", "qml.train.cli", "qml.backends.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help="L-BFGS steps (each up to 20 iterations)")
     demo.add_argument(
-        "--backend", default="auto", help="where the circuit runs: a backend string, as listed by qml.backends.BACKENDS"
+        "--backend", default="auto", help="where the circuit runs: a backend string, as listed by `qml backends`"
     )
     demo.add_argument("--out", default="qml-demo", help="folder for the plots")
     demo.add_argument("--seed", type=int, default=0, help="seed of the initial weights")

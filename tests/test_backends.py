@@ -420,3 +420,42 @@ def test_the_device_grep_finds_what_it_forbids():
     fine = ['if optimizer == "auto": pass', 'if schedule == "auto": pass', 'def f(backend="auto"): pass']
     for src in fine:
         assert not any(_knows_a_device(n, families, options) for n in ast.walk(ast.parse(src))), src
+
+
+class Toy(Backend):
+    """A toy backend that only declares itself: everything users see about it comes from these lines."""
+
+    capabilities = frozenset({"expval"})
+    description = "a toy backend registered by tests/test_backends.py"
+    auto_rank = 99
+
+
+def test_a_registered_class_shows_up_everywhere_backends_are_listed(registry, capsys):
+    """Registry, BACKENDS, auto's candidates, the CLI's list and the docs' table are read from the classes."""
+    from qml.cli import main
+
+    assert "toy" not in backends.BACKENDS and "toy" not in _auto.CANDIDATES
+    registry.register("toy", Toy)
+    assert registry.REGISTRY["toy"].endswith(":Toy") and registry.backend_class("toy") is Toy
+    assert backends.BACKENDS["toy"] == Toy.description
+    assert _auto.CANDIDATES[-1] == "toy" and _auto.CANDIDATES[:4] == (
+        "sector",
+        "fast",
+        "lightning.qubit",
+        "default.qubit",
+    )
+    assert backends.resolve("auto", n_qubits=2).eligible("expval")[-1] == "toy"
+    assert backends.describe()["toy"]["description"] == Toy.description
+    assert main(["backends"]) == 0
+    listed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert Toy.description in listed["toy"] and listed["toy"].split()[1] == "expval"
+    row = [r for r in backends.table().splitlines() if r.startswith("| `toy` |")]
+    assert row == [f"| `toy` | {Toy.description} | expval | no | - | 5. |"]
+
+
+def test_the_docs_table_of_backends_is_the_registry_s():
+    """docs/guides/backends.md carries the output of `qml backends --table` (regenerate it after adding a backend)."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "backends.md").read_text(encoding="utf-8")
+    assert backends.table() in page

@@ -19,6 +19,7 @@ EXPECTED = [
     "05_running_on_ibm_quantum.ipynb",
     "06_performance_and_compression.ipynb",
     "07_cooptimising_on_ibm_quantum.ipynb",
+    "09_from_xyz_to_properties.ipynb",
 ]
 SWITCH = 'FAST = os.environ.get("QML_FAST") == "1"'
 
@@ -46,9 +47,7 @@ def test_the_six_tutorials_exist():
     present = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
     missing = [n for n in EXPECTED if n not in present]
     assert not missing, f"missing tutorials: {missing}"
-    assert present == EXPECTED, (
-        f"unexpected notebooks besides the six tutorials: {sorted(set(present) - set(EXPECTED))}"
-    )
+    assert present == EXPECTED, f"unexpected notebooks besides the tutorials: {sorted(set(present) - set(EXPECTED))}"
 
 
 @pytest.mark.parametrize("name", EXPECTED)

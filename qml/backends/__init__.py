@@ -5,14 +5,17 @@ models ask it for a capability (``make_executor``, ``energy_evaluator``, ``state
 :mod:`qml.backends.base`) and never branch on its name. This package, :mod:`qml.sim` and
 :mod:`qml.runtime` are the only places that know device names.
 
-Adding a backend: write a :class:`~qml.backends.base.Backend` subclass in one module and add one
-line to :data:`REGISTRY` (or call :func:`register`). ``"aer:<X>"``/``"ibm:<X>"`` select the family
+Adding a backend: write a :class:`~qml.backends.base.Backend` subclass in one module (its name,
+capabilities, description, ``auto_rank`` and cost model are class attributes) and add one line to
+:data:`REGISTRY` (or call :func:`register`); :data:`BACKENDS`, ``auto``'s candidates, :func:`describe`,
+the CLI's list and the docs' :func:`table` are read from the classes. ``"aer:<X>"``/``"ibm:<X>"`` select the family
 before the colon; the class receives the full string.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 
 from .._lazy import attach
 from ..errors import BackendError, check_int
@@ -21,30 +24,61 @@ from .base import Backend as Backend
 from .base import EnergyEvaluator as EnergyEvaluator
 from .base import check_shots as check_shots
 
-#: family name -> "module:Class", imported on first use.
+#: family name -> "module:Class", imported on first use: the one line a new backend adds. Everything
+#: else users see (BACKENDS, ``auto``'s candidates, describe(), the CLI's list, the docs' table)
+#: is read from the classes.
 REGISTRY: dict[str, str] = {
     "auto": "qml.backends.auto:AutoBackend",
     "fast": "qml.backends.pennylane:FastBackend",
     "default.qubit": "qml.backends.pennylane:DefaultQubitBackend",
     "lightning.qubit": "qml.backends.pennylane:LightningBackend",
-    "sector": "qml.sim.sector:SectorBackend",
+    "sector": "qml.backends.sector:SectorBackend",
     "aer": "qml.backends.aer:AerBackend",
     "ibm": "qml.runtime.backend:IBMBackend",
 }
 
-#: Backend strings users type -> one line each (README "Backends" table, error messages).
-BACKENDS = {
-    "auto": "times the local simulators that can serve the request on a capped sub-batch and keeps the fastest",
-    "fast": "qml's batched torch state-vector simulator (qml.sim), backprop, one broadcast execution per batch",
-    "default.qubit": "PennyLane's reference simulator, torch backprop, one broadcast execution per batch",
-    "lightning.qubit": "PennyLane Lightning C++ simulator, adjoint differentiation",
-    "sector": "particle-number/Sz sector simulation of particle-conserving chemistry ansatzes (qml.sim)",
-    "aer": "Qiskit Aer; exact when shots=None, sampled otherwise",
-    "aer:<FakeDevice>": "Qiskit Aer with the noise model and coupling map of an IBM fake device, e.g. aer:FakeManilaV2",
-    "ibm:<device>": "IBM Quantum hardware through Qiskit Runtime (see qml.runtime)",
-}
-
 _CLASSES: dict[str, type] = {}
+
+
+def _available() -> dict[str, type]:
+    """``{family: class}`` of every registered backend whose module imports, in registry order."""
+    out = {}
+    for fam in list(REGISTRY):
+        try:
+            out[fam] = backend_class(fam)
+        except ImportError:
+            continue
+    return out
+
+
+class _Listing(Mapping):
+    """:data:`BACKENDS`: backend strings users type -> one line each, read from the classes
+    (``Backend.spellings`` or ``{family: Backend.description}``) every time it is read."""
+
+    def _table(self) -> dict[str, str]:
+        out = {}
+        for fam in REGISTRY:
+            try:
+                out.update(backend_class(fam).listing(fam))
+            except ImportError:
+                out[fam] = "(not installed here)"
+        return out
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return repr(self._table())
+
+
+#: Backend strings users type -> one line each (error messages, the CLI, the docs' table).
+BACKENDS: Mapping[str, str] = _Listing()
 
 
 def family(name: str) -> str:
@@ -82,15 +116,7 @@ def backend_class(name: str) -> type:
 
 def with_capability(capability: str) -> list[str]:
     """Registered backends that have ``capability`` (those whose module imports)."""
-    out = []
-    for fam in REGISTRY:
-        try:
-            cls = backend_class(fam)
-        except ImportError:
-            continue
-        if capability in getattr(cls, "capabilities", ()):
-            out.append(fam)
-    return out
+    return [fam for fam, cls in _available().items() if capability in getattr(cls, "capabilities", ())]
 
 
 def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
@@ -110,7 +136,7 @@ def resolve(backend="auto", *, n_qubits: int, shots=None, seed=None, **options):
             backend does not take.
     """
     if not isinstance(backend, str):
-        if isinstance(backend, Backend) or hasattr(backend, "make_executor") or hasattr(backend, "energy_evaluator"):
+        if is_backend(backend):
             return backend
         raise TypeError(f"backend must be a string such as 'auto' or 'lightning.qubit', got {type(backend).__name__}")
     shots = check_shots(shots)
@@ -160,6 +186,29 @@ def require(backend, capability: str) -> None:
         )
 
 
+def is_backend(obj) -> bool:
+    """Whether ``obj`` is a resolved backend (a :class:`Backend`, or an object with a capability method)."""
+    return isinstance(obj, Backend) or hasattr(obj, "make_executor") or hasattr(obj, "energy_evaluator")
+
+
+def in_model(model) -> dict:
+    """The one walker over a model's backends: ``{label: (module, backend)}``, each distinct backend once.
+
+    ``model`` is a ``torch.nn.Module`` (anything with ``named_modules()``); a module's backend is its
+    ``backend`` attribute. Labels are ``"<module path>.backend"`` (``"model.backend"`` for the root),
+    e.g. ``"quantum.backend"`` for a HybridModel. Checkpoints (seed streams), ``fit``'s defaults
+    (exact or sampled) and the pre-flight cost check all read this.
+    """
+    found, seen = {}, set()
+    for name, module in model.named_modules():
+        backend = getattr(module, "backend", None)
+        if not is_backend(backend) or id(backend) in seen:
+            continue
+        seen.add(id(backend))
+        found[f"{name or 'model'}.backend"] = (module, backend)
+    return found
+
+
 def ran(backend) -> str:
     """The name of what runs on ``backend`` (a resolved backend): ``"sector"`` for ``sector``, what
     ``auto`` chose for ``auto`` (``"auto"`` before it decided), the ``name`` of a duck-typed object."""
@@ -181,20 +230,42 @@ def drawing_device(n_qubits: int):
 
 
 def describe() -> dict[str, dict]:
-    """``{family: {"capabilities": [...], "samples": bool, "max_qubits": int | None}}`` of every
-    registered backend whose module imports."""
-    out = {}
-    for fam in REGISTRY:
-        try:
-            cls = backend_class(fam)
-        except ImportError:
-            continue
-        out[fam] = {
+    """``{family: {"capabilities": [...], "samples": bool, "max_qubits": int | None, "description": str}}``
+    of every registered backend whose module imports."""
+    return {
+        fam: {
             "capabilities": sorted(getattr(cls, "capabilities", ())),
             "samples": getattr(cls, "samples", None),
             "max_qubits": getattr(cls, "max_qubits", None),
+            "description": getattr(cls, "description", ""),
         }
-    return out
+        for fam, cls in _available().items()
+    }
+
+
+def auto_candidates() -> tuple[str, ...]:
+    """The local simulators ``auto`` may choose, in the order it tries them: registered classes with an
+    :attr:`~Backend.auto_rank`, lowest first (``qml.backends.auto.CANDIDATES`` reads this)."""
+    ranked = [(cls.auto_rank, i, fam) for i, (fam, cls) in enumerate(_available().items()) if cls.auto_rank is not None]
+    return tuple(fam for _, _, fam in sorted(ranked))
+
+
+def table() -> str:
+    """The documentation's table of backends (Markdown), one row per string users type, read from the
+    classes: what it is, its capabilities, whether it samples, its widest circuit, where ``auto``
+    tries it. ``docs/guides/backends.md`` holds its output (a test keeps them equal)."""
+    candidates = auto_candidates()
+    rows = [
+        "| backend | what it is | capabilities | shots | max qubits | auto tries it |",
+        "|---|---|---|---|---|---|",
+    ]
+    for fam, cls in _available().items():
+        caps = ", ".join(sorted(cls.capabilities))
+        widest = "-" if cls.max_qubits is None else str(cls.max_qubits)
+        tries = f"{candidates.index(fam) + 1}." if fam in candidates else ""
+        for spelling, line in cls.listing(fam).items():
+            rows.append(f"| `{spelling}` | {line} | {caps} | {'yes' if cls.samples else 'no'} | {widest} | {tries} |")
+    return "\n".join(rows) + "\n"
 
 
 __getattr__, __dir__, __all__ = attach(
@@ -218,9 +289,13 @@ __getattr__, __dir__, __all__ = attach(
         "family",
         "check_shots",
         "describe",
+        "auto_candidates",
+        "table",
         "require",
         "drawing_device",
         "summary",
         "ran",
+        "in_model",
+        "is_backend",
     ),
 )

@@ -189,6 +189,10 @@ class AerBackend(EstimatorPath, Backend):
     samples = True
     accepts = OPTIONS
     description = "Qiskit Aer through EstimatorV2 primitives: exact, sampled, or with a fake device's noise"
+    spellings = {
+        "aer": "Qiskit Aer; exact when shots=None, sampled otherwise",
+        "aer:<FakeDevice>": "Qiskit Aer with the noise model and coupling map of an IBM fake device, e.g. aer:FakeManilaV2",
+    }
 
     def __init__(
         self, name: str = "aer", *, n_qubits: int, shots: int | None = None, seed: int | None = None, **options

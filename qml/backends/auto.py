@@ -5,14 +5,16 @@ function for an ansatz), ``auto`` times the local simulators that can serve it o
 sub-batch (at most :data:`SUB_BATCH` rows), so deciding costs the same for 10 rows or 100,000:
 
 * each candidate runs once to warm up, then :data:`REPEATS` times on the sub-batch (the best
-  counts); its time on the real batch is predicted from how it runs a batch: a backend that runs
+  counts); its time on the real batch is predicted by the candidate's own cost model
+  (:meth:`Backend.predicted_seconds <qml.backends.base.Backend.predicted_seconds>`; by default from
+  how it runs a batch): a backend that runs
   one circuit per row (``Backend.min_seconds_per_row > 0``, e.g. lightning.qubit's adjoint
   method) scales with the rows, ``t * B / SUB_BATCH``; a broadcast simulator (one execution per
   batch) is compared at the sub-batch size, where its cost is mostly fixed overhead. So a
   per-sample simulator that wins on 8 rows is not chosen for 100,000. (A line fitted through
   two small sizes was tried and dropped: on a loaded machine timing noise made it predict a
   minute for a broadcast simulator that takes one second.)
-* candidates are tried in :data:`CANDIDATES` order; one that runs a circuit per row is skipped
+* candidates are tried in :data:`CANDIDATES` order (the registered classes with an ``auto_rank``); one that runs a circuit per row is skipped
   without running when its lower bound (``min_seconds_per_row`` times the batch) already
   exceeds the best prediction; :data:`BUDGET_S` seconds after the first
   candidate was measured, the rest are skipped, and a candidate whose warm-up is
@@ -39,8 +41,6 @@ from ..errors import BackendError
 from . import context
 from .base import CAPABILITIES, Backend, check_energy_batch
 
-#: Local simulators ``auto`` may choose, in the order they are tried (and preferred on ties).
-CANDIDATES = ("sector", "fast", "lightning.qubit", "default.qubit")
 #: Most rows a candidate is timed on.
 SUB_BATCH = 8
 #: Timed runs per size (the best counts).
@@ -97,6 +97,11 @@ class Decision:
         how = "cached decision" if self.cached else f"decided in {self.decide_seconds:.3g} s"
         return f"auto chose {self.chosen!r} ({how} on {self.sub_batch} of {self.batch} rows: {times})"
 
+    def _repr_html_(self) -> str:
+        from ..tables import decision, html
+
+        return html(decision(self), self.summary())
+
 
 class _LRU(OrderedDict):
     """A dict that keeps its ``maxsize`` most recently used entries."""
@@ -136,7 +141,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def decide(capability: str, candidates, trial, batch: int, key=None, floors=None) -> Decision:
+def decide(capability: str, candidates, trial, batch: int, key=None, models=None) -> Decision:
     """Time ``trial(name, rows)`` for each candidate and return the :class:`Decision`.
 
     Args:
@@ -145,61 +150,66 @@ def decide(capability: str, candidates, trial, batch: int, key=None, floors=None
         trial: ``trial(name, rows)`` runs the workload of ``rows`` rows on ``name`` (builds lazily).
         batch: rows of the real batch.
         key: cache key; ``None`` disables the cache.
-        floors: ``{name: lower bound of seconds per row}``, positive for backends that run one
-            circuit per row (their time is predicted proportional to the rows); a candidate whose
-            bound times ``batch`` exceeds the best prediction so far is skipped without running.
+        models: ``{name: backend}``, the cost model of each candidate: its
+            :meth:`~qml.backends.base.Backend.predicted_seconds` turns the time measured on the
+            sub-batch into a prediction for ``batch`` rows, and its ``min_seconds_per_row`` lets a
+            candidate be skipped without running when that bound times ``batch`` already exceeds
+            the best prediction (default: the measured time, no bound).
 
     Raises:
         BackendError: every candidate failed (the last error is chained).
     """
     if key is not None and (hit := _DECISIONS.get(key)) is not None:
         return replace(hit, cached=True, decide_seconds=0.0, batch=batch)
-    t_start = time.perf_counter()
-    m = min(batch, SUB_BATCH)
-    timings, predicted, notes = {}, {}, {}
-    last_error = None
     if len(candidates) == 1:
         decision = Decision(capability, candidates[0], batch=batch, sub_batch=0)
     else:
-        t_first = None  # when the first candidate was measured: the budget counts from there
-        for name in candidates:
-            if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
-                timings[name] = math.inf
-                notes[name] = f"skipped: deciding budget of {BUDGET_S} s spent"
-                continue
-            floor = (floors or {}).get(name, 0.0) * batch
-            if predicted and floor > min(predicted.values()):
-                timings[name] = math.inf
-                notes[name] = (
-                    f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
-                    f"against {min(predicted.values()):.3g} s predicted for the best"
-                )
-                continue
-            try:
-                warm = _timed(lambda name=name: trial(name, m))
-                best = min(predicted.values(), default=math.inf)
-                if warm > SLOW_FACTOR * best:
-                    timings[name] = warm
-                    notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
-                    continue
-                t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
-                timings[name] = t_m
-                per_row = (floors or {}).get(name, 0.0) > 0
-                predicted[name] = max(t_m * batch / m, floor) if per_row else t_m
-                t_first = t_first or time.perf_counter()
-            except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
-                timings[name] = math.inf
-                notes[name] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
-                last_error = exc
-        if not predicted:
-            raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
-        chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
-        decision = Decision(
-            capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start, notes=notes
-        )
+        decision = _time_candidates(capability, tuple(candidates), trial, batch, models or {})
     if key is not None:
         _DECISIONS[key] = decision
     return decision
+
+
+def _skip_reason(t_first, model, batch: int, predicted: dict) -> str | None:
+    """Why a candidate is not run at all: the deciding budget is spent, or its floor already loses."""
+    if t_first is not None and time.perf_counter() - t_first > BUDGET_S:
+        return f"skipped: deciding budget of {BUDGET_S} s spent"
+    floor = getattr(model, "min_seconds_per_row", 0.0) * batch
+    if predicted and floor > min(predicted.values()):
+        return (
+            f"skipped: runs one circuit per row, at least {floor:.3g} s for {batch} rows "
+            f"against {min(predicted.values()):.3g} s predicted for the best"
+        )
+    return None
+
+
+def _time_candidates(capability: str, candidates: tuple, trial, batch: int, models: dict) -> Decision:
+    """Measure the candidates in order on ``min(batch, SUB_BATCH)`` rows and keep the best prediction."""
+    t_start = time.perf_counter()
+    m = min(batch, SUB_BATCH)
+    timings, predicted, notes = {}, {}, {}
+    last_error, t_first = None, None  # t_first: when the first candidate was measured (the budget counts from there)
+    for name in candidates:
+        model = models.get(name)
+        if skip := _skip_reason(t_first, model, batch, predicted):
+            timings[name], notes[name] = math.inf, skip
+            continue
+        try:
+            warm = _timed(lambda name=name: trial(name, m))
+            if warm > SLOW_FACTOR * min(predicted.values(), default=math.inf):
+                timings[name] = warm
+                notes[name] = f"not timed further: warm-up {warm:.3g} s > {SLOW_FACTOR:g}x the best"
+                continue
+            timings[name] = t_m = min(_timed(lambda name=name: trial(name, m)) for _ in range(REPEATS))
+            predicted[name] = t_m if model is None else model.predicted_seconds(t_m, batch, m)
+            t_first = t_first or time.perf_counter()
+        except Exception as exc:  # noqa: BLE001 - a candidate that fails is not chosen
+            timings[name], notes[name] = math.inf, f"failed: {type(exc).__name__}: {str(exc)[:200]}"
+            last_error = exc
+    if not predicted:
+        raise BackendError(f"no backend among {list(candidates)} could run this workload: {notes}") from last_error
+    chosen = min(predicted, key=lambda n: (predicted[n], candidates.index(n)))
+    return Decision(capability, chosen, timings, predicted, batch, m, time.perf_counter() - t_start, notes=notes)
 
 
 class AutoBackend(Backend):
@@ -221,7 +231,7 @@ class AutoBackend(Backend):
 
     def __init__(self, name: str = "auto", *, n_qubits: int, shots=None, seed=None, **options):
         super().__init__(name, n_qubits=n_qubits, shots=shots, seed=seed, **options)
-        self._pool = tuple(self.options.get("candidates") or CANDIDATES)
+        self._pool = tuple(self.options.get("candidates") or candidates())
         self.decisions: dict[str, Decision] = {}
         self.decision: Decision | None = None
         #: sub-backends built so far, one per name (their shot samplers' seed streams are checkpointed)
@@ -269,7 +279,7 @@ class AutoBackend(Backend):
             self._subs[name] = resolve(name, n_qubits=self.n_qubits, shots=self.shots, seed=self.seed)
         return self._subs[name]
 
-    def decide(self, capability: str, candidates, trial, batch: int, key, floors=None) -> Decision:
+    def decide(self, capability: str, candidates, trial, batch: int, key, models=None) -> Decision:
         """:func:`decide`, except that timing draws no shots from the seed streams (they are rewound),
         and a choice restored from a checkpoint is taken as is: a resumed run samples exactly as an
         uninterrupted one."""
@@ -278,7 +288,7 @@ class AutoBackend(Backend):
             return Decision(capability, self._forced[capability], batch=batch, sub_batch=0, cached=True, notes=notes)
         before = {name: _stream(sub) for name, sub in self._subs.items()}
         try:
-            return decide(capability, candidates, trial, batch, key, floors)
+            return decide(capability, candidates, trial, batch, key, models)
         finally:
             for name, sub in self._subs.items():
                 if name in before and before[name] is not None:
@@ -306,9 +316,9 @@ class AutoBackend(Backend):
     def restore_carried_state(self, state) -> None:
         self._forced = dict(state["chosen"])
 
-    def floors(self, candidates) -> dict:
-        """``{name: min_seconds_per_row}`` of the candidates (their objects are cheap to build)."""
-        return {name: self.backend(name).min_seconds_per_row for name in candidates}
+    def models(self, candidates) -> dict:
+        """``{name: backend}`` of the candidates: each is its own cost model (objects cheap to build)."""
+        return {name: self.backend(name) for name in candidates}
 
     def _record(self, decision: Decision, candidates) -> None:
         self.decision = self.decisions[decision.capability] = decision
@@ -354,6 +364,20 @@ class AutoBackend(Backend):
         if self.decision is None:
             return "AutoBackend(not decided yet)"
         return f"AutoBackend({self.decision.summary()})"
+
+
+def candidates() -> tuple[str, ...]:
+    """Local simulators ``auto`` may choose, in the order they are tried (and preferred on ties): the
+    registered classes with an ``auto_rank`` (``CANDIDATES`` is this, read when asked)."""
+    from . import auto_candidates
+
+    return auto_candidates()
+
+
+def __getattr__(name: str):
+    if name == "CANDIDATES":  # derived from the registered classes each time (a new backend joins it)
+        return candidates()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _stream(backend):
@@ -471,7 +495,7 @@ class Deferred:
                 built[name] = cap.build(auto.backend(name), self.workload)
             cap.trial(built[name], rows, args, training)
 
-        decision = auto.decide(cap.name, self.candidates, trial, batch, key, auto.floors(self.candidates))
+        decision = auto.decide(cap.name, self.candidates, trial, batch, key, auto.models(self.candidates))
         auto._record(decision, self.candidates)
         return built.get(decision.chosen) or cap.build(auto.backend(decision.chosen), self.workload)
 

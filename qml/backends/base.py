@@ -87,8 +87,29 @@ class Backend:
     samples: bool = False
     #: option names it takes (anything else raises).
     accepts: tuple = ()
-    #: one line for :func:`qml.backends.describe` and the README table.
+    #: one line for :data:`qml.backends.BACKENDS`, :func:`qml.backends.describe` and the docs' table.
     description: str = ""
+    #: the strings users type for this class and one line each, when not just its registry name
+    #: (e.g. ``{"aer": ..., "aer:<FakeDevice>": ...}``); ``None``: ``{family: description}``.
+    spellings: dict | None = None
+    #: where ``auto`` tries it among its candidates (lower first); ``None``: ``auto`` never picks it.
+    auto_rank: int | None = None
+
+    @classmethod
+    def listing(cls, family: str) -> dict[str, str]:
+        """``{string users type: one line}`` for this class registered as ``family``."""
+        return dict(cls.spellings) if cls.spellings else {family: cls.description}
+
+    # -- cost model: what ``auto`` predicts from a timed sub-batch -----------------------------
+    def predicted_seconds(self, seconds: float, rows: int, timed_rows: int) -> float:
+        """Seconds a call on ``rows`` rows should take, given ``seconds`` measured on ``timed_rows``.
+
+        A broadcast simulator (one execution per batch) is compared at the timed size, where its cost
+        is mostly fixed overhead; one that runs a circuit per row (``min_seconds_per_row > 0``)
+        scales with the rows, and never below its floor. Override for another cost model.
+        """
+        floor = self.min_seconds_per_row
+        return max(seconds * rows / timed_rows, floor * rows) if floor > 0 else seconds
 
     @property
     def min_seconds_per_row(self) -> float:

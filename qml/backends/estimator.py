@@ -111,6 +111,12 @@ class PackedRun:
         self.calls = 0
         self._mode = None
 
+    def _new_call(self, traced) -> list:
+        """Start counting a call; the angle columns it differentiates (none without autograd)."""
+        self.last = dict.fromkeys(COUNTERS, 0)
+        self.calls += 1
+        return traced.grad_cols if torch.is_grad_enabled() else []
+
     def _count(self, name: str, value) -> None:
         self.stats[name] += value
         self.last[name] += value
@@ -142,9 +148,7 @@ class ExpvalExecutor(PackedRun):
             inputs = inputs.reshape(1, -1)
         self._check_differentiable(inputs)
         traced = trace(self.spec, inputs, weights)
-        grad_cols = traced.grad_cols if torch.is_grad_enabled() else []
-        self.last = dict.fromkeys(COUNTERS, 0)
-        self.calls += 1
+        grad_cols = self._new_call(traced)
         backend = self.backend
 
         def evaluate(angles: np.ndarray, cols):
@@ -204,9 +208,7 @@ class PackedEnergyEvaluator(PackedRun, EnergyEvaluator):
         """Energies ``(B,)`` of a validated batch (see the class docstring)."""
         ops = [hamiltonian_op(h, self.n_qubits) for h in hamiltonians]
         traced = trace_ansatz(self.ansatz, params, self.n_qubits)
-        grad_cols = traced.grad_cols if torch.is_grad_enabled() else []
-        self.last = dict.fromkeys(COUNTERS, 0)
-        self.calls += 1
+        grad_cols = self._new_call(traced)
         backend = self.backend
         stderr = {}
 

@@ -118,15 +118,24 @@ def plan(
     Returns:
         The :class:`EvalPlan`.
     """
-    angles = np.asarray(angles, dtype=np.float64)
+    angles, grad_cols, steps, delta = _shifts(angles, grad_cols, method, epsilon, rng)
     B, P = angles.shape
-    grad_cols = np.asarray(grad_cols, dtype=int).reshape(-1)
-    if len(grad_cols) == 0:
+    if steps is None:
         return EvalPlan(angles.copy(), B, grad_cols, "none")
-    steps, delta = _steps(P, grad_cols, method, epsilon, rng)
     plus = (angles[:, None, :] + steps[None]).reshape(-1, P)
     minus = (angles[:, None, :] - steps[None]).reshape(-1, P)
     return EvalPlan(np.concatenate([angles, plus, minus]), B, grad_cols, method, delta, epsilon)
+
+
+def _shifts(angles, grad_cols, method: str, epsilon: float, rng):
+    """What both plans start from: float64 ``angles (B, P)``, ``grad_cols`` as an int array, and the
+    shift ``steps`` with SPSA's ``delta`` (``None, None`` forward only)."""
+    angles = np.asarray(angles, dtype=np.float64)
+    grad_cols = np.asarray(grad_cols, dtype=int).reshape(-1)
+    if len(grad_cols) == 0:
+        return angles, grad_cols, None, None
+    steps, delta = _steps(angles.shape[1], grad_cols, method, epsilon, rng)
+    return angles, grad_cols, steps, delta
 
 
 @dataclass
@@ -174,21 +183,11 @@ def plan_broadcast(
     epsilon: float = 0.1,
     rng: np.random.Generator | None = None,
 ) -> BroadcastPlan:
-    """Build the ``(R, B, P)`` evaluation rows of one energy step (see the module docstring).
-
-    Args:
-        angles: ``(B, P)`` unshifted angles.
-        grad_cols: angle columns that need a derivative (empty: forward only).
-        method: ``"parameter-shift"`` or ``"spsa"``.
-        epsilon: SPSA step in radians.
-        rng: random generator for the SPSA direction.
-    """
-    angles = np.asarray(angles, dtype=np.float64)
-    B, P = angles.shape
-    grad_cols = np.asarray(grad_cols, dtype=int).reshape(-1)
-    if len(grad_cols) == 0:
+    """Build the ``(R, B, P)`` evaluation rows of one energy step (see the module docstring); the
+    arguments are :func:`plan`'s."""
+    angles, grad_cols, steps, delta = _shifts(angles, grad_cols, method, epsilon, rng)
+    if steps is None:
         return BroadcastPlan(angles[None].copy(), grad_cols, "none")
-    steps, delta = _steps(P, grad_cols, method, epsilon, rng)
     rows = np.concatenate([angles[None], angles[None] + steps[:, None, :], angles[None] - steps[:, None, :]])
     return BroadcastPlan(rows, grad_cols, method, delta, epsilon)
 

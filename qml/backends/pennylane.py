@@ -123,7 +123,8 @@ class FastBackend(PennyLaneBackend):
 
     capabilities = frozenset({"expval", "state", "energy"})
     max_qubits = 24
-    description = "qml's batched torch state-vector simulator (qml.sim)"
+    description = "qml's batched torch state-vector simulator (qml.sim), backprop, one broadcast execution per batch"
+    auto_rank = 1
 
     def device(self, n_qubits: int):
         from ..sim import FastDevice
@@ -138,7 +139,8 @@ class DefaultQubitBackend(PennyLaneBackend):
     max_qubits = 24
     samples = True
     device_name = "default.qubit"
-    description = "PennyLane's reference simulator"
+    description = "PennyLane's reference simulator, torch backprop, one broadcast execution per batch"
+    auto_rank = 3
 
     def state_fn(self, ansatz, n_qubits: int):
         if self.shots is not None:
@@ -158,6 +160,7 @@ class LightningBackend(PennyLaneBackend):
     exact_diff_method = "adjoint"
     float64_scope = True
     description = "PennyLane Lightning C++ simulator, adjoint differentiation"
+    auto_rank = 2
 
 
 class ExpvalEnergy(EnergyEvaluator):

@@ -15,6 +15,8 @@ from .ansatz import make_ansatz as make_ansatz
 from .catalog import CATALOG as CATALOG
 from .catalog import names as names
 from .molecule import Molecule as Molecule
+from .properties import Properties as Properties
+from .properties import properties as properties
 from .reference import REFERENCES as REFERENCES
 from .scan import ScanPoint as ScanPoint
 from .scan import ScanResult as ScanResult

@@ -213,6 +213,56 @@ class Molecule:
             mol.track(catalog_tracker(name, options, follow), (r,))
         return mol
 
+    # ---------------------------------------------------------------- geometry files (qml.chem.io)
+    @classmethod
+    def from_xyz(cls, source, *, charge: int = 0, multiplicity: int = 1, units: str = "angstrom", **kwargs):
+        """A molecule from an XYZ file path or XYZ text (see :mod:`qml.chem.io`).
+
+        Args:
+            source: a path (str or ``os.PathLike``) or the XYZ text itself (it contains newlines).
+            charge, multiplicity: as in :class:`Molecule` (XYZ files do not carry them).
+            units: of the coordinates: ``"angstrom"`` (default), ``"bohr"``, ``"pm"`` or ``"nm"``.
+            **kwargs: passed to :class:`Molecule` (``basis``, ``active_electrons``, ``active_orbitals``, ``name``).
+
+        Raises:
+            FileNotFoundError: no such file. DataError: a malformed file; the message names the line.
+            ConfigurationError: unknown units, or a molecule :class:`Molecule` refuses.
+        """
+        from . import io
+
+        return io.from_xyz(cls, source, charge=charge, multiplicity=multiplicity, units=units, **kwargs)
+
+    @classmethod
+    def from_pyscf(cls, mole, **kwargs):
+        """A molecule from a ``pyscf.gto.Mole`` (symbols, Angstrom coordinates, charge, spin, basis)."""
+        from . import io
+
+        return io.from_pyscf(cls, mole, **kwargs)
+
+    @classmethod
+    def from_ase(cls, atoms, *, charge=None, multiplicity=None, **kwargs):
+        """A molecule from an ``ase.Atoms`` (optional extra ``ase``); charge/multiplicity default to ``atoms.info``."""
+        from . import io
+
+        return io.from_ase(cls, atoms, charge=charge, multiplicity=multiplicity, **kwargs)
+
+    def to_xyz(self, path=None, *, comment: str | None = None) -> str:
+        """The geometry as XYZ text (Angstrom); also written to ``path`` when given."""
+        from . import io
+
+        return io.to_xyz(self, path, comment=comment)
+
+    def to_ase(self):
+        """The geometry as an ``ase.Atoms`` (optional extra ``ase``), charge and multiplicity in ``info``."""
+        from . import io
+
+        return io.to_ase(self)
+
+    def _repr_html_(self) -> str:
+        from . import io
+
+        return io.repr_html(self)
+
     def track(self, tracker, point) -> Molecule:
         """Take this molecule's orbitals from ``tracker`` at ``point`` (computed on first use); returns self.
 

@@ -126,6 +126,23 @@ class ScanResult:
         """Total seconds over all points."""
         return float(np.sum(self.column("wall_time")))
 
+    def to_pandas(self):
+        """One row per geometry as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import scan, to_pandas
+
+        return to_pandas(scan(self))
+
+    def to_csv(self, path):
+        """Write one row per geometry to a CSV file (no pandas needed); returns the path."""
+        from ..tables import scan, write_csv
+
+        return write_csv(scan(self), path)
+
+    def _repr_html_(self) -> str:
+        from ..tables import html, scan
+
+        return html(scan(self), repr(self).splitlines()[0])
+
     def __repr__(self) -> str:
         head = f"{'r (A)':>7} {'E_HF':>13} {'E_VQE':>13} {'E_exact':>13} {'err mHa':>9} {'s':>6} {'evals':>5}"
         lines = [
@@ -248,6 +265,45 @@ def scan(
         ConfigurationError: unknown name, empty/duplicated/out-of-range ``r_values``, or an ``init``
             option (scans choose their own starting parameters).
     """
+    entry, r = _check_scan(name, r_values, vqe_options)
+    from .. import parallel
+
+    parallel.check(executor, workers)
+    mols = [
+        Molecule.from_name(
+            name, float(x), basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
+        )
+        for x in r
+    ]
+    # resolved once, here: the object travels to every point (a fresh copy each, as a worker gets)
+    be = _backends.at_door(
+        backend,
+        "energy",
+        n_qubits=mols[0].n_qubits,
+        shots=vqe_options.pop("shots", None),
+        seed=vqe_options.get("seed", 0),
+        options=vqe_options.pop("backend_options", None),
+    )
+    kwargs = dict(ansatz=ansatz, optimizer=optimizer, backend=be, **vqe_options)
+    order = sweep_order(r, entry.r_eq)
+    serial = executor is None and workers is None
+    points: list = [None] * len(r)
+    with parallel.one_thread():  # the same thread count as in a worker: the same bits
+        _solve_here(points, mols, r, order if serial else order[:1], warm_start, kwargs, f"scan {name}", progress)
+    if not serial:
+        jobs = _chain_jobs(points, mols, r, order, warm_start, kwargs)
+        solved = parallel.map_tasks(
+            _solve_chain, jobs, executor=executor, workers=workers, progress=progress, desc=f"scan {name}"
+        )
+        for (chain, *_), chain_points in zip(jobs, solved):
+            for (i, _), point in zip(chain, chain_points):
+                points[i] = point
+    ans_name = ansatz if isinstance(ansatz, str) else getattr(ansatz, "name", str(ansatz))
+    return ScanResult(name=name, ansatz=ans_name, optimizer=optimizer, backend=be, points=points)
+
+
+def _check_scan(name: str, r_values, vqe_options: dict):
+    """``(catalog entry, sorted r as float64)``; raises before any molecule is built."""
     entry = _catalog.get(name)
     if "init" in vqe_options:
         raise ConfigurationError("scan chooses starting parameters itself; use warm_start=True/False instead of init")
@@ -259,49 +315,24 @@ def scan(
         raise ConfigurationError(f"r_values contains duplicates: {r.tolist()}")
     for x in r:
         entry.check_r(float(x))
-    from .. import parallel
+    return entry, r
 
-    parallel.check(executor, workers)
-    mols = [
-        Molecule.from_name(
-            name, float(x), basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
-        )
-        for x in r
-    ]
-    points: list = [None] * len(r)
-    # resolved once, here: the object travels to every point (a fresh copy each, as a worker gets)
-    be = _backends.at_door(
-        backend,
-        "energy",
-        n_qubits=mols[0].n_qubits,
-        shots=vqe_options.pop("shots", None),
-        seed=vqe_options.get("seed", 0),
-        options=vqe_options.pop("backend_options", None),
-    )
-    kwargs = dict(ansatz=ansatz, optimizer=optimizer, **vqe_options)
+
+def _solve_here(points: list, mols, r, steps, warm_start: bool, kwargs: dict, desc: str, progress: bool) -> None:
+    """Solve ``steps`` (``(index, neighbour)``) in order in this process, filling ``points``."""
     from tqdm.auto import tqdm
 
-    order = sweep_order(r, entry.r_eq)
-    tasks = chains(order, warm_start)
-    serial = executor is None and workers is None
-    with parallel.one_thread():  # the same thread count as in a worker: the same bits
-        for k, (i, nb) in enumerate(tqdm(order if serial else order[:1], desc=f"scan {name}", disable=not progress)):
-            init = points[nb].params if (warm_start and nb is not None) else None
-            # the first point decides (auto); the others run a copy that keeps the decision
-            points[i] = _solve(mols[i], r[i], init, warm_start, dict(kwargs, backend=be if k == 0 else _fresh(be)))
-    if not serial:
-        kwargs["backend"] = be
-        start = order[0][0]
-        jobs = [
-            (c, {i: (mols[i], r[i]) for i, _ in c}, {start: points[start].params}, warm_start, kwargs) for c in tasks
-        ]
-        for c, solved in zip(
-            tasks,
-            parallel.map_tasks(
-                _solve_chain, jobs, executor=executor, workers=workers, progress=progress, desc=f"scan {name}"
-            ),
-        ):
-            for (i, _), point in zip(c, solved):
-                points[i] = point
-    ans_name = ansatz if isinstance(ansatz, str) else getattr(ansatz, "name", str(ansatz))
-    return ScanResult(name=name, ansatz=ans_name, optimizer=optimizer, backend=be, points=points)
+    for k, (i, nb) in enumerate(tqdm(steps, desc=desc, disable=not progress)):
+        init = points[nb].params if (warm_start and nb is not None) else None
+        # the first point decides (auto); the others run a copy that keeps the decision
+        backend = kwargs["backend"] if k == 0 else _fresh(kwargs["backend"])
+        points[i] = _solve(mols[i], r[i], init, warm_start, dict(kwargs, backend=backend))
+
+
+def _chain_jobs(points: list, mols, r, order, warm_start: bool, kwargs: dict) -> list:
+    """The worker tasks after the first point: one per chain of :func:`chains`, as :func:`_solve_chain` takes them."""
+    start = order[0][0]
+    return [
+        (c, {i: (mols[i], r[i]) for i, _ in c}, {start: points[start].params}, warm_start, kwargs)
+        for c in chains(order, warm_start)
+    ]

@@ -98,6 +98,41 @@ class VQEResult:
             )
         )
 
+    def to_pandas(self, *, steps: bool = False):
+        """One summary row (``steps=True``: one row per step) as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import to_pandas, vqe
+
+        return to_pandas(vqe(self, steps=steps))
+
+    def to_csv(self, path, *, steps: bool = False):
+        """Write the summary row (``steps=True``: one row per step) to a CSV file; returns the path."""
+        from ..tables import vqe, write_csv
+
+        return write_csv(vqe(self, steps=steps), path)
+
+    def _repr_html_(self) -> str:
+        from ..tables import html, vqe
+
+        return html(vqe(self), repr(self))
+
+    def to_qiskit(self, *, device=None, optimization_level: int = 1, seed: int = 0):
+        """The optimised circuit and the Hamiltonian: ``(QuantumCircuit, SparsePauliOp)`` (see :mod:`qml.export`)."""
+        from ..export import result_to_qiskit
+
+        return result_to_qiskit(self, device=device, optimization_level=optimization_level, seed=seed)
+
+    def to_qasm3(self) -> str:
+        """The optimised logical circuit as OpenQASM 3 text."""
+        from ..export import result_to_qasm3
+
+        return result_to_qasm3(self)
+
+    def to_pennylane(self):
+        """``(QuantumScript, operator)``: the optimised tape measuring ``expval(H)``, and ``H``."""
+        from ..export import result_to_pennylane
+
+        return result_to_pennylane(self)
+
     def __repr__(self) -> str:
         ok = "chemical accuracy" if self.chemical_accuracy else "NOT chemically accurate"
         return (
@@ -196,6 +231,28 @@ def vqe(
             shape, a device torch cannot use (``"cuda"`` without a GPU).
         BackendError: unknown backend, or one without the ``"energy"`` capability.
     """
+    device = _check_call(molecule, optimizer, device)
+    steps, lr, patience = _settings(optimizer, steps, lr, tol)
+    ans = _ansatz(molecule, ansatz, ansatz_options, more_ansatz_options)
+    start = _start(molecule, ans, init, seed)
+    energy_fn, evaluator = energy_function(
+        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device
+    )
+    exact = molecule.exact_energy()
+    params = torch.tensor(start, dtype=torch.float64, device=device, requires_grad=True)
+    run = _Run(_optimizer(optimizer, params, lr), energy_fn, params)
+    t0 = time.perf_counter()
+    label = molecule.name or "".join(molecule.symbols)
+    run.converged = run.minimise(
+        steps, tol, patience, lbfgs=optimizer == "lbfgs", exact=exact, label=label, show=progress
+    )
+    with torch.no_grad():
+        run.history.append(float(energy_fn(params)))  # the final energy
+    return _result(molecule, ans, optimizer, run, evaluator, exact=exact, wall=time.perf_counter() - t0)
+
+
+def _check_call(molecule, optimizer: str, device):
+    """The molecule, the optimizer name and the torch device (returned) of a :func:`vqe` call."""
     if not isinstance(molecule, Molecule):
         raise TypeError(
             f"molecule must be a qml.chem.Molecule, e.g. Molecule.from_name('H2', 0.74); got {type(molecule).__name__}"
@@ -208,6 +265,11 @@ def vqe(
             "vqe optimises energies, and tensors on the 'meta' device hold no values; "
             "use device='cpu' or 'cuda' (energy_function(..., device='meta') checks shapes)"
         )
+    return device
+
+
+def _settings(optimizer: str, steps, lr, tol) -> tuple[int, float, int]:
+    """``(steps, lr, patience)``: the optimizer's defaults where ``None``, validated."""
     d_steps, d_lr, patience = OPTIMIZERS[optimizer]
     steps = d_steps if steps is None else steps
     lr = d_lr if lr is None else lr
@@ -216,27 +278,33 @@ def vqe(
     for nm, v in (("tol", tol), ("lr", lr)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
             raise ConfigurationError(f"{nm} must be a positive number, got {v!r}")
+    return steps, lr, patience
+
+
+def _ansatz(molecule, ansatz, ansatz_options, more_ansatz_options):
     both = set(ansatz_options or {}) & set(more_ansatz_options)
     if both:
         raise ConfigurationError(f"ansatz option(s) {sorted(both)} given twice (in ansatz_options and as keywords)")
-    ans = make_ansatz(molecule, ansatz, **{**dict(ansatz_options or {}), **more_ansatz_options})
+    return make_ansatz(molecule, ansatz, **{**dict(ansatz_options or {}), **more_ansatz_options})
+
+
+def _start(molecule, ans, init, seed) -> np.ndarray:
+    """Starting parameters: ``init`` (a warm start) or the ansatz's own (HF for uccsd)."""
     start = ans.init_params(seed) if init is None else np.asarray(init, dtype=float)
     if start.shape != ans.weight_shape:
         raise ConfigurationError(
             f"init has shape {start.shape} but the {ans.name} ansatz of {molecule!r} needs {ans.weight_shape}; "
             "warm starts need the same molecule, active space and ansatz"
         )
-    energy_fn, evaluator = energy_function(
-        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device
-    )
-    exact = molecule.exact_energy()
+    return start
 
-    params = torch.tensor(start, dtype=torch.float64, device=device, requires_grad=True)
-    if optimizer == "lbfgs":
+
+def _optimizer(name: str, params: torch.Tensor, lr: float) -> torch.optim.Optimizer:
+    if name == "lbfgs":
         # One L-BFGS iteration per step. max_eval must be set explicitly: torch derives it from
         # max_iter (int(1.25 * 1) = 1) and gives the line search max_eval - 1 = 0 evaluations, which
         # silently turns strong Wolfe into "take the full step or stay put".
-        opt = torch.optim.LBFGS(
+        return torch.optim.LBFGS(
             [params],
             lr=lr,
             max_iter=1,
@@ -246,68 +314,77 @@ def vqe(
             tolerance_change=1e-12,
             history_size=50,
         )
-    elif optimizer == "adam":
-        opt = torch.optim.Adam([params], lr=lr)
-    else:
-        opt = torch.optim.SGD([params], lr=lr)
-    n_eval = 0
-    seen: list[float] = []
-    grads: list[float] = []
-    restarts = 0
+    if name == "adam":
+        return torch.optim.Adam([params], lr=lr)
+    return torch.optim.SGD([params], lr=lr)
 
-    def closure():
-        nonlocal n_eval
-        opt.zero_grad()
-        e = energy_fn(params)
+
+class _Run:
+    """The optimisation of :func:`vqe`: the closure, the energy at the start of every step, restarts."""
+
+    def __init__(self, opt, energy_fn, params: torch.Tensor):
+        self.opt, self.energy_fn, self.params = opt, energy_fn, params
+        self.n_eval, self.restarts, self.converged = 0, 0, False
+        self.seen: list[float] = []  # every evaluated energy
+        self.grads: list[float] = []  # max |gradient| at each evaluation
+        self.history: list[float] = []  # energy at the parameters each step started from
+
+    def closure(self):
+        self.opt.zero_grad()
+        e = self.energy_fn(self.params)
         e.backward()
-        n_eval += 1
-        seen.append(float(e.detach()))
-        grads.append(float(params.grad.abs().max()))
+        self.n_eval += 1
+        self.seen.append(float(e.detach()))
+        self.grads.append(float(self.params.grad.abs().max()))
         return e
 
-    from tqdm.auto import tqdm
+    def step(self) -> float:
+        """One optimizer step; returns max |gradient| at its start."""
+        n_before = len(self.seen)
+        self.opt.step(self.closure)
+        self.history.append(self.seen[n_before])
+        return self.grads[n_before]
 
-    label = molecule.name or "".join(molecule.symbols)
-    history: list[float] = []
-    small, converged = 0, False
-    t0 = time.perf_counter()
-    with tqdm(total=steps, desc=f"VQE {label}", disable=not progress, leave=False) as bar:
-        for _ in range(steps):
-            n_before = len(seen)
-            opt.step(closure)
-            history.append(seen[n_before])  # energy at the parameters this step started from
-            gmax = grads[n_before]
-            if len(history) > 1 and abs(history[-1] - history[-2]) < tol:
-                if optimizer == "lbfgs" and gmax > LBFGS_GTOL and restarts < LBFGS_RESTARTS:
-                    # L-BFGS stalls (no descent direction from its curvature memory) with a gradient
-                    # still large: forget the memory and restart from steepest descent.
-                    opt.state.clear()
-                    restarts += 1
+    def minimise(
+        self, steps: int, tol: float, patience: int, *, lbfgs: bool, exact: float, label: str, show: bool
+    ) -> bool:
+        """Run up to ``steps`` steps; ``True`` when the energy changed by less than ``tol`` ``patience``
+        steps in a row. Under L-BFGS a stall with a large gradient clears its memory instead."""
+        from tqdm.auto import tqdm
+
+        small = 0
+        with tqdm(total=steps, desc=f"VQE {label}", disable=not show, leave=False) as bar:
+            for _ in range(steps):
+                gmax = self.step()
+                bar.update(1)
+                if len(self.history) > 1 and abs(self.history[-1] - self.history[-2]) < tol:
+                    if lbfgs and gmax > LBFGS_GTOL and self.restarts < LBFGS_RESTARTS:
+                        # L-BFGS stalls (no descent direction from its curvature memory) with a gradient
+                        # still large: forget the memory and restart from steepest descent.
+                        self.opt.state.clear()
+                        self.restarts += 1
+                        small = 0
+                        continue
+                    small += 1
+                    if small >= patience:
+                        return True
+                else:
                     small = 0
-                    bar.update(1)
-                    continue
-                small += 1
-                if small >= patience:
-                    converged = True
-                    break
-            else:
-                small = 0
-            bar.update(1)
-            bar.set_postfix(E=f"{history[-1]:.6f}", err_mHa=f"{(history[-1] - exact) * 1e3:.3f}")
-        with torch.no_grad():
-            energy = float(energy_fn(params))
-    stderr = evaluator.last_stderr
-    history.append(energy)
-    wall = time.perf_counter() - t0
+                bar.set_postfix(E=f"{self.history[-1]:.6f}", err_mHa=f"{(self.history[-1] - exact) * 1e3:.3f}")
+        return False
+
+
+def _result(molecule, ans, optimizer: str, run: _Run, evaluator, *, exact: float, wall: float) -> VQEResult:
+    stderr, energy = evaluator.last_stderr, run.history[-1]
     err = (energy - exact) * 1e3
     decision = getattr(evaluator.backend, "decision", None)
-    return VQEResult(
+    result = VQEResult(
         energy=energy,
         exact_energy=exact,
         error_mha=err,
-        params=params.detach().cpu().numpy().copy(),
-        history=history,
-        n_evaluations=n_eval,
+        params=run.params.detach().cpu().numpy().copy(),
+        history=run.history,
+        n_evaluations=run.n_eval,
         wall_time=wall,
         chemical_accuracy=bool(abs(err) < CHEMICAL_ACCURACY_MHA),
         hf_energy=molecule.hf_energy(),
@@ -316,8 +393,10 @@ def vqe(
         n_params=ans.n_params,
         optimizer=optimizer,
         backend=evaluator.backend,
-        converged=converged,
+        converged=run.converged,
         timings=dict(decision.timings) if decision else {},
         decide_seconds=decision.decide_seconds if decision else 0.0,
         energy_stderr=None if stderr is None else float(np.asarray(stderr)[0]),
     )
+    result._circuit = (molecule, ans)  # what qml.export needs for to_qiskit / to_qasm3 / to_pennylane
+    return result

@@ -239,6 +239,42 @@ class PESModel(nn.Module):
             context.note("loss_stderr", float(np.sqrt(np.sum(std**2)) / len(std)))
         return e.mean()
 
+    # ------------------------------------------------------------------ interop (qml.export, qml.tables)
+    def to_qiskit(self, x, *, device=None, optimization_level: int = 1, seed: int = 0):
+        """The bound circuit at one geometry ``x`` and its Hamiltonian: ``(QuantumCircuit, SparsePauliOp)``.
+
+        Logical by default (qubit ``i`` = wire ``i``); ``device=`` a fake device name (``"FakeFez"``) or a
+        Qiskit ``BackendV2`` gives the ISA circuit and the operator on its physical qubits. Qiskit's
+        ``StatevectorEstimator`` on the pair gives :meth:`energy` (see :mod:`qml.export`).
+        """
+        from ..export import model_to_qiskit
+
+        return model_to_qiskit(self, x, device=device, optimization_level=optimization_level, seed=seed)
+
+    def to_qasm3(self, x) -> str:
+        """The bound logical circuit at one geometry ``x`` as OpenQASM 3 text."""
+        from ..export import model_to_qasm3
+
+        return model_to_qasm3(self, x)
+
+    def to_pennylane(self, x):
+        """``(QuantumScript, operator)`` at one geometry ``x``: the tape measuring ``expval(H)``, and ``H``."""
+        from ..export import model_to_pennylane
+
+        return model_to_pennylane(self, x)
+
+    def to_pandas(self, x, *, exact: bool = False):
+        """Predictions over geometries ``x`` as a ``pandas.DataFrame`` (see :func:`qml.tables.predictions`)."""
+        from ..tables import predictions, to_pandas
+
+        return to_pandas(predictions(self, x, exact=exact))
+
+    def to_csv(self, path, x, *, exact: bool = False):
+        """Write the predictions over ``x`` to a CSV file (no pandas needed); returns the path."""
+        from ..tables import predictions, write_csv
+
+        return write_csv(predictions(self, x, exact=exact), path)
+
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
         # the backend pickles as its recipe (auto: with its choice); the rest is rebuilt

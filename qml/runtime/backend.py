@@ -66,6 +66,9 @@ def local_device(name: str, n_qubits: int):
 class IBMBackend(EstimatorPath, Backend):
     """An IBM Quantum device (or its fake twin in local testing mode) as a qml backend.
 
+    (About 300 lines on purpose: the job life cycle, submit, record, wait, resume and guard, reads
+    as one story here, and tests patch this module's ``wait_for`` around it.)
+
     Build it with ``qml.backends.resolve("ibm:<device>", ...)``, ``IBMBackend("ibm:<device>", n_qubits=...,
     shots=..., seed=..., **options)`` or :func:`~qml.runtime.ibm_backend`.  Credentials are checked here
     (no network); the service is contacted on first use.
@@ -88,6 +91,7 @@ class IBMBackend(EstimatorPath, Backend):
     exact = False
     samples = True
     description = "IBM Quantum hardware through Qiskit Runtime's client-side Estimator (fake devices: local mode)"
+    spellings = {"ibm:<device>": "IBM Quantum hardware through Qiskit Runtime (see qml.runtime)"}
 
     def __init__(
         self, name: str, *, n_qubits: int, shots=None, seed=None, options: RuntimeOptions | None = None, **kwargs

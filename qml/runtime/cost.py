@@ -177,11 +177,21 @@ def estimate(
         CostLimitError: the run exceeds ``max_jobs`` or ``max_shots``.
         ConfigurationError: bad sizes, or nothing quantum found in ``target``.
     """
-    from ..chem.molecule import Molecule
+    kind = _kind(target)
+    batch_size, steps = _sizes(kind, batch_size, steps, epochs, geometries, eval_batches)
+    if backend is None or isinstance(backend, str):
+        backend = _runtime_backend_of(target)
+    gradient, per_circuit, max_jobs, max_shots = _settings(backend, gradient, precision, shots, max_jobs, max_shots)
+    calls = [(batch_size, True, steps)] + ([(batch_size, False, eval_batches)] if eval_batches else [])
+    shape, calls = _workload(kind, target, calls, ansatz, geometries, input_gradients)
+    est = count(calls, gradient=gradient, shots_per_circuit=per_circuit, kind=kind, **shape)
+    return est.check(max_jobs=max_jobs, max_shots=max_shots)
 
+
+def _sizes(kind: str, batch_size, steps, epochs, geometries, eval_batches) -> tuple[int, int]:
+    """``(batch_size, steps)`` of :func:`estimate`, validated (epochs x batches for a PESModel)."""
     if isinstance(eval_batches, bool) or not isinstance(eval_batches, int) or eval_batches < 0:
         raise ConfigurationError(f"eval_batches must be an integer >= 0, got {eval_batches!r}")
-    kind = _kind(target)
     if kind == "pes" and epochs is not None:
         if geometries is None:
             raise ConfigurationError("epochs= needs geometries= (the training geometries) to count the steps")
@@ -194,8 +204,11 @@ def estimate(
         batch_size = 1 if batch_size is None else batch_size
     for name, value in (("batch_size", batch_size), ("steps", steps)):
         _positive(name, value)
-    if backend is None or isinstance(backend, str):
-        backend = _runtime_backend_of(target)
+    return batch_size, steps
+
+
+def _settings(backend, gradient, precision, shots, max_jobs, max_shots) -> tuple:
+    """``(gradient, shots per circuit, max_jobs, max_shots)``: the arguments, else the backend's options."""
     opts = getattr(backend, "options", None)
     if opts is not None:
         gradient = gradient or opts.gradient
@@ -207,33 +220,30 @@ def estimate(
     if gradient not in ("parameter-shift", "spsa"):
         raise ConfigurationError(f"gradient must be 'parameter-shift' or 'spsa', got {gradient!r}")
     per_circuit = math.ceil(1 / precision**2) if precision is not None else (shots or DEFAULT_SHOTS)
-    calls = [(batch_size, True, steps)] + ([(batch_size, False, eval_batches)] if eval_batches else [])
+    return gradient, per_circuit, max_jobs, max_shots
+
+
+def _workload(kind: str, target, calls: list, ansatz, geometries, input_gradients: bool) -> tuple:
+    """``({n_angles, n_grad, settings}, calls)``: the shape of what ``target`` runs (a circuit or a
+    chemistry ansatz with its Hamiltonians' measurement settings), and the calls (a scan repeats them)."""
     if kind == "circuit":
         n_angles, n_grad, settings = _circuit_shape(find_spec(target), input_gradients)
-    else:
-        if kind in ("vqe", "scan"):
-            molecules = [target] if isinstance(target, Molecule) else list(target)
-            from ..chem import make_ansatz
+        return dict(n_angles=n_angles, n_grad=n_grad, settings=settings), calls
+    if kind in ("vqe", "scan"):
+        from ..chem import make_ansatz
+        from ..chem.molecule import Molecule
 
-            chem_ansatz = make_ansatz(molecules[0], ansatz)
-            hamiltonians = [m.hamiltonian() for m in molecules]
-            if kind == "scan":
-                calls = [(c[0], c[1], c[2] * len(molecules)) for c in calls]
-        else:
-            chem_ansatz = target.ansatz
-            hamiltonians = _model_hamiltonians(target, geometries)
-        n_angles, n_grad = ansatz_angles(chem_ansatz)
-        settings = max((measurement_plan(h, chem_ansatz.n_qubits).n_groups for h in hamiltonians), default=None)
-    est = count(
-        calls,
-        n_angles=n_angles,
-        n_grad=n_grad,
-        gradient=gradient,
-        shots_per_circuit=per_circuit,
-        settings=settings,
-        kind=kind,
-    )
-    return est.check(max_jobs=max_jobs, max_shots=max_shots)
+        molecules = [target] if isinstance(target, Molecule) else list(target)
+        chem_ansatz = make_ansatz(molecules[0], ansatz)
+        hamiltonians = [m.hamiltonian() for m in molecules]
+        if kind == "scan":
+            calls = [(c[0], c[1], c[2] * len(molecules)) for c in calls]
+    else:
+        chem_ansatz = target.ansatz
+        hamiltonians = _model_hamiltonians(target, geometries)
+    n_angles, n_grad = ansatz_angles(chem_ansatz)
+    settings = max((measurement_plan(h, chem_ansatz.n_qubits).n_groups for h in hamiltonians), default=None)
+    return dict(n_angles=n_angles, n_grad=n_grad, settings=settings), calls
 
 
 def count(
@@ -293,28 +303,15 @@ def plan_calls(backend, module, calls) -> CostEstimate | None:
         CostLimitError: the planned run exceeds a limit; its message carries the estimate.
     """
     opts = backend.options
-    per_circuit = backend.shots_per_circuit or DEFAULT_SHOTS
-    if hasattr(getattr(module, "ansatz", None), "hf_state"):  # an energy model (PESModel)
-        n_angles, n_grad = ansatz_angles(module.ansatz)
-        hams = _model_hamiltonians(module, None)
-        settings = max((measurement_plan(h, module.ansatz.n_qubits).n_groups for h in hams), default=None)
-        kind = "pes"
-    else:
+    kind = "pes" if hasattr(getattr(module, "ansatz", None), "hf_state") else "circuit"  # an energy model or a layer
+    if kind == "circuit":
         try:
-            spec = find_spec(module)
+            find_spec(module)
         except ConfigurationError:
             return None
-        n_angles, n_grad, settings = _circuit_shape(spec, True)
-        kind = "circuit"
-    est = count(
-        calls,
-        n_angles=n_angles,
-        n_grad=n_grad,
-        gradient=opts.gradient,
-        shots_per_circuit=per_circuit,
-        settings=settings,
-        kind=kind,
-    )
+    shape, calls = _workload(kind, module, calls, None, None, True)
+    per_circuit = backend.shots_per_circuit or DEFAULT_SHOTS
+    est = count(calls, gradient=opts.gradient, shots_per_circuit=per_circuit, kind=kind, **shape)
     return est.check(max_jobs=opts.max_jobs, max_shots=opts.max_shots, used=getattr(backend, "usage", None))
 
 

@@ -104,6 +104,11 @@ class JobRecord:
         where = f"run={self.run_id} epoch={self.epoch} step={self.step}" if self.run_id else "outside fit"
         return f"{self.job_id}  {self.status:<8} {self.backend:<18} {when}  {where}  pubs={self.pub_shapes}"
 
+    def _repr_html_(self) -> str:
+        from ..tables import html, jobs
+
+        return html(jobs([self]), f"job {self.job_id}")
+
 
 class JobStore:
     """SQLite job store, safe under concurrent writers.
@@ -294,6 +299,18 @@ class JobStore:
                 else:
                     notes[jid] = f"not checked ({type(exc).__name__}: {redact(str(exc))})"
         return notes
+
+    def to_pandas(self, **filters):
+        """The records of :meth:`list` (same filters) as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import jobs, to_pandas
+
+        return to_pandas(jobs(self.list(**filters)))
+
+    def to_csv(self, path, **filters):
+        """Write the records of :meth:`list` (same filters) to a CSV file; returns the path."""
+        from ..tables import jobs, write_csv
+
+        return write_csv(jobs(self.list(**filters)), path)
 
     def count(self) -> int:
         with self._connect() as con:

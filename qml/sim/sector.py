@@ -6,6 +6,9 @@ state, and each is a rotation between pairs of sector basis states
 keeps ``d`` amplitudes instead of ``2**n`` (LiH (2e, 5o): 25 instead of 1024; BeH2 (4e, 6o):
 225 instead of 4096) with the exact same numbers. The circuit is read from the PennyLane
 ansatz itself (traced once), so the gates, their order and their parameters are the ansatz's.
+
+This module simulates; the ``"sector"`` backend on top of it is :mod:`qml.backends.sector` (the
+simulators know nothing of backends).
 """
 
 from __future__ import annotations
@@ -13,9 +16,6 @@ from __future__ import annotations
 import numpy as np
 import pennylane as qp
 import torch
-
-from ..backends.base import Backend, EnergyEvaluator
-from ..errors import BackendError
 
 SECTOR_GATES = ("SingleExcitation", "DoubleExcitation")
 
@@ -108,48 +108,3 @@ def hf_sector(hf_state) -> tuple[int, int, int]:
     """``(n_qubits, n_electrons, two_sz)`` of an occupation vector (even wires alpha, odd beta)."""
     occ = np.asarray(hf_state, dtype=int)
     return len(occ), int(occ.sum()), int(occ[0::2].sum() - occ[1::2].sum())
-
-
-class SectorBackend(Backend):
-    """Backend ``"sector"``: particle-conserving chemistry ansatzes simulated in their sector.
-
-    Raises (from :meth:`energy_evaluator` / :meth:`state_fn`):
-        BackendError: the ansatz uses a gate that can leave the sector (e.g. ``hardware_efficient``).
-    """
-
-    capabilities = frozenset({"energy", "state"})
-    max_qubits = 24  # sector_indices enumerates the 2**n basis states once
-    description = "particle-number/Sz sector simulation of particle-conserving ansatzes"
-
-    def circuit(self, ansatz, n_qubits: int) -> SectorCircuit:
-        from ..chem.hamiltonian import sector_indices
-
-        n, ne, two_sz = hf_sector(ansatz.hf_state)
-        try:
-            return SectorCircuit(ansatz, ansatz.n_params, n_qubits, sector_indices(n, ne, two_sz))
-        except NotASectorCircuit as exc:
-            raise BackendError(
-                f"backend 'sector' simulates particle-conserving ansatzes only (Givens rotations from a basis "
-                f"state, such as 'uccsd'); {ansatz.name!r} cannot run there: {exc}. Use backend='auto', 'fast' "
-                "or 'default.qubit'"
-            ) from None
-
-    def energy_evaluator(self, ansatz, n_qubits: int):
-        return SectorEnergy(self, ansatz, n_qubits)
-
-    def state_fn(self, ansatz, n_qubits: int):
-        circuit = self.circuit(ansatz, n_qubits)
-        return lambda params: circuit.full_state(circuit(params))
-
-
-class SectorEnergy(EnergyEvaluator):
-    """Exact energies ``psi_s^T H_s psi_s`` in the sector (``last_stderr`` is ``None``)."""
-
-    def __init__(self, backend: SectorBackend, ansatz, n_qubits: int):
-        super().__init__(backend, ansatz, n_qubits)
-        self.circuit = backend.circuit(ansatz, n_qubits)
-
-    def evaluate(self, params, hamiltonians):
-        from ..backends.energy import sector_energies
-
-        return sector_energies(self.circuit(params.to(torch.float64)), hamiltonians, self.circuit.sector)

@@ -17,6 +17,11 @@ _LAZY = {
     "fit": ".fit:fit",
     "FitState": ".state:FitState",
     "History": ".history:History",
+    "callbacks": ".callbacks",
+    "CSVLogger": ".callbacks:CSVLogger",
+    "TensorBoardLogger": ".callbacks:TensorBoardLogger",
+    "EarlyStopping": ".callbacks:EarlyStopping",
+    "LivePlot": ".callbacks:LivePlot",
 }
 
 

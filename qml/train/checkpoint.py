@@ -161,18 +161,19 @@ def set_rng_state(state: dict) -> None:
 
 def seeded_backends(model) -> dict:
     """``{label: object}`` for every object in ``model`` with ``seed_state``/``set_seed_state``."""
-    found, seen = {}, set()
-    for name, module in model.named_modules():
-        base = name or "model"
-        backend = getattr(module, "backend", None)
-        if backend is None or callable(backend) and not hasattr(backend, "seed_state"):
-            backend = module.__dict__.get("_backend")  # e.g. PESModel keeps its backend there
-        for label, obj in ((base, module), (f"{base}.backend", backend)):
-            if obj is None or id(obj) in seen:
-                continue
-            if callable(getattr(obj, "seed_state", None)) and callable(getattr(obj, "set_seed_state", None)):
-                seen.add(id(obj))
-                found[label] = obj
+    from ..backends import in_model
+
+    def seeded(obj) -> bool:
+        return callable(getattr(obj, "seed_state", None)) and callable(getattr(obj, "set_seed_state", None))
+
+    backends = {id(module): (label, backend) for label, (module, backend) in in_model(model).items()}
+    found = {}
+    for name, module in model.named_modules():  # a module, then its backend: the order fingerprints use
+        if seeded(module):
+            found[name or "model"] = module
+        label, backend = backends.get(id(module), (None, None))
+        if seeded(backend):
+            found[label] = backend
     return found
 
 

@@ -24,11 +24,9 @@ MINI_BATCH = 32
 
 def is_exact(model: nn.Module) -> bool:
     """``False`` when any backend inside ``model`` samples (shots, hardware); ``True`` otherwise."""
-    for module in model.modules():
-        backend = getattr(module, "backend", None)
-        if backend is not None and not isinstance(backend, str) and getattr(backend, "exact", True) is False:
-            return False
-    return True
+    from ..backends import in_model
+
+    return all(getattr(backend, "exact", True) is not False for _, backend in in_model(model).values())
 
 
 def resolve(model: nn.Module, n_train: int, *, variational: bool, optimizer, lr, batch_size, schedule):

@@ -66,6 +66,7 @@ def fit(
     run_id: str | None = None,
     callbacks=None,
     wait: bool = False,
+    workers: int | None = None,
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -117,6 +118,10 @@ def fit(
             finish instead of raising :class:`~qml.errors.LeaseHeldError`. A run has one owner: fit
             holds a lease on its folder and run id (:mod:`qml.train.lease`) until it returns, so two
             processes never pay for the same step.
+        workers: split every batch over this many local processes (``torch.distributed``, gloo on
+            CPU; see :mod:`qml.train.distributed`): the same result as one process to round-off,
+            exact backends only. ``None``/1: this process. Callbacks then run in process 0 (a copy:
+            their files are written, their attributes stay there).
 
     Returns:
         History with one record per epoch.
@@ -142,6 +147,15 @@ def fit(
     if resume and checkpoint_dir is None:
         raise ConfigurationError("resume=True needs checkpoint_dir (the folder of the run to continue)")
     loss_fn = _loss(loss)
+    if workers is not None and check_int("workers", workers, 1) > 1:  # qml.train.distributed (interop)
+        from .distributed import fit as fit_distributed
+
+        return fit_distributed(
+            model, train, val, workers=workers, epochs=epochs, lr=lr, batch_size=batch_size, loss=loss,
+            optimizer=optimizer, schedule=schedule, seed=seed, checkpoint_dir=checkpoint_dir, resume=resume,
+            overwrite=overwrite, early_stopping=early_stopping, min_delta=min_delta, progress=progress,
+            run_id=run_id, callbacks=list(callbacks.callbacks),
+        )  # fmt: skip
     ckpt_dir = open_checkpoint_dir(checkpoint_dir)  # before any data preparation or training
     with hold_run(ckpt_dir, wait=wait) as run_lease:  # one owner per run (a second process: LeaseHeldError)
         run = _prepare(model, train, val, loss, loss_fn, optimizer, settings, ckpt_dir, progress)

@@ -123,6 +123,23 @@ class History:
 
             raise DataError(f"{path} is not a training history written by qml ({exc}); nothing was loaded") from None
 
+    def to_pandas(self):
+        """One row per epoch as a ``pandas.DataFrame`` (optional extra ``pandas``)."""
+        from ..tables import history, to_pandas
+
+        return to_pandas(history(self))
+
+    def to_csv(self, path):
+        """Write one row per epoch to a CSV file (no pandas needed); returns the path."""
+        from ..tables import history, write_csv
+
+        return write_csv(history(self), path)
+
+    def _repr_html_(self) -> str:
+        from ..tables import history, html
+
+        return html(history(self), repr(self))
+
     def __repr__(self) -> str:
         if not self.records:
             return "History(no epochs)"

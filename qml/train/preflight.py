@@ -36,14 +36,12 @@ def preflight(model, calls) -> list:
     Raises:
         CostLimitError: a backend's plan exceeds its limits (raised by the backend, before any job).
     """
-    seen, plans = set(), []
-    for module in model.modules():
-        backend = getattr(module, "backend", None)
+    from ..backends import in_model
+
+    plans = []
+    for module, backend in in_model(model).values():
         planner = getattr(backend, "cost_plan", None)
-        if not callable(planner) or id(backend) in seen:
-            continue
-        seen.add(id(backend))
-        plan = planner(module, calls)
+        plan = planner(module, calls) if callable(planner) else None
         if plan is not None:
             plans.append(plan)
     return plans

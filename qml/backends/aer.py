@@ -30,7 +30,7 @@ from .estimator import GRADIENTS, EstimatorPath, compile_for, result_arrays
 MAX_QUBITS = 28
 #: Shots of a fake device when none are given (a noisy device samples).
 DEFAULT_DEVICE_SHOTS = 1024
-OPTIONS = ("optimization_level", "gradient", "spsa_epsilon")
+OPTIONS = ("optimization_level", "gradient", "spsa_epsilon", "mitigation", "precision")
 
 
 @functools.lru_cache(maxsize=1)
@@ -175,6 +175,12 @@ class AerBackend(EstimatorPath, Backend):
         optimization_level: preset pass-manager level 0-3 for ``aer:<FakeDevice>`` (default 1).
         gradient: ``"parameter-shift"`` (default) or ``"spsa"``.
         spsa_epsilon: SPSA step in radians (default 0.1).
+        mitigation: ``"auto"`` (default: the device family's preset on ``aer:<FakeDevice>``, nothing on
+            ``aer``), ``None``/``"none"``, a preset name or a dict (see :mod:`qml.runtime.mitigation`);
+            qml measures, mitigates and error-bars the energies itself (:mod:`qml.runtime.mitigated`).
+        precision: target standard error of each energy in mHa (shots are then allocated over the
+            measurement settings to reach it; exclusive with ``shots``). Default on a fake device
+            with mitigation: :data:`qml.runtime.mitigation.DEFAULT_PRECISION_MHA`.
 
     Attributes:
         name, shots, seed, exact, capabilities, device (the fake device or ``None``), estimator (the
@@ -213,6 +219,15 @@ class AerBackend(EstimatorPath, Backend):
         ):
             raise ConfigurationError(f"spsa_epsilon must be a positive number of radians, got {self.spsa_epsilon!r}")
         self.device = fake_device(device_name) if device_name else None
+        from ..runtime import mitigation as _mit
+        from ..runtime.shots import check_precision, check_shots_or_precision
+
+        precision = options.get("precision")
+        check_shots_or_precision(shots, precision)
+        self.precision = None if precision is None else check_precision(precision)
+        self.mitigation = _mit.resolve_mitigation(options.get("mitigation", "auto"), self.device)
+        if self.device is not None and self.mitigation is not None and shots is None and precision is None:
+            self.precision = _mit.DEFAULT_PRECISION_MHA
         limit = self.device.num_qubits if self.device is not None else MAX_QUBITS
         if self.n_qubits > limit:
             where = f"the fake device {device_name} has" if self.device is not None else "aer simulates at most"
@@ -220,10 +235,14 @@ class AerBackend(EstimatorPath, Backend):
                 f"the circuit needs {self.n_qubits} qubits but {where} {limit}; use fewer qubits "
                 "(a smaller active space) or a larger device"
             )
-        if self.shots is None and self.device is not None:
+        if self.shots is None and self.device is not None and self.precision is None:
             self.shots = DEFAULT_DEVICE_SHOTS  # a noisy device samples
         self.calls = 0
         self._estimator = None
+
+    @property
+    def exact(self) -> bool:
+        return self.shots is None and self.precision is None
 
     # -- the primitive -----------------------------------------------------------------------
     @property
@@ -232,7 +251,17 @@ class AerBackend(EstimatorPath, Backend):
         if self._estimator is None:
             from qiskit_aer import AerSimulator
 
-            if self.exact:
+            if self.mitigation is not None or self.precision is not None:
+                from ..runtime.mitigated import MitigatedEstimator
+
+                self._estimator = MitigatedEstimator(
+                    self.device if self.device is not None else AerSimulator(),
+                    mitigation=self.mitigation,
+                    shots=self.shots,
+                    precision=None if self.precision is None else self.precision * 1e-3,
+                    seed=self.seed,
+                )
+            elif self.exact:
                 self._estimator = AerStatevectorEstimator()
             else:
                 from qiskit.primitives import BackendEstimatorV2
@@ -251,7 +280,8 @@ class AerBackend(EstimatorPath, Backend):
         return compile_for(self, traced, self.device)
 
     def fingerprint_parts(self) -> tuple:
-        return super().fingerprint_parts() + (self.optimization_level, self.calls)
+        mit = None if self.mitigation is None else self.mitigation.name
+        return super().fingerprint_parts() + (self.optimization_level, self.calls, mit, self.precision)
 
     def run_pub(self, pub, *, key: str, shape: tuple, n_evals: int, owner):
         est = self.estimator
@@ -261,7 +291,9 @@ class AerBackend(EstimatorPath, Backend):
         self.calls += 1
         result = est.run([pub]).result()
         evs, stds = result_arrays(result, tuple(shape))
-        for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", (self.shots or 0) * n_evals)):
+        done = getattr(est, "last", None) or {}
+        shots = done.get("shots", (self.shots or 0) * n_evals)
+        for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
             owner._count(name, value)
         if not np.all(np.isfinite(evs)):
             raise BackendError(f"{self.name} returned non-finite expectation values; check the circuit's parameters")
@@ -275,5 +307,6 @@ class AerBackend(EstimatorPath, Backend):
         self.calls = int(state["calls"])
 
     def __repr__(self):
-        shots = "exact" if self.shots is None else f"shots={self.shots}"
-        return f"AerBackend({self.name!r}, {shots}, gradient={self.gradient!r})"
+        shots = "exact" if self.exact else (f"shots={self.shots}" if self.shots else f"precision={self.precision} mHa")
+        mit = "" if self.mitigation is None else f", mitigation={self.mitigation.name!r}"
+        return f"AerBackend({self.name!r}, {shots}, gradient={self.gradient!r}{mit})"

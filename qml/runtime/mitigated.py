@@ -106,7 +106,10 @@ class MitigatedEstimator:
         circuit = pub.circuit
         n = circuit.num_qubits
         values = pub.parameter_values
-        flat = values.as_array(circuit.parameters).reshape(-1, circuit.num_parameters)
+        if circuit.num_parameters:
+            flat = values.as_array(circuit.parameters).reshape(-1, circuit.num_parameters)
+        else:
+            flat = np.zeros((max(int(np.prod(values.shape)), 1), 0))
         n_binds = max(flat.shape[0], 1)
         shape = np.broadcast_shapes(values.shape, pub.observables.shape)
         param_of = np.broadcast_to(np.arange(n_binds).reshape(values.shape), shape).ravel()
@@ -250,13 +253,15 @@ class MitigatedEstimator:
         shots = min(int(extra), MAX_CALIBRATION_SHOTS) if extra else self.mitigation.calibration_shots
         rates = []
         active = tuple(todo)
+        # on a reduced simulator the qubits are renumbered 0..k-1; a given simulator keeps the indices
+        wires = list(todo) if self._fixed is not None else list(range(len(todo)))
         for prep in (0, 1):
-            qc = QuantumCircuit(len(todo), len(todo))
+            qc = QuantumCircuit(width if self._fixed is not None else len(todo), len(todo))
             if prep:
-                for j in range(len(todo)):
-                    qc.x(j)
-            for j in range(len(todo)):
-                qc.measure(j, j)
+                for w in wires:
+                    qc.x(w)
+            for j, w in enumerate(wires):
+                qc.measure(w, j)
             sim = self._simulator(active)
             counts = sim.run(qc, shots=shots, seed_simulator=self._seed()).result().get_counts()
             wrong = np.zeros(len(todo))

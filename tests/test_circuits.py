@@ -9,7 +9,13 @@ from qml.errors import ConfigurationError
 
 
 @pytest.mark.parametrize(
-    "ansatz,shape", [("hardware_efficient", (3, 4)), ("strongly_entangling", (3, 4, 3)), ("basic_entangler", (3, 4))]
+    "ansatz,shape",
+    [
+        ("hardware_efficient", (3, 4)),
+        ("strongly_entangling", (3, 4, 3)),
+        ("basic_entangler", (3, 4)),
+        ("compact", (3, 4)),
+    ],
 )
 def test_weight_shapes(ansatz, shape):
     assert make_spec(n_qubits=4, layers=3, ansatz=ansatz).weight_shape == shape
@@ -24,10 +30,12 @@ def test_default_inputs(embedding, n_inputs):
 def test_unknown_names_list_valid_choices():
     with pytest.raises(ConfigurationError, match="valid choices are: 'amplitude', 'angle', 'iqp', 'reupload'"):
         make_spec(n_qubits=2, embedding="angel")
-    with pytest.raises(ConfigurationError, match="'basic_entangler', 'hardware_efficient', 'strongly_entangling'"):
+    with pytest.raises(
+        ConfigurationError, match="'basic_entangler', 'compact', 'hardware_efficient', 'strongly_entangling'"
+    ):
         make_spec(n_qubits=2, ansatz="nope")
     assert set(EMBEDDINGS) == {"angle", "amplitude", "iqp", "reupload"}
-    assert set(ANSATZES) == {"hardware_efficient", "strongly_entangling", "basic_entangler"}
+    assert set(ANSATZES) == {"hardware_efficient", "strongly_entangling", "basic_entangler", "compact"}
 
 
 def test_too_many_features_and_bad_sizes():

@@ -14,6 +14,7 @@ import pickle
 
 import numpy as np
 
+from ..errors import ConfigurationError
 from .molecule import Molecule
 
 
@@ -65,17 +66,45 @@ class HamiltonianBank:
 
     Args:
         surface: the surface whose molecules it builds.
+        taper: ``False``/``None`` (default: untapered entries), ``True`` (taper every geometry by the
+            Z2 symmetries and HF sector of ``surface.reference``, checked at each geometry) or a
+            :class:`qml.chem.tapering.Tapering` to use (see :mod:`qml.chem.tapering`).
+
+    Raises:
+        ConfigurationError: a ``taper`` other than ``True``/``False``/``None``/a ``Tapering``.
     """
 
-    def __init__(self, surface):
+    def __init__(self, surface, taper=None):
+        from .tapering import Tapering, check_taper
+
         self.surface = surface
         self._entries: dict[tuple, HamiltonianEntry] = {}
+        if taper is not None and (check_taper(taper) == "auto" or not isinstance(taper, (bool, Tapering))):
+            raise ConfigurationError(
+                f"a Hamiltonian bank's taper must be True, False or a Tapering (decide 'auto' from the backend "
+                f"with qml.chem.tapering.wants_taper), got {taper!r}"
+            )
+        #: the :class:`~qml.chem.tapering.Tapering` of every entry (``None``: untapered).
+        self.tapering = None
+        if taper is True:
+            from .tapering import for_molecule
+
+            self.tapering = for_molecule(surface.molecule(surface.reference))
+        elif isinstance(taper, Tapering):
+            self.tapering = taper
+
+    def _entry(self, molecule) -> HamiltonianEntry:
+        if self.tapering is None:
+            return HamiltonianEntry(molecule)
+        from .tapering import TaperedEntry
+
+        return TaperedEntry(molecule, self.tapering)
 
     def __getitem__(self, point) -> HamiltonianEntry:
         key = self.surface.key(point)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = HamiltonianEntry(self.surface.molecule(key))
+            entry = self._entries[key] = self._entry(self.surface.molecule(key))
         return entry
 
     def entries(self, coords) -> list[HamiltonianEntry]:
@@ -123,7 +152,7 @@ class HamiltonianBank:
             desc=f"{self.surface.name} Hamiltonians",
         )
         for k, mol in zip(todo, molecules):
-            self._entries[k] = HamiltonianEntry(mol)
+            self._entries[k] = self._entry(mol)
 
     def _source(self, plain_pickle: bool) -> tuple:
         """What a worker needs to rebuild the surface: ``("catalog", name, options)`` or ``("surface", surface)``."""

@@ -199,6 +199,33 @@ def _solve_chain(job) -> list[ScanPoint]:
     return out
 
 
+def _scan_tapering(name, entry, backend, vqe_options, basis, active_electrons, active_orbitals):
+    """``False`` or the :class:`~qml.chem.tapering.Tapering` of the equilibrium geometry, for every point."""
+    from .. import backends
+    from .tapering import Tapering, check_taper, for_molecule, wants_taper
+
+    taper = check_taper(vqe_options.get("taper", "auto"))
+    if taper is False or isinstance(taper, Tapering):
+        return taper
+    if taper == "auto":
+        ref_qubits = Molecule.from_name(
+            name, entry.r_eq, basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
+        ).n_qubits
+        be = backends.resolve(
+            backend,
+            n_qubits=ref_qubits,
+            shots=vqe_options.get("shots"),
+            seed=vqe_options.get("seed", 0),
+            **dict(vqe_options.get("backend_options") or {}),
+        )
+        if not wants_taper(taper, be):
+            return False
+    ref = Molecule.from_name(
+        name, entry.r_eq, basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals
+    )
+    return for_molecule(ref)
+
+
 def scan(
     name: str,
     r_values,
@@ -229,7 +256,10 @@ def scan(
             Warm-started scans use at most two workers (the two outward chains); cold scans one
             per point. Results equal the serial scan's bit for bit (except ``wall_time``).
         workers: a local pool of this many processes instead of ``executor``.
-        **vqe_options: passed to :func:`qml.chem.vqe` (``steps``, ``tol``, ``lr``, ansatz options).
+        **vqe_options: passed to :func:`qml.chem.vqe` (``steps``, ``tol``, ``lr``, ansatz options,
+            ``taper``). Tapered (``taper=True``, or ``"auto"`` on a sampling backend), every point uses
+            the symmetry generators and sector of the equilibrium geometry (checked at each point; a
+            :class:`~qml.chem.tapering.TaperingError` names the geometry where they stop holding).
 
     Returns:
         ScanResult: one :class:`ScanPoint` per ``r``, sorted by ``r``.
@@ -252,6 +282,7 @@ def scan(
     from .. import parallel
 
     parallel.check(executor, workers)
+    vqe_options["taper"] = _scan_tapering(name, entry, backend, vqe_options, basis, active_electrons, active_orbitals)
     mols = [
         Molecule.from_name(
             name, float(x), basis=basis, active_electrons=active_electrons, active_orbitals=active_orbitals

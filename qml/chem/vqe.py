@@ -23,6 +23,7 @@ from ..inputs import check_device
 from .ansatz import make_ansatz
 from .bank import HamiltonianEntry
 from .molecule import Molecule
+from .tapering import TaperedEntry, Tapering, check_taper, for_molecule, wants_taper
 
 #: Chemical accuracy, 1 kcal/mol in milli-Hartree.
 CHEMICAL_ACCURACY_MHA = 1.6
@@ -57,6 +58,8 @@ class VQEResult:
         timings: ``auto``'s measurement, seconds per energy + gradient per candidate (empty otherwise).
         decide_seconds: seconds ``auto`` spent deciding (0 for a named backend or a cached decision).
         energy_stderr: standard error of ``energy`` with shots (``None`` when exact).
+        n_qubits: qubits the circuit ran on (after tapering, when tapered).
+        tapering: the :class:`qml.chem.tapering.Tapering` used (``None``: untapered).
     """
 
     energy: float
@@ -77,6 +80,8 @@ class VQEResult:
     timings: dict = field(default_factory=dict)
     decide_seconds: float = 0.0
     energy_stderr: float | None = None
+    n_qubits: int = 0
+    tapering: object = None
 
     def summary(self) -> str:
         """A few human-readable lines: energies, error, whether chemical accuracy was reached."""
@@ -106,7 +111,15 @@ class VQEResult:
 
 
 def energy_function(
-    molecule: Molecule, ansatz, backend="auto", *, shots=None, seed=None, backend_options=None, device=None
+    molecule: Molecule,
+    ansatz,
+    backend="auto",
+    *,
+    shots=None,
+    seed=None,
+    backend_options=None,
+    device=None,
+    taper=None,
 ):
     """``f(params) -> <H>``: the energy of ``ansatz`` on ``molecule``, from ``backend``'s evaluator.
 
@@ -116,6 +129,8 @@ def energy_function(
         backend: a backend string with the ``"energy"`` capability, or a resolved backend.
         shots, seed, backend_options: passed to :func:`qml.backends.resolve`.
         device: torch device ``f``'s parameters are moved to (default: left where they are).
+        taper: ``None`` or the :class:`qml.chem.tapering.Tapering` ``ansatz`` was built for: the
+            energy is then that of the tapered Hamiltonian.
 
     Returns:
         ``(f, evaluator)``: ``f(params)`` takes a tensor of the ansatz's weight shape and returns a
@@ -126,10 +141,10 @@ def energy_function(
         BackendError: unknown backend, or one without energies (the message names those that have them).
     """
     device = None if device is None else check_device(device)
-    be = _backends.resolve(backend, n_qubits=molecule.n_qubits, shots=shots, seed=seed, **dict(backend_options or {}))
+    entry = HamiltonianEntry(molecule) if taper is None else TaperedEntry(molecule, taper)
+    be = _backends.resolve(backend, n_qubits=entry.n_qubits, shots=shots, seed=seed, **dict(backend_options or {}))
     _backends.require(be, "energy")
-    evaluator = be.energy_evaluator(ansatz, molecule.n_qubits)
-    entry = HamiltonianEntry(molecule)
+    evaluator = be.energy_evaluator(ansatz, entry.n_qubits)
 
     def f(params: torch.Tensor) -> torch.Tensor:
         return evaluator(params.reshape(1, -1).to(device=device, dtype=torch.float64), [entry])[0]
@@ -153,6 +168,7 @@ def vqe(
     backend_options: dict | None = None,
     ansatz_options: dict | None = None,
     device=None,
+    taper="auto",
     **more_ansatz_options,
 ) -> VQEResult:
     """Variational quantum eigensolver for ``molecule``.
@@ -179,6 +195,11 @@ def vqe(
         device: torch device of the parameters and the energy computation (default cpu), e.g.
             ``"cuda"``: simulators in torch (``fast``, ``sector``) run there and the Hamiltonian
             is copied there once; ``result.params`` is a numpy array either way.
+        taper: qubit tapering by the Hamiltonian's Z2 symmetries (:mod:`qml.chem.tapering`):
+            ``"auto"`` (default: on where the backend samples or is noisy, off on exact simulators),
+            ``True`` or ``False`` (or a ``Tapering``, e.g. fixed at a scan's reference geometry).
+            Tapered, the ansatz runs on fewer qubits from the tapered HF state and
+            ``result.exact_energy`` is still the untapered exact energy.
 
     Returns:
         VQEResult: energies, error, parameters, history, timing and ``chemical_accuracy``.
@@ -190,7 +211,9 @@ def vqe(
     Raises:
         TypeError: ``molecule`` is not a Molecule.
         ConfigurationError: unknown optimizer/ansatz, non-positive steps/tol/lr, ``init`` of the wrong
-            shape, a device torch cannot use (``"cuda"`` without a GPU).
+            shape, a device torch cannot use (``"cuda"`` without a GPU), a ``taper`` other than
+            ``"auto"``/``True``/``False``; :class:`~qml.chem.tapering.TaperingError` when the ground
+            state is not in the tapered sector.
         BackendError: unknown backend, or one without the ``"energy"`` capability.
     """
     if not isinstance(molecule, Molecule):
@@ -216,7 +239,16 @@ def vqe(
     both = set(ansatz_options or {}) & set(more_ansatz_options)
     if both:
         raise ConfigurationError(f"ansatz option(s) {sorted(both)} given twice (in ansatz_options and as keywords)")
-    ans = make_ansatz(molecule, ansatz, **{**dict(ansatz_options or {}), **more_ansatz_options})
+    taper = check_taper(taper)
+    tap = None
+    if taper is not False:
+        be = _backends.resolve(
+            backend, n_qubits=molecule.n_qubits, shots=shots, seed=seed, **dict(backend_options or {})
+        )
+        if wants_taper(taper, be):
+            tap = taper if isinstance(taper, Tapering) else for_molecule(molecule)
+        backend = be  # resolved once
+    ans = make_ansatz(molecule, ansatz, taper=tap, **{**dict(ansatz_options or {}), **more_ansatz_options})
     start = ans.init_params(seed) if init is None else np.asarray(init, dtype=float)
     if start.shape != ans.weight_shape:
         raise ConfigurationError(
@@ -224,9 +256,11 @@ def vqe(
             "warm starts need the same molecule, active space and ansatz"
         )
     energy_fn, evaluator = energy_function(
-        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device
+        molecule, ans, backend, shots=shots, seed=seed, backend_options=backend_options, device=device, taper=tap
     )
     exact = molecule.exact_energy()
+    if tap is not None:
+        TaperedEntry(molecule, tap).check_sector(exact)  # raises if the ground state left the sector
 
     params = torch.tensor(start, dtype=torch.float64, device=device, requires_grad=True)
     if optimizer == "lbfgs":
@@ -317,4 +351,6 @@ def vqe(
         timings=dict(decision.timings) if decision else {},
         decide_seconds=decision.decide_seconds if decision else 0.0,
         energy_stderr=None if stderr is None else float(np.asarray(stderr)[0]),
+        n_qubits=ans.n_qubits,
+        tapering=tap,
     )

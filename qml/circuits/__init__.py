@@ -5,6 +5,7 @@
 
 from .ansatzes import ANSATZES as ANSATZES
 from .ansatzes import basic_entangler as basic_entangler
+from .ansatzes import compact as compact
 from .ansatzes import hardware_efficient as hardware_efficient
 from .ansatzes import strongly_entangling as strongly_entangling
 from .embeddings import EMBEDDINGS as EMBEDDINGS

@@ -11,6 +11,8 @@ from typing import Callable
 
 import pennylane as qp
 
+from .compact import compact
+
 
 def hardware_efficient(weights, wires):
     """Per layer: RY on every wire, then a CZ ladder (0-1, 1-2, ...). Weights ``(layers, n)``."""
@@ -48,4 +50,5 @@ ANSATZES: dict[str, Ansatz] = {
         "strongly_entangling", strongly_entangling, lambda L, n: (L, n, 3), strongly_entangling.__doc__
     ),
     "basic_entangler": Ansatz("basic_entangler", basic_entangler, lambda L, n: (L, n), basic_entangler.__doc__),
+    "compact": Ansatz("compact", compact, lambda L, n: (L, n), compact.__doc__),
 }

@@ -44,6 +44,11 @@ class PESModel(nn.Module):
         device: torch device of the encoder, its buffers, the angles and the energies (default
             cpu), e.g. ``"cuda"``; simulators in torch (``fast``, ``sector``) run there and the
             Hamiltonians are copied there once per geometry. ``energy()`` returns numpy (cpu).
+        taper: qubit tapering (:mod:`qml.chem.tapering`): ``"auto"`` (default: on where the backend
+            samples or is noisy, off on exact simulators), ``True`` or ``False``. Tapered, the
+            generators and sector are those of the surface's reference geometry at every geometry
+            (checked; :class:`~qml.chem.tapering.TaperingError` names a geometry where they fail),
+            the ansatz runs on the tapered qubits (``n_qubits``) from the tapered HF state.
         **molecule_options: for catalog names, passed to ``qml.chem.Molecule.from_name`` (``basis``,
             ``active_electrons``, ``active_orbitals``).
 
@@ -67,20 +72,23 @@ class PESModel(nn.Module):
         backend_options: dict | None = None,
         ansatz_options: dict | None = None,
         device=None,
+        taper="auto",
         **molecule_options,
     ):
         super().__init__()
         from ..chem import make_ansatz
+        from ..chem.tapering import check_taper, for_molecule, wants_taper
         from ..inputs import check_device
 
         device = check_device(device)
+        taper = check_taper(taper)
 
+        #: the :class:`~qml.chem.tapering.Tapering` of every geometry (``None``: untapered).
+        self.tapering = None
         self._surface_args = (molecule, ranges, dict(molecule_options))
         self._build_surface()
         reference = self.surface.molecule(self.surface.reference)
         self.ansatz_options = dict(ansatz_options or {})
-        self.ansatz = make_ansatz(reference, ansatz, **self.ansatz_options)
-        self.ansatz_name = self.ansatz.name
         self.n_qubits = reference.n_qubits
         self.n_electrons = reference.n_electrons
         self.two_sz = reference.two_sz
@@ -90,6 +98,12 @@ class PESModel(nn.Module):
         #: the backend that runs the energies, fixed at construction or on the first batch (auto).
         self.backend_chosen: str | None = None if self.backend_name == "auto" else self.backend_name
         self._backend = self._resolve(backend)
+        if taper is not False and wants_taper(taper, self._backend):
+            self.tapering = for_molecule(reference)
+            self.n_qubits = self.tapering.n_tapered
+            self._build_surface()  # the bank, now tapered
+        self.ansatz = make_ansatz(reference, ansatz, taper=self.tapering, **self.ansatz_options)
+        self.ansatz_name = self.ansatz.name
         self._evaluator = None
         self._fns: dict = {}
         if self.backend_name != "auto":
@@ -117,7 +131,7 @@ class PESModel(nn.Module):
         self.molecule_name = self.surface.name
         #: the catalog entry when built from a catalog name (else ``None``).
         self.entry = catalog.get(molecule) if isinstance(molecule, str) else None
-        self.bank = HamiltonianBank(self.surface)
+        self.bank = HamiltonianBank(self.surface, taper=getattr(self, "tapering", None))
 
     def _resolve(self, backend):
         from .. import backends

@@ -61,9 +61,7 @@ def test_readout_inversion_on_a_known_confusion_matrix():
     raw_e, raw_s = _estimate(MitigatedEstimator(sim, mitigation=None, shots=40_000, seed=1))
     # closed-form readout bias: <Z>_raw = (1 - 2 e0) P0 - (1 - 2 e1) P1, and likewise after the basis change
     p0z, p0x = math.cos(THETA / 2) ** 2, (1 + math.sin(THETA)) / 2
-    biased = H["I"] + sum(
-        H[k] * ((1 - 2 * e0) * p0 - (1 - 2 * e1) * (1 - p0)) for k, p0 in (("Z", p0z), ("X", p0x))
-    )
+    biased = H["I"] + sum(H[k] * ((1 - 2 * e0) * p0 - (1 - 2 * e1) * (1 - p0)) for k, p0 in (("Z", p0z), ("X", p0x)))
     assert abs(raw_e - biased) < 4 * raw_s
     assert abs(raw_e - EXACT) > 20 * raw_s  # the bias is real
     est = MitigatedEstimator(sim, mitigation=Mitigation(readout=True, calibration_shots=200_000), shots=40_000, seed=2)
@@ -92,9 +90,7 @@ def test_stderr_coverage_over_seeded_runs():
 def test_precision_reaches_its_target():
     from qml.runtime.mitigated import MitigatedEstimator
 
-    est = MitigatedEstimator(
-        _simulator(0.03, 0.03), mitigation=Mitigation(readout=True), precision=0.004, seed=5
-    )
+    est = MitigatedEstimator(_simulator(0.03, 0.03), mitigation=Mitigation(readout=True), precision=0.004, seed=5)
     e, s = _estimate(est)
     assert s <= 0.004 * 1.1
     assert abs(e - EXACT) < 4 * s

@@ -33,6 +33,8 @@ PILOT_SHOTS = 2000
 CALIBRATION_SHARE = 0.25
 #: Most shots one re-calibration adds per preparation.
 MAX_CALIBRATION_SHOTS = 20_000_000
+#: Widest circuit (active qubits) whose outcome distribution is computed exactly and sampled in one draw.
+EXACT_DISTRIBUTION_QUBITS = 10
 TWO_QUBIT = ("cx", "cz", "ecr", "swap", "iswap", "rzz")
 
 
@@ -263,12 +265,8 @@ class MitigatedEstimator:
             for j, w in enumerate(wires):
                 qc.measure(w, j)
             sim = self._simulator(active)
-            counts = sim.run(qc, shots=shots, seed_simulator=self._seed()).result().get_counts()
-            wrong = np.zeros(len(todo))
-            for bits, c in counts.items():
-                for j in range(len(todo)):
-                    if int(bits[len(todo) - 1 - j]) != prep:
-                        wrong[j] += c
+            bits, counts = self._sample(sim, qc, None, shots, 1)[0]
+            wrong = ((bits != prep).astype(np.float64) * counts[:, None]).sum(axis=0)
             rates.append(wrong)
             self.last["shots"] = self.last.get("shots", 0) + shots
             self.last["circuits"] = self.last.get("circuits", 0) + 1
@@ -351,23 +349,54 @@ class MitigatedEstimator:
         """Counts of every binding: a list of ``(bits (n_out, m) uint8, counts (n_out,))``."""
         qc, active = self._template(circuit, group, qubits, factor)
         sim = self._simulator(active)
-        kwargs = {"shots": int(shots), "seed_simulator": self._seed()}
-        if circuit.num_parameters:
-            binds = {p: flat[:, i].tolist() for i, p in enumerate(circuit.parameters)}
-            result = sim.run(qc, parameter_binds=[binds], **kwargs).result()
-            n_b = flat.shape[0]
-        else:
-            result = sim.run(qc, **kwargs).result()
-            n_b = 1
-        m = len(qubits)
+        n_b = flat.shape[0] if circuit.num_parameters else 1
+        out = self._sample(sim, qc, flat if circuit.num_parameters else None, int(shots), n_b)
+        self.last["shots"] += int(shots) * n_b
+        self.last["circuits"] += n_b
+        return out
+
+    def _sample(self, sim, qc, flat, shots: int, n_b: int):
+        """Counts of ``qc`` (measurements at the end) for every binding.
+
+        Up to :data:`EXACT_DISTRIBUTION_QUBITS` qubits, the outcome distribution is computed exactly
+        (Aer's density-matrix method with the noise model, then each qubit's readout confusion matrix)
+        and the counts are ONE seeded multinomial draw from it: statistically the same as Aer's
+        shot-by-shot sampling, at a cost independent of the number of shots. Wider circuits are sampled.
+        """
+        readout = _readout_matrices(sim, qc.num_qubits)
+        binds = None if flat is None else [{p: flat[:, i].tolist() for i, p in enumerate(qc.parameters)}]
+        m = qc.num_clbits
+        if qc.num_qubits <= EXACT_DISTRIBUTION_QUBITS and readout is not None:
+            order = [None] * m  # measured qubit of each clbit
+            for inst in qc.data:
+                if inst.operation.name == "measure":
+                    order[qc.find_bit(inst.clbits[0]).index] = qc.find_bit(inst.qubits[0]).index
+            body = qc.remove_final_measurements(inplace=False)
+            body.save_probabilities(order)
+            kwargs = {"shots": 1, "method": "density_matrix"}
+            result = (sim.run(body, parameter_binds=binds, **kwargs) if binds else sim.run(body, **kwargs)).result()
+            rng = np.random.default_rng(self._seed())
+            idx = np.arange(2**m)
+            bits = ((idx[:, None] >> np.arange(m)[None, :]) & 1).astype(np.uint8)
+            out = []
+            for b in range(n_b):
+                probs = np.asarray(result.data(b)["probabilities"], dtype=np.float64)
+                tensor = probs.reshape((2,) * m)  # axis m-1-j is clbit j
+                for j, q in enumerate(order):
+                    tensor = np.moveaxis(np.tensordot(readout[q], tensor, axes=([0], [m - 1 - j])), 0, m - 1 - j)
+                p = np.clip(tensor.reshape(-1), 0.0, None)
+                counts = rng.multinomial(shots, p / p.sum()).astype(np.float64)
+                keep = counts > 0
+                out.append((bits[keep], counts[keep]))
+            return out
+        kwargs = {"shots": shots, "seed_simulator": self._seed()}
+        result = (sim.run(qc, parameter_binds=binds, **kwargs) if binds else sim.run(qc, **kwargs)).result()
         out = []
         for b in range(n_b):
-            raw = result.get_counts(b) if n_b > 1 or circuit.num_parameters else result.get_counts()
+            raw = result.get_counts(b) if binds else result.get_counts()
             keys = list(raw)
             bits = np.array([[int(k.replace(" ", "")[m - 1 - j]) for j in range(m)] for k in keys], dtype=np.uint8)
             out.append((bits.reshape(-1, m), np.array([raw[k] for k in keys], dtype=np.float64)))
-        self.last["shots"] += int(shots) * n_b
-        self.last["circuits"] += n_b
         return out
 
     def _group_stats(self, binding_counts, coeffs, group, qubits, readout: bool, cal=None):
@@ -403,6 +432,26 @@ class MitigatedEstimator:
 
 
 _NOISE_MODELS: dict = {}
+
+
+def _readout_matrices(sim, width: int):
+    """``{qubit: 2x2 P(measured | prepared) rows=prepared}`` of a simulator's noise model, or ``None`` when
+    its readout errors are correlated across qubits (then shots are sampled one by one)."""
+    nm = getattr(sim.options, "noise_model", None)
+    ident = np.eye(2)
+    out = dict.fromkeys(range(width), ident)
+    if nm is None:
+        return out
+    if nm._default_readout_error is not None:
+        if nm._default_readout_error.number_of_qubits != 1:
+            return None
+        out = dict.fromkeys(range(width), np.asarray(nm._default_readout_error.probabilities))
+    for qubits, error in nm._local_readout_errors.items():
+        if len(qubits) != 1:
+            return None
+        if qubits[0] < width:
+            out[qubits[0]] = np.asarray(error.probabilities)
+    return out
 
 
 def full_noise_model(device):

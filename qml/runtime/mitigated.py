@@ -25,7 +25,7 @@ import numpy as np
 
 from .extrapolation import extrapolate, weights
 from .mitigation import Mitigation
-from .shots import MIN_SHOTS, allocate, device_seconds
+from .shots import allocate, device_seconds
 
 #: Shots per setting and noise factor of the pilot that measures variances before allocating for a precision.
 PILOT_SHOTS = 2000
@@ -75,7 +75,7 @@ class MitigatedEstimator:
         self.calibration: dict[int, tuple[float, float]] = {}
         self._cal_shots: dict[int, int] = {}
         self._cal_wrong: dict[int, np.ndarray] = {}
-        self._sigma: dict = {}
+        self._cal_var: dict[int, tuple[float, float]] = {}
         self._templates: dict = {}
         self._n_runs = 0
         self.last: dict = {}
@@ -153,22 +153,26 @@ class MitigatedEstimator:
             for gi in range(len(groups)):
                 for ki in range(len(factors)):
                     measure(gi, ki, shots)
-        else:
-            sig = np.zeros((len(groups), len(factors)))
-            for gi, g in enumerate(groups):
-                for ki, f in enumerate(factors):
-                    key = (g, f, readout)
-                    if key not in self._sigma:
-                        measure(gi, ki, PILOT_SHOTS)
-                        _, var1 = self._group_stats(counts[(gi, ki)], coeffs[gi], g, measured[gi], readout)
-                        self._sigma[key] = float(np.sqrt(np.max(var1)))
-                    sig[gi, ki] = self._sigma[key]
-            plan = allocate(sig, float(precision), zw if len(factors) > 1 else None)
+        else:  # a pilot measures every element's single-shot sigmas; then each binding gets what it needs
             for gi in range(len(groups)):
                 for ki in range(len(factors)):
-                    have = _shots_of(counts.get((gi, ki)))
-                    if plan[gi, ki] > have:
-                        measure(gi, ki, max(int(plan[gi, ki] - have), MIN_SHOTS))
+                    measure(gi, ki, PILOT_SHOTS)
+            sig = np.zeros((len(groups), len(factors), obs_of.size))
+            for gi, g in enumerate(groups):
+                for ki in range(len(factors)):
+                    _, var1 = self._group_stats(counts[(gi, ki)], coeffs[gi], g, measured[gi], readout)
+                    sig[gi, ki] = np.sqrt(var1[obs_of, param_of])
+            plan = np.zeros((len(groups), len(factors), n_binds))
+            for e in range(obs_of.size):
+                # shot noise gets the target variance less the calibration's share (CALIBRATION_SHARE)
+                target = float(precision) * np.sqrt(1.0 - (CALIBRATION_SHARE if readout else 0.0))
+                alloc = allocate(sig[:, :, e], target, zw if len(factors) > 1 else None)
+                plan[:, :, param_of[e]] = np.maximum(plan[:, :, param_of[e]], alloc)
+            for gi in range(len(groups)):
+                for ki in range(len(factors)):
+                    need = np.maximum(plan[gi, ki] - _shots_per_binding(counts[(gi, ki)]), 0).astype(np.int64)
+                    if need.max() > 0:
+                        measure(gi, ki, need)
 
         def energies(cal):
             evs = np.zeros((len(factors), len(observables), n_binds))
@@ -183,10 +187,6 @@ class MitigatedEstimator:
             return evs, var
 
         evs_k, var_k = energies(self.calibration)
-        for gi, g in enumerate(groups):  # remember single-shot sigmas for the next allocation
-            for ki, f in enumerate(factors):
-                _, var1 = self._group_stats(counts[(gi, ki)], coeffs[gi], g, measured[gi], readout)
-                self._sigma[(g, f, readout)] = float(np.sqrt(np.max(var1)))
         e0, v0 = self._extrapolate(factors, method, evs_k, var_k)
         if readout:
             v_cal = self._calibration_variance(energies, factors, method, e0, measured)
@@ -201,7 +201,7 @@ class MitigatedEstimator:
             v0 = v0 + v_cal
         evs = e0[obs_of, param_of].reshape(shape)
         stds = np.sqrt(np.maximum(v0[obs_of, param_of], 0.0)).reshape(shape)
-        per_energy = sum(_shots_per_binding(c)[0] for c in counts.values())
+        per_energy = float(np.mean(sum(_shots_per_binding(c) for c in counts.values())))
         self.last["shots_per_energy"] = int(per_energy)
         return evs, stds, {"shots_per_energy": int(per_energy), "factors": list(factors)}
 
@@ -224,10 +224,9 @@ class MitigatedEstimator:
         total = np.zeros_like(e0)
         for q in qubits:
             e = self.calibration[q]
-            n_cal = self._cal_shots[q]
             for s in range(2):
                 p = e[s]
-                var_p = max(p * (1 - p), 1.0 / n_cal) / n_cal
+                var_p = self._cal_var[q][s]
                 h = max(np.sqrt(var_p), 1e-6)
                 cal = dict(self.calibration)
                 bumped = list(e)
@@ -257,29 +256,36 @@ class MitigatedEstimator:
         active = tuple(todo)
         # on a reduced simulator the qubits are renumbered 0..k-1; a given simulator keeps the indices
         wires = list(todo) if self._fixed is not None else list(range(len(todo)))
-        for prep in (0, 1):
+        # prepared 0; prepared 1 with one x; prepared 1 with x x x (the x gate's own error, folded,
+        # is extrapolated away from e1: e1 = 1.5 e1(x) - 0.5 e1(xxx))
+        for prep, n_x in ((0, 0), (1, 1), (1, 3)):
             qc = QuantumCircuit(width if self._fixed is not None else len(todo), len(todo))
-            if prep:
+            for _ in range(n_x):
                 for w in wires:
                     qc.x(w)
             for j, w in enumerate(wires):
                 qc.measure(w, j)
             sim = self._simulator(active)
-            bits, counts = self._sample(sim, qc, None, shots, 1)[0]
-            wrong = ((bits != prep).astype(np.float64) * counts[:, None]).sum(axis=0)
-            rates.append(wrong)
+            bits, counts = self._sample(sim, qc, None, np.array([shots]), 1)[0]
+            rates.append(((bits != prep).astype(np.float64) * counts[:, None]).sum(axis=0))
             self.last["shots"] = self.last.get("shots", 0) + shots
             self.last["circuits"] = self.last.get("circuits", 0) + 1
         for j, q in enumerate(todo):
-            wrong = np.array([rates[0][j], rates[1][j]])
+            wrong = np.array([r[j] for r in rates])
+            total = shots
             if extra and q in self._cal_wrong:
                 wrong = wrong + self._cal_wrong[q]
                 total = self._cal_shots[q] + shots
-            else:
-                total = shots
             self._cal_wrong[q] = wrong
             self._cal_shots[q] = total
-            self.calibration[q] = (float(wrong[0] / total), float(wrong[1] / total))
+            e0, e1a, e1b = wrong / total
+            e1 = min(max(1.5 * e1a - 0.5 * e1b, 0.0), 0.5)
+            self.calibration[q] = (float(e0), float(e1))
+            floor = 1.0 / total
+            self._cal_var[q] = (
+                max(e0 * (1 - e0), floor) / total,
+                (2.25 * max(e1a * (1 - e1a), floor) + 0.25 * max(e1b * (1 - e1b), floor)) / total,
+            )
 
     def _simulator(self, active: tuple):
         """A simulator for a circuit on the physical qubits ``active`` renumbered 0..k-1 (the device's
@@ -350,12 +356,13 @@ class MitigatedEstimator:
         qc, active = self._template(circuit, group, qubits, factor)
         sim = self._simulator(active)
         n_b = flat.shape[0] if circuit.num_parameters else 1
-        out = self._sample(sim, qc, flat if circuit.num_parameters else None, int(shots), n_b)
-        self.last["shots"] += int(shots) * n_b
+        shots = np.broadcast_to(np.asarray(shots, dtype=np.int64), (n_b,))
+        out = self._sample(sim, qc, flat if circuit.num_parameters else None, shots, n_b)
+        self.last["shots"] += int(shots.sum())
         self.last["circuits"] += n_b
         return out
 
-    def _sample(self, sim, qc, flat, shots: int, n_b: int):
+    def _sample(self, sim, qc, flat, shots, n_b: int):
         """Counts of ``qc`` (measurements at the end) for every binding.
 
         Up to :data:`EXACT_DISTRIBUTION_QUBITS` qubits, the outcome distribution is computed exactly
@@ -385,11 +392,11 @@ class MitigatedEstimator:
                 for j, q in enumerate(order):
                     tensor = np.moveaxis(np.tensordot(readout[q], tensor, axes=([0], [m - 1 - j])), 0, m - 1 - j)
                 p = np.clip(tensor.reshape(-1), 0.0, None)
-                counts = rng.multinomial(shots, p / p.sum()).astype(np.float64)
+                counts = rng.multinomial(int(shots[b]), p / p.sum()).astype(np.float64)
                 keep = counts > 0
                 out.append((bits[keep], counts[keep]))
             return out
-        kwargs = {"shots": shots, "seed_simulator": self._seed()}
+        kwargs = {"shots": int(np.max(shots)), "seed_simulator": self._seed()}
         result = (sim.run(qc, parameter_binds=binds, **kwargs) if binds else sim.run(qc, **kwargs)).result()
         out = []
         for b in range(n_b):
@@ -500,7 +507,3 @@ def _merge(a, b):
 
 def _shots_per_binding(binding_counts) -> np.ndarray:
     return np.array([w.sum() for _, w in binding_counts])
-
-
-def _shots_of(binding_counts) -> int:
-    return 0 if binding_counts is None else int(_shots_per_binding(binding_counts)[0])

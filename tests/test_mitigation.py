@@ -175,3 +175,20 @@ def test_auto_preset_per_device_family():
     assert resolve("aer:FakeManilaV2", n_qubits=1, mitigation=None).mitigation is None
     assert resolve("aer", n_qubits=1).mitigation is None  # nothing to mitigate on an ideal simulator
     assert resolve("aer", n_qubits=1).exact
+
+
+def test_preflight_states_shots_and_seconds_before_running():
+    from qiskit.quantum_info import SparsePauliOp
+
+    op = SparsePauliOp.from_list([("I", -0.3), ("Z", 0.8), ("X", 0.2)])
+    plain = shots.preflight(op, 1.0)
+    # two settings, sigma_g <= |c_g|: N = (0.8 + 0.2)^2 / (1e-3)^2
+    assert plain["settings"] == 2
+    assert plain["shots_per_energy"] == pytest.approx(1.0e6, rel=1e-3)
+    assert plain["device_seconds_per_energy"] == pytest.approx(1.0e6 * 250e-6, rel=1e-3)
+    zne = shots.preflight(op, 1.0, mitigation="readout+zne", readout_error=0.0, evaluations=10)
+    assert zne["factors"] == (1, 3)
+    assert zne["shots_per_energy"] == pytest.approx(4 * plain["shots_per_energy"], rel=1e-3)  # (|1.5| + |-0.5|)^2
+    assert zne["shots_per_run"] == 10 * zne["shots_per_energy"]
+    with pytest.raises(ValueError, match="readout_error"):
+        shots.preflight(op, 1.0, readout_error=0.7)

@@ -184,7 +184,7 @@ class MitigatedEstimator:
                     evs[ki] += mean
                     var[ki] += var1 / n_shots[None, :]
             evs += constants[None, :, None]
-            return evs, var
+            return evs[:, obs_of, param_of], var[:, obs_of, param_of]  # (K, elements of the broadcast)
 
         evs_k, var_k = energies(self.calibration)
         e0, v0 = self._extrapolate(factors, method, evs_k, var_k)
@@ -199,8 +199,8 @@ class MitigatedEstimator:
                 e0, v0 = self._extrapolate(factors, method, evs_k, var_k)
                 v_cal = self._calibration_variance(energies, factors, method, e0, measured)
             v0 = v0 + v_cal
-        evs = e0[obs_of, param_of].reshape(shape)
-        stds = np.sqrt(np.maximum(v0[obs_of, param_of], 0.0)).reshape(shape)
+        evs = e0.reshape(shape)
+        stds = np.sqrt(np.maximum(v0, 0.0)).reshape(shape)
         per_energy = float(np.mean(sum(_shots_per_binding(c) for c in counts.values())))
         self.last["shots_per_energy"] = int(per_energy)
         return evs, stds, {"shots_per_energy": int(per_energy), "factors": list(factors)}

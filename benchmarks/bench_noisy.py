@@ -328,6 +328,94 @@ class _Timeout(Exception):
     pass
 
 
+R_TRAIN = [0.5, 0.7, 0.9, 1.2, 1.6, 2.0]
+R_HELD = [0.55, 1.25, 1.95]
+
+
+def _pes_errors(model):
+    import torch
+
+    with torch.no_grad():
+        e, s = model.energy(R_HELD, return_std=True)
+    exact = np.array([float(model.exact_energy(r)) for r in R_HELD])
+    return (np.asarray(e, dtype=float).ravel() - exact) * 1e3, np.asarray(s, dtype=float).ravel() * 1e3
+
+
+def pes_fit(device_name: str, seed: int, limit_s: int):
+    """H2 PESModel: (a) qml.fit on the exact simulator (taper=True), evaluated on the device; (b) the same
+    weights fine-tuned by qml.fit on the device for 3 epochs; (c) qml.fit from scratch on the device
+    (no option but the backend), stopped after ``limit_s`` seconds. Errors at 3 held-out geometries."""
+    import torch
+
+    import qml
+
+    out = []
+    torch.manual_seed(seed)
+    t0 = time.perf_counter()
+    exact = qml.PESModel("H2", backend="fast", taper=True)
+    qml.fit(exact, R_TRAIN, epochs=100, seed=seed, progress=False)
+    t_exact = time.perf_counter() - t0
+    device = qml.PESModel("H2", backend=f"aer:{device_name}", seed=seed)
+    device.load_state_dict(exact.state_dict())
+    t0 = time.perf_counter()
+    err, std = _pes_errors(device)
+    out.append(
+        (
+            "pre-trained exactly (fast, 100 epochs), evaluated on the device",
+            err,
+            std,
+            t_exact + time.perf_counter() - t0,
+        )
+    )
+    t0 = time.perf_counter()
+    qml.fit(device, R_TRAIN, epochs=3, seed=seed, progress=False)
+    err, std = _pes_errors(device)
+    out.append(("+ 3 epochs of qml.fit on the device", err, std, time.perf_counter() - t0))
+
+    def stop(*_):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(limit_s)
+    t0 = time.perf_counter()
+    try:
+        torch.manual_seed(seed)
+        scratch = qml.PESModel("H2", backend=f"aer:{device_name}", seed=seed)
+        qml.fit(scratch, R_TRAIN, epochs=60, seed=seed, progress=False)
+        signal.alarm(0)
+        err, std = _pes_errors(scratch)
+        out.append(
+            (
+                "qml.fit from scratch on the device (60 epochs, no option but the backend)",
+                err,
+                std,
+                time.perf_counter() - t0,
+            )
+        )
+    except _Timeout:
+        out.append(
+            (
+                f"qml.fit from scratch on the device: not finished within {limit_s} s",
+                None,
+                None,
+                time.perf_counter() - t0,
+            )
+        )
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    return [
+        {
+            "device": device_name,
+            "how": how,
+            "errors_mha": None if e is None else e.round(3).tolist(),
+            "stderr_mha": None if s is None else s.round(3).tolist(),
+            "wall_s": w,
+        }
+        for how, e, s, w in out
+    ]
+
+
 def vqe_default(device_name: str, limit_s: int):
     """``qml.chem.vqe(Molecule.from_name("H2", 0.74), backend="aer:<device>")``, nothing else."""
     import qml
@@ -370,6 +458,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--vqe-limit", type=int, default=120)
+    ap.add_argument("--fit-limit", type=int, default=240)
     args = ap.parse_args()
     load = [os.getloadavg()]
     t_start = time.perf_counter()
@@ -399,11 +488,15 @@ def main():
         for dev in DEVICES:
             vqe_rows.append(vqe_default(dev, args.vqe_limit))
             print(vqe_rows[-1], flush=True)
+        pes_rows = pes_fit("FakeManilaV2", args.seed, args.fit_limit)
+        print(pes_rows, flush=True)
+    else:
+        pes_rows = []
     load.append(os.getloadavg())
-    write(args, rows, vqe_rows, load, time.perf_counter() - t_start)
+    write(args, rows, vqe_rows, pes_rows, load, time.perf_counter() - t_start)
 
 
-def write(args, rows, vqe_rows, load, total_s):
+def write(args, rows, vqe_rows, pes_rows, load, total_s):
     import qiskit
     import qiskit_aer
     import qiskit_ibm_runtime
@@ -460,6 +553,21 @@ def write(args, rows, vqe_rows, load, total_s):
             e = "-" if v.get("error_mha") is None else f"{v['error_mha']:.2f}"
             s = "-" if v.get("stderr_mha") is None else f"{v['stderr_mha']:.2f}"
             lines.append(f"| {v['device']} | {e} | {s} | {v['wall_s']:.1f} | {v.get('note', v.get('backend', ''))} |")
+    if pes_rows:
+        lines += [
+            "",
+            f"## H2 PESModel and qml.fit on the device (errors / stderr in mHa at r = {R_HELD} A)",
+            "",
+            "| device | how | errors / stderr (mHa) | wall s |",
+            "|---|---|---|---:|",
+        ]
+        for p in pes_rows:
+            pairs = (
+                "-"
+                if p["errors_mha"] is None
+                else ", ".join(f"{e:+.2f}/{s:.2f}" for e, s in zip(p["errors_mha"], p["stderr_mha"]))
+            )
+            lines.append(f"| {p['device']} | {p['how']} | {pairs} | {p['wall_s']:.0f} |")
     lines += ["", "## Per geometry (H2 surface, errors / stderr in mHa)", ""]
     for r in rows:
         if r.get("section") == "H2 surface (tapered)":
@@ -467,7 +575,10 @@ def write(args, rows, vqe_rows, load, total_s):
             lines.append(f"- {r['device']}, {r['mitigation']}: {pairs}")
     (RESULTS / "noisy.md").write_text("\n".join(lines) + "\n")
     (RESULTS / "noisy.json").write_text(
-        json.dumps({"rows": rows, "vqe": vqe_rows, "load": load, "total_s": total_s, "versions": versions}, indent=1)
+        json.dumps(
+            {"rows": rows, "vqe": vqe_rows, "pes": pes_rows, "load": load, "total_s": total_s, "versions": versions},
+            indent=1,
+        )
     )
     print("\n".join(lines))
 

@@ -252,7 +252,10 @@ def test_fake_device_runs_h2_energy_with_noise(h2):
     assert energies.shape == (2,) and torch.all(energies > hf - 0.05) and torch.all(energies < hf + 0.6)
     assert params.grad.shape == (2, 3) and torch.isfinite(params.grad).all()
     assert ev.last_stderr.shape == (2,) and ev.stats["jobs"] == 1
-    assert AerBackend("aer:FakeManilaV2", n_qubits=4).shots == 1024
+    # no shots given: mitigation "auto" and shots allocated for the default precision (qml.runtime.mitigation)
+    auto = AerBackend("aer:FakeManilaV2", n_qubits=4)
+    assert auto.shots is None and auto.precision == 0.5 and auto.mitigation is not None and not auto.exact
+    assert AerBackend("aer:FakeManilaV2", n_qubits=4, mitigation=None).shots == 1024
 
 
 def test_errors_are_clear(h2):

@@ -77,7 +77,10 @@ class MitigatedEstimator:
         self._cal_wrong: dict[int, np.ndarray] = {}
         self._cal_var: dict[int, tuple[float, float]] = {}
         self._templates: dict = {}
-        self._n_runs = 0
+        self._n_runs = 0  # simulator draws in the current call (seeds: seed_simulator of the call + this)
+        self._n_cal = 0  # calibration draws so far (seeds: the constructor's seed + this)
+        self._calibrating = False
+        self._cal_seed = seed
         self.last: dict = {}
 
     # -- EstimatorV2 interface -------------------------------------------------------------------
@@ -94,6 +97,7 @@ class MitigatedEstimator:
         from qiskit.primitives.containers import DataBin, PrimitiveResult, PubResult
 
         self.last = {"shots": 0, "circuits": 0, "settings": 0, "factors": 1, "zne_applied": False}
+        self._n_runs = 0
         results = []
         for pub in pubs:
             evs, stds, meta = self._pub(pub, precision if precision is not None else self.precision)
@@ -238,19 +242,34 @@ class MitigatedEstimator:
 
     # -- measurement -----------------------------------------------------------------------------
     def _seed(self) -> int | None:
-        base = self.options.seed_simulator
-        self._n_runs += 1
+        """Seed of the next simulator draw: a call's draws derive from the call's ``seed_simulator``
+        (which the backend sets to ``seed + call index``, checkpointed), calibration draws from the
+        constructor's seed alone, so a resumed run reproduces the uninterrupted one."""
+        if self._calibrating:
+            self._n_cal += 1
+            base, k = self._cal_seed, self._n_cal
+        else:
+            self._n_runs += 1
+            base, k = self.options.seed_simulator, self._n_runs
         if base is None:
             return None
-        return int(np.random.SeedSequence([int(base), self._n_runs]).generate_state(1)[0])
+        return int(np.random.SeedSequence([int(base), k, int(self._calibrating)]).generate_state(1)[0])
 
     def _calibrate(self, qubits, width: int, extra: int = 0) -> None:
         """Two-point readout calibration of the qubits not calibrated yet (``extra``: more shots for all)."""
-        from qiskit import QuantumCircuit
 
         todo = [q for q in qubits if q not in self.calibration] if not extra else list(qubits)
         if not todo:
             return
+        self._calibrating = True
+        try:
+            self._measure_calibration(todo, width, extra)
+        finally:
+            self._calibrating = False
+
+    def _measure_calibration(self, todo, width: int, extra: int) -> None:
+        from qiskit import QuantumCircuit
+
         shots = min(int(extra), MAX_CALIBRATION_SHOTS) if extra else self.mitigation.calibration_shots
         rates = []
         active = tuple(todo)

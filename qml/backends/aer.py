@@ -2,9 +2,10 @@
 
 * ``aer`` with ``shots=None``: exact expectation values (:class:`AerStatevectorEstimator`: Aer's statevector
   simulator with parameter arrays, ``<psi|H|psi>`` with sparse matrices).
-* ``aer`` with ``shots=N``: measured with N shots per circuit evaluation (Qiskit's ``BackendEstimatorV2``
-  on an ``AerSimulator``: commuting Pauli terms grouped, one measured circuit per group), with standard
-  errors from the samples.
+* ``aer`` with ``shots=N`` (or ``precision=`` in mHa): measured by qml's
+  :class:`~qml.runtime.mitigated.MitigatedEstimator` on an ``AerSimulator`` (commuting Pauli terms grouped,
+  one measured circuit per group, N shots each, or shots allocated for the precision), with standard
+  errors measured from the samples.
 * ``aer:<FakeDevice>`` (any V2 fake device of ``qiskit_ibm_runtime.fake_provider``): the device's noise
   model (gate and readout errors) and coupling map; the circuit is transpiled once per structure to the
   device's ISA with a preset pass manager and the observables are mapped with ``apply_layout``; sampled
@@ -251,7 +252,7 @@ class AerBackend(EstimatorPath, Backend):
         if self._estimator is None:
             from qiskit_aer import AerSimulator
 
-            if self.mitigation is not None or self.precision is not None:
+            if not self.exact:  # sampled: qml measures, (mitigates) and reports measured standard errors
                 from ..runtime.mitigated import MitigatedEstimator
 
                 self._estimator = MitigatedEstimator(
@@ -261,15 +262,8 @@ class AerBackend(EstimatorPath, Backend):
                     precision=None if self.precision is None else self.precision * 1e-3,
                     seed=self.seed,
                 )
-            elif self.exact:
-                self._estimator = AerStatevectorEstimator()
             else:
-                from qiskit.primitives import BackendEstimatorV2
-
-                sim = AerSimulator.from_backend(self.device) if self.device is not None else AerSimulator()
-                self._estimator = BackendEstimatorV2(
-                    backend=sim, options={"default_precision": precision_for(self.shots), "seed_simulator": self.seed}
-                )
+                self._estimator = AerStatevectorEstimator()
         return self._estimator
 
     @estimator.setter
@@ -291,8 +285,9 @@ class AerBackend(EstimatorPath, Backend):
         self.calls += 1
         result = est.run([pub]).result()
         evs, stds = result_arrays(result, tuple(shape))
+        # with shots: the Estimator convention (shots per circuit evaluation); with precision: every shot run
         done = getattr(est, "last", None) or {}
-        shots = done.get("shots", (self.shots or 0) * n_evals)
+        shots = (self.shots or 0) * n_evals if self.shots else done.get("shots", 0)
         for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
             owner._count(name, value)
         if not np.all(np.isfinite(evs)):

@@ -475,12 +475,15 @@ def main():
             for seed in args.seeds if preset == "readout+zne" else [args.seed]:
                 rows.append(h2_surface(dev, preset, args.precision, seed))
                 print(_row(rows[-1]), flush=True)
+    partial = lambda: write(args, rows, vqe_rows, [], [load[0], os.getloadavg()], time.perf_counter() - t_start)  # noqa: E731
+    partial()
     if not args.quick:
         for dev in DEVICES:
             rows.append(h2_untapered(dev, 2.0, args.seed))
             print(_row(rows[-1]), flush=True)
         rows.append(lih_tapered("FakeFez", "readout+zne", 2.0, args.seed))
         print(_row(rows[-1]), flush=True)
+        partial()
         shots = 100_000
         for level in (1, 2):
             rows.append(runtime_estimator("FakeManilaV2", level, shots, args.seed))
@@ -492,9 +495,11 @@ def main():
             print(_row(rows[-1]), flush=True)
         except ImportError as exc:
             rows.append({"section": "Qiskit ML peer", "skipped": f"qiskit_machine_learning not importable: {exc}"})
+        partial()
         for dev in DEVICES:
             vqe_rows.append(vqe_default(dev, args.vqe_limit))
             print(vqe_rows[-1], flush=True)
+        partial()
         pes_rows = pes_fit("FakeManilaV2", args.seed, args.fit_limit)
         print(pes_rows, flush=True)
     else:

@@ -29,8 +29,10 @@ from .shots import allocate, device_seconds
 
 #: Shots per setting and noise factor of the pilot that measures variances before allocating for a precision.
 PILOT_SHOTS = 2000
-#: Largest share of the target variance the readout calibration's own uncertainty may take before it is re-measured.
-CALIBRATION_SHARE = 0.25
+#: Largest share of the target variance the readout calibration's own uncertainty may take before it is re-measured
+#: (one calibration serves every energy of a run, so its error is common to all of them: keep it small; measured
+#: with 0.25, one unlucky calibration draw moved all 11 energies of a surface together, max |z| 3.4).
+CALIBRATION_SHARE = 0.1
 #: Most shots one re-calibration adds per preparation.
 MAX_CALIBRATION_SHOTS = 20_000_000
 #: Widest circuit (active qubits) whose outcome distribution is computed exactly and sampled in one draw.

@@ -3,12 +3,14 @@
 What :class:`MitigatedEstimator.run` does with each PUB (ISA circuit, observables, parameter values):
 
 1. groups every Pauli term of every observable into qubit-wise commuting measurement settings;
-2. allocates shots: ``shots`` per setting and noise factor, or, with ``precision`` (Hartree), the
-   variance-optimal allocation of :func:`qml.runtime.shots.allocate` for that standard error of each
-   energy (a pilot of :data:`PILOT_SHOTS` per setting measures the single-shot variances the first
-   time a setting is seen; later calls reuse the last measured ones);
+2. allocates shots: ``shots`` per setting and noise factor, or, with ``precision`` (Hartree), a pilot of
+   :data:`PILOT_SHOTS` per setting measures every element's single-shot variances, then each parameter
+   binding gets the variance-optimal allocation of :func:`qml.runtime.shots.allocate` for that standard
+   error of its energy (the calibration's share :data:`CALIBRATION_SHARE` of the variance set aside);
 3. for each setting and ZNE noise factor, runs ONE simulator call with all parameter bindings
-   (two-qubit gates folded for the factor; basis rotations and measurements appended);
+   (noisy gates folded for the factor; basis rotations and measurements appended; the noise model
+   restricted to the circuit's qubits; up to :data:`EXACT_DISTRIBUTION_QUBITS` qubits the exact noisy
+   outcome distribution is sampled in one seeded multinomial draw);
 4. estimates every Pauli term shot by shot through the readout inversion (see
    :mod:`qml.runtime.mitigation`), so the energy's standard error is the *sample* standard deviation
    of the mitigated single-shot estimator over the square root of the shots, per setting, summed in

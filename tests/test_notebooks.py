@@ -19,6 +19,7 @@ EXPECTED = [
     "05_running_on_ibm_quantum.ipynb",
     "06_performance_and_compression.ipynb",
     "07_cooptimising_on_ibm_quantum.ipynb",
+    "08_noisy_chemistry.ipynb",
     "09_from_xyz_to_properties.ipynb",
 ]
 SWITCH = 'FAST = os.environ.get("QML_FAST") == "1"'

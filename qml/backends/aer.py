@@ -2,9 +2,10 @@
 
 * ``aer`` with ``shots=None``: exact expectation values (:class:`AerStatevectorEstimator`: Aer's statevector
   simulator with parameter arrays, ``<psi|H|psi>`` with sparse matrices).
-* ``aer`` with ``shots=N``: measured with N shots per circuit evaluation (Qiskit's ``BackendEstimatorV2``
-  on an ``AerSimulator``: commuting Pauli terms grouped, one measured circuit per group), with standard
-  errors from the samples.
+* ``aer`` with ``shots=N`` (or ``precision=`` in mHa): measured by qml's
+  :class:`~qml.runtime.mitigated.MitigatedEstimator` on an ``AerSimulator`` (commuting Pauli terms grouped,
+  one measured circuit per group, N shots each, or shots allocated for the precision), with standard
+  errors measured from the samples.
 * ``aer:<FakeDevice>`` (any V2 fake device of ``qiskit_ibm_runtime.fake_provider``): the device's noise
   model (gate and readout errors) and coupling map; the circuit is transpiled once per structure to the
   device's ISA with a preset pass manager and the observables are mapped with ``apply_layout``; sampled
@@ -30,7 +31,7 @@ from .estimator import GRADIENTS, EstimatorPath, compile_for, result_arrays
 MAX_QUBITS = 28
 #: Shots of a fake device when none are given (a noisy device samples).
 DEFAULT_DEVICE_SHOTS = 1024
-OPTIONS = ("optimization_level", "gradient", "spsa_epsilon")
+OPTIONS = ("optimization_level", "gradient", "spsa_epsilon", "mitigation", "precision")
 
 
 @functools.lru_cache(maxsize=1)
@@ -175,6 +176,12 @@ class AerBackend(EstimatorPath, Backend):
         optimization_level: preset pass-manager level 0-3 for ``aer:<FakeDevice>`` (default 1).
         gradient: ``"parameter-shift"`` (default) or ``"spsa"``.
         spsa_epsilon: SPSA step in radians (default 0.1).
+        mitigation: ``"auto"`` (default: the device family's preset on ``aer:<FakeDevice>``, nothing on
+            ``aer``), ``None``/``"none"``, a preset name or a dict (see :mod:`qml.runtime.mitigation`);
+            qml measures, mitigates and error-bars the energies itself (:mod:`qml.runtime.mitigated`).
+        precision: target standard error of each energy in mHa (shots are then allocated over the
+            measurement settings to reach it; exclusive with ``shots``). Default on a fake device
+            with mitigation: :data:`qml.runtime.mitigation.DEFAULT_PRECISION_MHA`.
 
     Attributes:
         name, shots, seed, exact, capabilities, device (the fake device or ``None``), estimator (the
@@ -222,6 +229,15 @@ class AerBackend(EstimatorPath, Backend):
         ):
             raise ConfigurationError(f"spsa_epsilon must be a positive number of radians, got {self.spsa_epsilon!r}")
         self.device = fake_device(device_name) if device_name else None
+        from ..runtime import mitigation as _mit
+        from ..runtime.shots import check_precision, check_shots_or_precision
+
+        precision = options.get("precision")
+        check_shots_or_precision(shots, precision)
+        self.precision = None if precision is None else check_precision(precision)
+        self.mitigation = _mit.resolve_mitigation(options.get("mitigation", "auto"), self.device)
+        if self.device is not None and self.mitigation is not None and shots is None and precision is None:
+            self.precision = _mit.DEFAULT_PRECISION_MHA
         limit = self.device.num_qubits if self.device is not None else MAX_QUBITS
         if self.n_qubits > limit:
             where = f"the fake device {device_name} has" if self.device is not None else "aer simulates at most"
@@ -229,10 +245,14 @@ class AerBackend(EstimatorPath, Backend):
                 f"the circuit needs {self.n_qubits} qubits but {where} {limit}; use fewer qubits "
                 "(a smaller active space) or a larger device"
             )
-        if self.shots is None and self.device is not None:
+        if self.shots is None and self.device is not None and self.precision is None:
             self.shots = DEFAULT_DEVICE_SHOTS  # a noisy device samples
         self.calls = 0
         self._estimator = None
+
+    @property
+    def exact(self) -> bool:
+        return self.shots is None and self.precision is None
 
     # -- the primitive -----------------------------------------------------------------------
     @property
@@ -241,15 +261,18 @@ class AerBackend(EstimatorPath, Backend):
         if self._estimator is None:
             from qiskit_aer import AerSimulator
 
-            if self.exact:
-                self._estimator = AerStatevectorEstimator()
-            else:
-                from qiskit.primitives import BackendEstimatorV2
+            if not self.exact:  # sampled: qml measures, (mitigates) and reports measured standard errors
+                from ..runtime.mitigated import MitigatedEstimator
 
-                sim = AerSimulator.from_backend(self.device) if self.device is not None else AerSimulator()
-                self._estimator = BackendEstimatorV2(
-                    backend=sim, options={"default_precision": precision_for(self.shots), "seed_simulator": self.seed}
+                self._estimator = MitigatedEstimator(
+                    self.device if self.device is not None else AerSimulator(),
+                    mitigation=self.mitigation,
+                    shots=self.shots,
+                    precision=None if self.precision is None else self.precision * 1e-3,
+                    seed=self.seed,
                 )
+            else:
+                self._estimator = AerStatevectorEstimator()
         return self._estimator
 
     @estimator.setter
@@ -260,7 +283,8 @@ class AerBackend(EstimatorPath, Backend):
         return compile_for(self, traced, self.device)
 
     def fingerprint_parts(self) -> tuple:
-        return super().fingerprint_parts() + (self.optimization_level, self.calls)
+        mit = None if self.mitigation is None else self.mitigation.name
+        return super().fingerprint_parts() + (self.optimization_level, self.calls, mit, self.precision)
 
     def run_pub(self, pub, *, key: str, shape: tuple, n_evals: int, owner):
         est = self.estimator
@@ -270,7 +294,10 @@ class AerBackend(EstimatorPath, Backend):
         self.calls += 1
         result = est.run([pub]).result()
         evs, stds = result_arrays(result, tuple(shape))
-        for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", (self.shots or 0) * n_evals)):
+        # with shots: the Estimator convention (shots per circuit evaluation); with precision: every shot run
+        done = getattr(est, "last", None) or {}
+        shots = (self.shots or 0) * n_evals if self.shots else done.get("shots", 0)
+        for name, value in (("jobs", 1), ("pubs", 1), ("circuits", n_evals), ("shots", shots)):
             owner._count(name, value)
         if not np.all(np.isfinite(evs)):
             raise BackendError(f"{self.name} returned non-finite expectation values; check the circuit's parameters")
@@ -284,5 +311,6 @@ class AerBackend(EstimatorPath, Backend):
         self.calls = int(state["calls"])
 
     def __repr__(self):
-        shots = "exact" if self.shots is None else f"shots={self.shots}"
-        return f"AerBackend({self.name!r}, {shots}, gradient={self.gradient!r})"
+        shots = "exact" if self.exact else (f"shots={self.shots}" if self.shots else f"precision={self.precision} mHa")
+        mit = "" if self.mitigation is None else f", mitigation={self.mitigation.name!r}"
+        return f"AerBackend({self.name!r}, {shots}, gradient={self.gradient!r}{mit})"

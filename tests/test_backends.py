@@ -460,3 +460,34 @@ def test_the_docs_table_of_backends_is_the_registry_s():
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "backends.md").read_text(encoding="utf-8")
     assert backends.table() in page
+
+
+# ------------------------------------------------------------------ a backend travels as its recipe
+def test_a_pickled_auto_keeps_its_choice_and_a_fresh_copy_its_samplers_restart(rng):
+    import pickle
+
+    layer = qml.QuantumLayer(2, layers=1, backend="auto")
+    x = torch.rand(3, 2, generator=rng, dtype=torch.float64)
+    y = layer(x)
+    chosen = layer.backend.chosen
+    copy = pickle.loads(pickle.dumps(layer))
+    assert copy.backend is not layer.backend and copy.backend.chosen == chosen and copy.backend.decision is None
+    assert torch.allclose(copy(x), y, atol=1e-12, rtol=0)
+    d = copy.backend.decision  # taken over, not timed again
+    assert d.chosen == chosen and d.timings == {} and "kept from the copy" in d.summary()
+    assert f"'auto' -> auto chose {chosen!r}" in repr(copy)
+    fresh = layer.backend.fresh()
+    assert type(fresh) is type(layer.backend) and fresh.chosen == chosen and fresh.recipe() == layer.backend.recipe()
+
+
+def test_an_ibm_backend_pickles_without_its_injected_estimator():
+    import pickle
+
+    from qiskit.primitives import StatevectorEstimator
+
+    est = StatevectorEstimator()
+    be = backends.resolve("ibm:FakeManilaV2", n_qubits=2, shots=100, seed=1, estimator=est, store=False)
+    again = pickle.loads(pickle.dumps(be))
+    assert type(again) is type(be) and again.name == "ibm:FakeManilaV2" and (again.shots, again.seed) == (100, 1)
+    assert again.options.estimator is None and again.options.store is False  # the live object stays behind
+    assert be.fresh().options.estimator is est  # an in-process copy keeps it

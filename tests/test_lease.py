@@ -218,7 +218,8 @@ def test_fit_holds_its_run_id_and_stops_when_its_lease_is_taken_over(tmp_path):
     x = torch.linspace(-1, 1, 8, dtype=torch.float64).reshape(4, 2)
     model = torch.nn.Linear(2, 1).double()
     with run_lease("shared-run"), pytest.raises(LeaseHeldError, match="run id 'shared-run' in the job store"):
-        qml.fit(model, (x, x[:, :1]), epochs=1, progress=False, run_id="shared-run")
+        qml.fit(model, (x, x[:, :1]), epochs=1, progress=False, run_id="shared-run", checkpoint_dir=tmp_path / "a")
+    assert not (tmp_path / "a" / LEASE_FILE).exists()  # the folder's lease was given back
 
     class Thief:  # another host takes the folder over after the first step (as after a long stall)
         def on_step_end(self, state):

@@ -123,10 +123,10 @@ def fit(
             ``on_checkpoint(state)``, ``on_fit_end(state)``; ``state`` is a :class:`qml.train.FitState`
             (setting ``state.stop = True`` ends training after the current epoch). Called in order;
             an error raised by a callback propagates.
-        wait: when another live process holds ``checkpoint_dir`` (or ``run_id``), wait for it to
-            finish instead of raising :class:`~qml.errors.LeaseHeldError`. A run has one owner: fit
-            holds a lease on its folder and run id (:mod:`qml.train.lease`) until it returns, so two
-            processes never pay for the same step.
+        wait: when another live process holds ``checkpoint_dir`` (or its run id), wait for it to
+            finish instead of raising :class:`~qml.errors.LeaseHeldError`. A run has one owner: with
+            ``checkpoint_dir``, fit holds a lease on the folder and on the run id
+            (:mod:`qml.train.lease`) until it returns, so two processes never pay for the same step.
         workers: split every batch over this many local processes (``torch.distributed``, gloo on
             CPU; see :mod:`qml.train.distributed`): the same result as one process to round-off,
             exact backends only. ``None``/1: this process. Callbacks then run in process 0 (a copy:
@@ -170,8 +170,8 @@ def fit(
         run = _prepare(model, train, val, loss, loss_fn, optimizer, settings, ckpt_dir, progress)
         restore(run, resume=resume, overwrite=overwrite)
         _start(run)
-        if ckpt_dir is not None or run_id is not None:
-            run_lease.take_run(run.run_id)  # and its jobs in the job store, before the first is sent
+        if ckpt_dir is not None:  # and its run id (its jobs in the job store), before the first job is sent
+            run_lease.take_run(run.run_id)
         run.lease = run_lease
         return _train(run, callbacks)
 

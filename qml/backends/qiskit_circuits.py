@@ -308,9 +308,9 @@ def compile_circuit(
         device: a Qiskit ``BackendV2`` (real or fake) with a ``target``, or ``None`` for an ideal
             simulator that runs the gate set as it is (no transpilation, no layout).
         optimization_level: preset pass-manager level 0-3.
-        seed: first transpiler seed; :data:`qml.runtime.layout.CANDIDATES` seeds from it (from 0 when
+        seed: first transpiler seed; :data:`qml.backends.layout.CANDIDATES` seeds from it (from 0 when
             ``None``) are tried and the ISA circuit with the lowest error estimated from the device's
-            reported error rates is kept (:func:`qml.runtime.layout.best_isa`), so layouts are reproducible.
+            reported error rates is kept (:func:`qml.backends.layout.best_isa`), so layouts are reproducible.
         shift_rule: check that every angle keeps a valid parameter-shift rule (:func:`check_shift_rule`).
 
     Raises:
@@ -343,7 +343,7 @@ def compile_circuit(
             "use fewer qubits or a larger device"
         )
     qc = to_qiskit(traced)
-    from ..runtime.layout import best_isa  # the layout with the lowest error from the target's reported rates
+    from .layout import best_isa  # the layout with the lowest error from the target's reported rates
 
     try:
         isa, _ = best_isa(qc, device, optimization_level=optimization_level, seed=seed)

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigurationError
-from .bank import HamiltonianEntry
 
 #: Values of the ``taper=`` option.
 TAPER_CHOICES = ("auto", True, False)
@@ -339,8 +338,10 @@ def _where(molecule) -> str:
     return f"{molecule.name or ''.join(molecule.symbols)} at {np.round(molecule.coordinates, 4).tolist()}"
 
 
-class TaperedEntry(HamiltonianEntry):
-    """A Hamiltonian-bank entry whose operator is tapered (same interface as :class:`HamiltonianEntry`).
+class TaperedEntry:
+    """A Hamiltonian-bank entry whose operator is tapered (the interface of :class:`qml.chem.bank.HamiltonianEntry`,
+    which imports this module, so it is not subclassed: ``molecule``, ``n_qubits``, ``cache``, ``operator``,
+    ``sparse()``, ``sector_block()``, ``exact_energy()``, ``hf_energy()``).
 
     ``operator``, ``sparse()`` and ``n_qubits`` are those of the tapered Hamiltonian; ``exact_energy()``
     and ``hf_energy()`` are the molecule's (untapered) energies, so results compare with the physical
@@ -356,7 +357,12 @@ class TaperedEntry(HamiltonianEntry):
     """
 
     def __init__(self, molecule, tapering: Tapering, where: str | None = None):
-        super().__init__(molecule)
+        from .molecule import Molecule
+
+        if not isinstance(molecule, Molecule):
+            raise TypeError(f"a Hamiltonian entry needs a qml.chem.Molecule, got {type(molecule).__name__}")
+        self.molecule = molecule
+        self.cache: dict = {}
         if tapering.n_qubits != molecule.n_qubits:
             raise TaperingError(
                 f"the tapering is for {tapering.n_qubits} qubits but {molecule!r} has {molecule.n_qubits}"
@@ -378,6 +384,18 @@ class TaperedEntry(HamiltonianEntry):
 
             self.cache["tapered_sparse"] = sparse_matrix(self._operator, self.n_qubits)
         return self.cache["tapered_sparse"]
+
+    def sector_block(self, indices) -> np.ndarray:
+        """Dense block ``H[indices][:, indices]`` of the tapered Hamiltonian, shape ``(d, d)``."""
+        idx = np.asarray(indices)
+        key = ("block", idx.tobytes())
+        if key not in self.cache:
+            self.cache[key] = self.sparse()[idx][:, idx].toarray()
+        return self.cache[key]
+
+    def hf_energy(self) -> float:
+        """The molecule's Hartree-Fock energy (equals :meth:`tapered_hf_energy`; tested)."""
+        return self.molecule.hf_energy()
 
     def hf_state(self) -> tuple:
         """The tapered Hartree-Fock state, shape ``(n_qubits,)`` (tapered)."""

@@ -223,7 +223,6 @@ THIN_METHOD_HOMES = ("qml.tables", "qml.export", "qml.chem.io")
 
 #: Cycles known and owned, each with who removes it; the test fails on any other cycle.
 KNOWN_CYCLES = {
-    frozenset({"qml.backends", "qml.sim"}): "sim/sector imports backends.base (onepath, issue 19)",
     frozenset({"qml.train.fit", "qml.train.distributed"}): "fit(workers=) <-> the distributed runner (interop)",
 }
 

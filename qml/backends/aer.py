@@ -229,8 +229,8 @@ class AerBackend(EstimatorPath, Backend):
         ):
             raise ConfigurationError(f"spsa_epsilon must be a positive number of radians, got {self.spsa_epsilon!r}")
         self.device = fake_device(device_name) if device_name else None
-        from ..runtime import mitigation as _mit
-        from ..runtime.shots import check_precision, check_shots_or_precision
+        from . import mitigation as _mit
+        from .shots import check_precision, check_shots_or_precision
 
         precision = options.get("precision")
         check_shots_or_precision(shots, precision)
@@ -262,7 +262,7 @@ class AerBackend(EstimatorPath, Backend):
             from qiskit_aer import AerSimulator
 
             if not self.exact:  # sampled: qml measures, (mitigates) and reports measured standard errors
-                from ..runtime.mitigated import MitigatedEstimator
+                from .mitigated import MitigatedEstimator
 
                 self._estimator = MitigatedEstimator(
                     self.device if self.device is not None else AerSimulator(),

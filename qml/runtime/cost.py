@@ -26,14 +26,11 @@ import torch
 
 from .._cache import register
 from ..backends.qiskit_circuits import trace
+from ..backends.shots import JOB_OVERHEAD_S as JOB_OVERHEAD_S
+from ..backends.shots import SHOT_TIME_S as SHOT_TIME_S
 from ..errors import ConfigurationError, CostLimitError
 from .measurement import measurement_plan
 from .options import DEFAULT_SHOTS
-
-#: Seconds of fixed QPU time per job (loading, compilation on the device side); rough.
-JOB_OVERHEAD_S = 2.0
-#: Seconds per shot (repetition delay + readout); rough, typical of Eagle/Heron devices.
-SHOT_TIME_S = 250e-6
 
 
 @dataclass(frozen=True)

@@ -336,18 +336,29 @@ class OrbitalTracker:
     def path(self, point) -> list[tuple]:
         """Points from the reference (excluded) to ``point`` (included) along the straight line.
 
-        With ``n = max_i |point_i - ref_i| / step_i`` the intermediate points are
-        ``ref + (k / n) (point - ref)`` for ``k = 1 .. ceil(n) - 1``: in one dimension a grid
-        anchored at the reference, shared by every point on the same side.
+        With ``n = max_i |point_i - ref_i| / step_i`` and the step ``u = (point - ref) / n`` (in one
+        dimension ``u = +-step`` exactly; else rounded to 1e-12) the intermediate points are
+        ``ref + k u`` for ``k = 1 .. ceil(n) - 1``: a grid anchored at the reference, shared
+        bit for bit by every point on the same ray, whichever was asked for first. A ``point`` that
+        lies on that grid (to 1e-10) is replaced by its grid coordinates, so its orbitals do not
+        depend on whether it was reached as a grid point or asked for itself.
         """
         ref = np.asarray(self.reference)
         delta = np.asarray(point, dtype=float) - ref
         n = float(np.max(np.abs(delta) / self.steps))
         if n == 0.0:
             return []
+        if len(ref) == 1:
+            u = np.sign(delta) * self.steps
+        else:
+            u = np.round(delta / n, 12)
         k_max = math.ceil(n - 1e-9)
-        pts = [tuple(ref + (k / n) * delta) for k in range(1, k_max)]
-        return pts + [tuple(float(v) for v in point)]
+        pts = [tuple(float(v) for v in ref + k * u) for k in range(1, k_max)]
+        last = tuple(float(v) for v in point)
+        on_grid = tuple(float(v) for v in ref + k_max * u)
+        if self._key(on_grid) == self._key(last):
+            last = on_grid
+        return pts + [last]
 
     def frame(self, point) -> Frame:
         """The :class:`Frame` at ``point`` (chain computed and cached on first use)."""

@@ -60,7 +60,7 @@ def fit(
     train,
     val=None,
     *,
-    epochs: int = 50,
+    epochs: int | None = None,
     lr: float | None = None,
     batch_size: int | None = None,
     loss="mse",
@@ -86,18 +86,21 @@ def fit(
         model: the module to train (in place).
         train: training data, see above.
         val: optional validation data of the same kind, evaluated after every epoch.
-        epochs: total number of epochs (with ``resume=True``, including those already done).
-        lr: learning rate (default: 1 for L-BFGS, 1e-2 otherwise).
+        epochs: total number of epochs (with ``resume=True``, including those already done);
+            default: the recipe's (:mod:`qml.train.defaults`: 60 L-BFGS epochs for a variational
+            model, 50 for small supervised data, enough Adam epochs for ~3000 steps otherwise).
+        lr: learning rate (default: 1 for L-BFGS, 0.02 for the Adam recipe, 1e-2 otherwise).
         batch_size: samples per optimizer step (default: the whole training set for L-BFGS, 32
             otherwise).
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or a function ``loss(pred, target)``.
-        optimizer: ``"auto"`` (default: full-batch L-BFGS for supervised data sets of at most 1024
-            samples on exact backends when no smaller ``batch_size`` is asked for, Adam otherwise;
-            see :mod:`qml.train.defaults`), ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"``
+        optimizer: ``"auto"`` (default: full-batch L-BFGS for variational models and supervised
+            data sets of at most 1024 samples on exact backends when no smaller ``batch_size`` is
+            asked for, Adam otherwise; see :mod:`qml.train.defaults`), ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"``
             (full-batch quasi-Newton with a line search, 20 iterations per step: use it with
             ``batch_size`` >= the data and ``lr=1``; it suits variational models such as
             ``PESModel``) or a function ``params -> Optimizer``.
-        schedule: ``"auto"`` (default: constant, so that a resumed run may grow ``epochs``),
+        schedule: ``"auto"`` (default: a cosine decay for the Adam recipe when ``epochs`` is left to
+            the recipe; constant otherwise, so that a run with ``epochs`` set may be resumed with more),
             ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
             ``epochs``, stepped once per epoch).
         seed: a non-negative int; seeds the shuffling of every epoch and torch's RNG.
@@ -130,7 +133,8 @@ def fit(
         NonFiniteLossError: the loss became NaN or inf; the model is restored to the start of that
             epoch and the last good checkpoint is left intact.
     """
-    epochs = check_int("epochs", epochs, 1)
+    if epochs is not None:
+        epochs = check_int("epochs", epochs, 1)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1)
     seed = check_int("seed", seed, 0)
@@ -167,7 +171,7 @@ def fit(
     if not variational:
         for data in (train_set, val_set):
             _check_targets(model, data)
-    optimizer, lr, batch_size, schedule = defaults.resolve(
+    optimizer, lr, batch_size, schedule, epochs = defaults.resolve(
         model,
         len(train_set),
         variational=variational,
@@ -175,6 +179,7 @@ def fit(
         lr=lr,
         batch_size=batch_size,
         schedule=schedule,
+        epochs=epochs,
     )
     if not variational and hasattr(model, "normalize_from"):
         model.normalize_from(train_set.x, train_set.y)  # unless set already (HybridModel.set_normalization)

@@ -26,9 +26,10 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -101,44 +102,59 @@ def main(argv=None):
     p.add_argument("--train", type=int, default=12, help="training geometries")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--jobs", type=int, default=2, help="parallel processes (one thread each)")
+    p.add_argument("--keep", action="store_true", help="keep the rows already in pes_model.json, run the others")
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     import torch
 
     import qml
 
-    load = [os.getloadavg()]
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    jobs = [(m, s, args.train) for m in args.molecules for s in args.seeds]
+    meta = {
+        "date": str(date.today()),
+        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "nice -n 5 python benchmarks/pes_model.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.jobs} processes "
+        "of 1 thread",
+        "torch": torch.__version__,
+        "qml": qml.__version__,
+        "load_average_1_5_15_start": os.getloadavg(),
+        "seeds": args.seeds,
+        "api": "qml.PESModel(name); qml.fit(model, r_train, seed=seed) (no other setting)",
+    }
     rows = []
+    if args.keep and (OUT / "pes_model.json").exists():
+        old = json.loads((OUT / "pes_model.json").read_text())
+        rows = [r for r in old["rows"] if r["molecule"] in args.molecules and r["seed"] in args.seeds]
+        meta["earlier_runs"] = old["meta"].get("earlier_runs", []) + [old["meta"]]
+    done = {(r["molecule"], r["seed"]) for r in rows}
+    # seed-major order: every molecule gets seed 0 first, then seed 1, ...
+    jobs = [(m, s, args.train) for s in args.seeds for m in args.molecules if (m, s) not in done]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for r in pool.map(run, jobs):
+        futures = [pool.submit(run, job) for job in jobs]
+        for future in as_completed(futures):
+            r = future.result()
+            r["load_average_1_5_15_end"] = os.getloadavg()
             rows.append(r)
             print(
                 f"{r['molecule']} seed {r['seed']}: max {r['test_max_mha']:.3f} mHa, mean {r['test_mean_mha']:.3f}, "
                 f"{r['test_within_1.6']}/{r['n_test']}, fit {r['fit_seconds']:.0f} s, load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-    load.append(os.getloadavg())
-    meta = {
-        "date": str(date.today()),
-        "started": started,
-        "command": "nice -n 5 python benchmarks/pes_model.py " + " ".join(argv or []),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.jobs} processes "
-        "of 1 thread",
-        "torch": torch.__version__,
-        "qml": qml.__version__,
-        "load_average_1_5_15_start": load[0],
-        "load_average_1_5_15_end": load[1],
-        "seeds": args.seeds,
-        "api": "qml.PESModel(name); qml.fit(model, r_train, seed=seed) (no other setting)",
-    }
+            write(meta, rows, args)
+
+
+def write(meta: dict, rows: list, args) -> None:
+    """Rewrite pes_model.json and .md with the rows so far (a run cut short keeps what it measured)."""
+    meta = dict(meta, load_average_1_5_15_now=os.getloadavg())
+    order = {m: i for i, m in enumerate(MOLECULES)}
+    rows = sorted(rows, key=lambda r: (order.get(r["molecule"], 99), r["seed"]))
     (OUT / "pes_model.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     r0 = rows[0]["recipe"]
+    load0, load1 = meta["load_average_1_5_15_start"][0], meta["load_average_1_5_15_now"][0]
     lines = [
         (
             f"PESModel with the defaults on unseen geometries ({meta['started']}, {meta['machine']}; load average "
-            f"{load[0][0]:.1f} at start, {load[1][0]:.1f} at end: a machine shared by 8 engineers, so times are "
+            f"{load0:.1f} at start, {load1:.1f} at the last row: a machine shared by 8 engineers, so times are "
             "inflated). `qml.PESModel(name)`, `qml.fit(model, r_train, seed=seed)`: uccsd "
             f"{rows[0]['ansatz_options']}, {r0['optimizer']} lr {r0['lr']}, full batch, {r0['epochs']} epochs. "
             f"{args.train} training geometries over the catalog scan range; errors vs the exact active-space energy."
@@ -146,30 +162,36 @@ def main(argv=None):
         "",
         (
             "| molecule | seed | qubits | params | test max [mHa] | test mean [mHa] | within 1.6 mHa (midpoints + "
-            "orbital events) | beyond the range [mHa] | fit [s] |"
+            "orbital events) | beyond the range [mHa] | fit [s] | load (1 min) |"
         ),
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         extra = ", ".join(f"{e:.2f} @ {x:.2f} A" for x, e in zip(r["extrapolation_r"], r["extrapolation_error_mha"]))
         lines.append(
             f"| {r['molecule']} | {r['seed']} | {r['n_qubits']} | {r['n_params']} | {r['test_max_mha']:.3f} | "
-            f"{r['test_mean_mha']:.3f} | {r['test_within_1.6']}/{r['n_test']} | {extra} | {r['fit_seconds']:.0f} |"
+            f"{r['test_mean_mha']:.3f} | {r['test_within_1.6']}/{r['n_test']} | {extra} | {r['fit_seconds']:.0f} | "
+            f"{r['load_average_1_5_15_end'][0]:.1f} |"
         )
     errs = np.abs(np.concatenate([r["test_error_mha"] for r in rows]))
+    missing = [
+        (m, s)
+        for s in args.seeds
+        for m in args.molecules
+        if not any((r["molecule"], r["seed"]) == (m, s) for r in rows)
+    ]
     lines += [
         "",
         (
-            f"All molecules and seeds: {int((errs < 1.6).sum())}/{errs.size} unseen geometries within 1.6 mHa, "
+            f"All rows: {int((errs < 1.6).sum())}/{errs.size} unseen geometries within 1.6 mHa, "
             f"worst {errs.max():.3f} mHa, mean {errs.mean():.3f} mHa."
+            + (f" Not run (time): {', '.join(f'{m} seed {s}' for m, s in missing)}." if missing else "")
         ),
     ]
-    for m in args.molecules:
-        ws = sorted({w for r in rows if r["molecule"] == m for w in r["warnings"]})
-        for w in ws:
+    for m in MOLECULES:
+        for w in sorted({w for r in rows if r["molecule"] == m for w in r["warnings"]}):
             lines.append(f"- {m}: warning `{w}`")
     (OUT / "pes_model.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -370,17 +370,46 @@ class OrbitalTracker:
             frame = self._chain(point)
         if self.check_stability and frame.stable is None:
             frame.stable, frame.lower_by = stability(self.build(point), frame)
-            if not frame.stable and "unstable" not in self._warned:
-                self._warned.add("unstable")
-                warnings.warn(
-                    f"{self.name}: at {_fmt(point)} the RHF solution followed continuously from {_fmt(self.reference)} "
-                    f"is unstable; another RHF solution lies {frame.lower_by * 1e3:.3g} mHa lower. The orbitals stay "
-                    "continuous (exact energies are unaffected when the core is unchanged), but the reference "
-                    "state is not the lowest Hartree-Fock state there.",
-                    OrbitalWarning,
-                    stacklevel=4,
-                )
+            if not frame.stable:
+                self._warn_unstable(point, frame)
         return frame
+
+    def boundary(self, point) -> tuple[tuple, tuple]:
+        """Where, on the chain from the reference to ``point``, the followed RHF solution stops being stable.
+
+        Bisects the chain's grid points with RHF stability analysis (assuming one change of
+        stability between the reference and ``point``): a function of the geometry alone.
+
+        Returns:
+            ``(last stable point, first unstable point)``: the continuous single reference ends
+            between them.
+        """
+        chain = [self.reference, *self.path(point)]
+        lo, hi = 0, len(chain) - 1  # chain[lo] stable (the reference), chain[hi] unstable
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            f = self._frames[self._key(chain[mid])][0]
+            if f.stable is None:
+                f.stable, f.lower_by = stability(self.build(chain[mid]), f)
+            lo, hi = (mid, hi) if f.stable else (lo, mid)
+        return chain[lo], chain[hi]
+
+    def _warn_unstable(self, point, frame: Frame) -> None:
+        a, b = self.boundary(point)
+        side = tuple(np.sign(np.subtract(b, self.reference)))
+        if ("unstable", side) in self._warned:
+            return
+        self._warned.add(("unstable", side))
+        warnings.warn(
+            f"{self.name}: no continuous single reference beyond {_fmt(a)}: between {_fmt(a)} and {_fmt(b)} the "
+            f"RHF determinant followed continuously from {_fmt(self.reference)} stops being the lowest RHF solution "
+            f"(at {_fmt(point)} another lies {frame.lower_by * 1e3:.3g} mHa lower). The orbitals and the exact "
+            "energies stay continuous, but past that geometry the reference is an excited or unstable determinant: "
+            "a single-reference ansatz needs large angles there, and a PESModel trained across it is less "
+            "accurate near it (add training geometries on both sides).",
+            OrbitalWarning,
+            stacklevel=5,
+        )
 
     def orbitals(self, point) -> np.ndarray:
         """Tracked MO coefficients at ``point``, shape ``(n_ao, n_mo)``."""

@@ -59,6 +59,9 @@ MIN_OVERLAP = 0.5
 #: How the reference determinant is continued from one step to the next (see :func:`follow`).
 FOLLOW = ("continuous", "aufbau")
 
+#: The followed determinant more than this (Hartree) above PySCF's default RHF solution is not the ground state.
+ABOVE_TOL = 1e-6
+
 #: SCF energy convergence (Hartree), as :mod:`qml.chem.reference`.
 SCF_CONV_TOL = 1e-11
 
@@ -328,6 +331,7 @@ class OrbitalTracker:
         self.check_stability = check_stability
         self._frames: dict[tuple, tuple[Frame, np.ndarray]] = {}
         self._warned: set = set()
+        self._scratch: dict[tuple, float] = {}
 
     @staticmethod
     def _key(point) -> tuple:
@@ -370,28 +374,48 @@ class OrbitalTracker:
             frame = self._chain(point)
         if self.check_stability and frame.stable is None:
             frame.stable, frame.lower_by = stability(self.build(point), frame)
-            if not frame.stable:
+            above = self._above(point)
+            frame.lower_by = max(frame.lower_by, above)
+            if not frame.stable or above > ABOVE_TOL:
                 self._warn_unstable(point, frame)
         return frame
 
-    def boundary(self, point) -> tuple[tuple, tuple]:
-        """Where, on the chain from the reference to ``point``, the followed RHF solution stops being stable.
+    def _above(self, point) -> float:
+        """How far (Hartree) the followed determinant at ``point`` lies above PySCF's RHF solution
+        from its default guess there (negative: below it; cached per point)."""
+        key = self._key(point)
+        if key not in self._scratch:
+            scratch = canonical(self.build(point)).energy
+            self._scratch[key] = self._frames[key][0].energy - scratch
+        return self._scratch[key]
 
-        Bisects the chain's grid points with RHF stability analysis (assuming one change of
-        stability between the reference and ``point``): a function of the geometry alone.
+    def boundary(self, point) -> tuple[tuple, tuple]:
+        """Where, on the chain from the reference to ``point``, the followed determinant stops being the RHF ground state.
+
+        Bisects the chain's grid points (assuming one change between the reference and ``point``):
+        a point counts as past the boundary when the followed determinant lies more than
+        :data:`ABOVE_TOL` above PySCF's RHF solution from its default guess there, or, when
+        ``point`` itself is not above it, when RHF stability analysis finds it unstable. A function
+        of the geometry alone.
 
         Returns:
-            ``(last stable point, first unstable point)``: the continuous single reference ends
-            between them.
+            ``(last point before, first point past)``: the continuous single reference ends between them.
         """
         chain = [self.reference, *self.path(point)]
-        lo, hi = 0, len(chain) - 1  # chain[lo] stable (the reference), chain[hi] unstable
+        by_energy = self._above(point) > ABOVE_TOL
+
+        def past(p) -> bool:
+            if by_energy:
+                return self._above(p) > ABOVE_TOL
+            f = self._frames[self._key(p)][0]
+            if f.stable is None:
+                f.stable, f.lower_by = stability(self.build(p), f)
+            return not f.stable
+
+        lo, hi = 0, len(chain) - 1
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            f = self._frames[self._key(chain[mid])][0]
-            if f.stable is None:
-                f.stable, f.lower_by = stability(self.build(chain[mid]), f)
-            lo, hi = (mid, hi) if f.stable else (lo, mid)
+            lo, hi = (lo, mid) if past(chain[mid]) else (mid, hi)
         return chain[lo], chain[hi]
 
     def _warn_unstable(self, point, frame: Frame) -> None:
@@ -451,6 +475,7 @@ class OrbitalTracker:
         """Forget every cached frame."""
         self._frames.clear()
         self._warned.clear()
+        self._scratch.clear()
 
 
 def _fmt(point) -> str:

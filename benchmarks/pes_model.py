@@ -102,7 +102,11 @@ def main(argv=None):
     p.add_argument("--train", type=int, default=12, help="training geometries")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--jobs", type=int, default=2, help="parallel processes (one thread each)")
-    p.add_argument("--keep", action="store_true", help="keep the rows already in pes_model.json, run the others")
+    p.add_argument("--keep", action="store_true", help="keep the rows already in NAME.json, run the others")
+    p.add_argument(
+        "--name", default="pes_model", help="results file stem; --merge combines such files into pes_model.{json,md}"
+    )
+    p.add_argument("--merge", nargs="+", default=None, help="only merge these result stems into pes_model.{json,md}")
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     import torch
@@ -121,9 +125,17 @@ def main(argv=None):
         "seeds": args.seeds,
         "api": "qml.PESModel(name); qml.fit(model, r_train, seed=seed) (no other setting)",
     }
+    if args.merge:
+        parts = [json.loads((OUT / f"{stem}.json").read_text()) for stem in args.merge]
+        meta = dict(parts[0]["meta"], parts=[p["meta"] for p in parts])
+        meta["load_average_1_5_15_start"] = max(
+            (p["meta"]["load_average_1_5_15_start"] for p in parts), key=lambda x: x[0]
+        )
+        write(meta, [r for p in parts for r in p["rows"]], args, "pes_model")
+        return
     rows = []
-    if args.keep and (OUT / "pes_model.json").exists():
-        old = json.loads((OUT / "pes_model.json").read_text())
+    if args.keep and (OUT / f"{args.name}.json").exists():
+        old = json.loads((OUT / f"{args.name}.json").read_text())
         rows = [r for r in old["rows"] if r["molecule"] in args.molecules and r["seed"] in args.seeds]
         meta["earlier_runs"] = old["meta"].get("earlier_runs", []) + [old["meta"]]
     done = {(r["molecule"], r["seed"]) for r in rows}
@@ -140,15 +152,15 @@ def main(argv=None):
                 f"{r['test_within_1.6']}/{r['n_test']}, fit {r['fit_seconds']:.0f} s, load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-            write(meta, rows, args)
+            write(meta, rows, args, args.name)
 
 
-def write(meta: dict, rows: list, args) -> None:
+def write(meta: dict, rows: list, args, name: str) -> None:
     """Rewrite pes_model.json and .md with the rows so far (a run cut short keeps what it measured)."""
-    meta = dict(meta, load_average_1_5_15_now=os.getloadavg())
+    meta = dict(meta, load_average_1_5_15_now=meta.get("load_average_1_5_15_now") if args.merge else os.getloadavg())
     order = {m: i for i, m in enumerate(MOLECULES)}
     rows = sorted(rows, key=lambda r: (order.get(r["molecule"], 99), r["seed"]))
-    (OUT / "pes_model.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    (OUT / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     r0 = rows[0]["recipe"]
     load0, load1 = meta["load_average_1_5_15_start"][0], meta["load_average_1_5_15_now"][0]
     lines = [
@@ -191,7 +203,7 @@ def write(meta: dict, rows: list, args) -> None:
     for m in MOLECULES:
         for w in sorted({w for r in rows if r["molecule"] == m for w in r["warnings"]}):
             lines.append(f"- {m}: warning `{w}`")
-    (OUT / "pes_model.md").write_text("\n".join(lines) + "\n")
+    (OUT / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

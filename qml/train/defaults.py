@@ -96,9 +96,3 @@ def resolve(model: nn.Module, n_train: int, *, variational: bool, optimizer, lr,
         schedule = "cosine" if (recipe_adam and chose_epochs) else None
     return optimizer, lr, batch_size, schedule, epochs
 
-
-def describe(optimizer, lr, batch_size, schedule, epochs) -> str:
-    """One line naming the resolved recipe, e.g. ``"lbfgs lr 1 full batch (12), 60 epochs"``."""
-    name = optimizer if isinstance(optimizer, str) else getattr(optimizer, "__name__", "custom")
-    sched = ", cosine" if schedule == "cosine" else ""
-    return f"{name} lr {lr:g}, batch {batch_size}{sched}, {epochs} epochs"

@@ -19,8 +19,9 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -76,41 +77,50 @@ def main(argv=None):
 
     import qml
 
-    load = [os.getloadavg()]
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    jobs = [(n, s, m) for n in args.datasets for s in args.seeds for m in ("hybrid", "mlp")]
+    meta = {
+        "date": str(date.today()),
+        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "nice -n 5 python benchmarks/regression.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {args.jobs} processes of 1 thread",
+        "torch": torch.__version__,
+        "qml": qml.__version__,
+        "load_average_1_5_15_start": os.getloadavg(),
+        "hybrid": "qml.HybridModel(in_features, 1) (defaults: 4 qubits, 2 layers, angle + strongly_entangling, "
+        "hidden 16, backend auto)",
+        "mlp": "qml.models.MLPRegressor(in_features, 1) (defaults: hidden (16, 16))",
+        "training": "qml.fit(model, train, val=val, seed=seed), nothing else",
+    }
+    # seed-major after the largest set: every data set gets seed 0 before any gets seed 1
+    first = [n for n in args.datasets if n == "h2o_distortions"]
+    rest = [n for n in args.datasets if n != "h2o_distortions"]
+    jobs = [(n, s, m) for n in first for s in args.seeds for m in ("hybrid", "mlp")]
+    jobs += [(n, s, m) for s in args.seeds for n in rest for m in ("hybrid", "mlp")]
     rows = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for r in pool.map(run, jobs):
+        for future in as_completed([pool.submit(run, job) for job in jobs]):
+            r = future.result()
+            r["load_average_1_5_15_end"] = os.getloadavg()
             rows.append(r)
             print(
                 f"{r['dataset']} seed {r['seed']} {r['model']}: MAE {r['test_mae_mha']:.3f} mHa, "
                 f"{100 * r['within_1.6']:.1f}% within 1.6, {r['seconds']:.0f} s, load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-    load.append(os.getloadavg())
-    meta = {
-        "date": str(date.today()),
-        "started": started,
-        "command": "nice -n 5 python benchmarks/regression.py " + " ".join(argv or []),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {args.jobs} processes of 1 thread",
-        "torch": torch.__version__,
-        "qml": qml.__version__,
-        "load_average_1_5_15_start": load[0],
-        "load_average_1_5_15_end": load[1],
-        "hybrid": "qml.HybridModel(in_features, 1) (defaults: 4 qubits, 2 layers, angle + strongly_entangling, "
-        "hidden 16, backend auto)",
-        "mlp": "qml.models.MLPRegressor(in_features, 1) (defaults: hidden (16, 16))",
-        "training": "qml.fit(model, train, val=val, seed=seed), nothing else",
-    }
+            write(meta, rows, args)
+
+
+def write(meta: dict, rows: list, args) -> None:
+    """Rewrite regression.json and .md with the rows so far (a run cut short keeps what it measured)."""
+    meta = dict(meta, load_average_1_5_15_now=os.getloadavg())
     (OUT / "regression.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     lines = [
         (
             f"HybridModel vs MLPRegressor, both with their defaults ({meta['started']}, {meta['machine']}; load "
-            f"average {load[0][0]:.1f} at start, {load[1][0]:.1f} at end: a machine shared by 8 engineers, so "
-            "times are inflated). hybrid = `qml.HybridModel(d, 1)`, MLP = `MLPRegressor(d, 1)`, trained with "
+            f"average {meta['load_average_1_5_15_start'][0]:.1f} at start, {meta['load_average_1_5_15_now'][0]:.1f} "
+            "at the last row: a machine shared by 8 engineers, so times are inflated). hybrid = "
+            "`qml.HybridModel(d, 1)`, MLP = `MLPRegressor(d, 1)`, trained with "
             "`qml.fit(model, train, val=val, seed=seed)`. Test MAE [mHa] and share of test geometries within "
-            "1.6 mHa, every seed."
+            "1.6 mHa, every seed run."
         ),
         "",
         "| data set | train rows | recipe | seed | hybrid MAE | hybrid within 1.6 | hybrid fit [s] | MLP MAE | "
@@ -119,14 +129,21 @@ def main(argv=None):
     ]
     summary = [
         "",
-        "| data set | hybrid params | hybrid MAE, mean of seeds | hybrid within 1.6, worst seed | MLP params | "
+        "| data set | seeds | hybrid params | hybrid MAE, mean of seeds | hybrid within 1.6, worst seed | MLP params | "
         "MLP MAE, mean of seeds | MLP within 1.6, worst seed |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    missing = []
     for name in args.datasets:
+        done = []
         for seed in args.seeds:
-            h = next(r for r in rows if (r["dataset"], r["seed"], r["model"]) == (name, seed, "hybrid"))
-            m = next(r for r in rows if (r["dataset"], r["seed"], r["model"]) == (name, seed, "mlp"))
+            h = [r for r in rows if (r["dataset"], r["seed"], r["model"]) == (name, seed, "hybrid")]
+            m = [r for r in rows if (r["dataset"], r["seed"], r["model"]) == (name, seed, "mlp")]
+            if not (h and m):
+                missing.append(f"{name} seed {seed}")
+                continue
+            h, m = h[0], m[0]
+            done.append((h, m))
             rc = h["recipe"]
             recipe = f"{rc['optimizer']} lr {rc['lr']:g}, batch {rc['batch_size']}" + (
                 ", cosine" if rc["schedule"] == "cosine" else ""
@@ -136,15 +153,16 @@ def main(argv=None):
                 f"{100 * h['within_1.6']:.1f}% | {h['seconds']:.0f} | {m['test_mae_mha']:.3f} | "
                 f"{100 * m['within_1.6']:.1f}% | {m['seconds']:.0f} |"
             )
-        hs = [r for r in rows if r["dataset"] == name and r["model"] == "hybrid"]
-        ms = [r for r in rows if r["dataset"] == name and r["model"] == "mlp"]
-        summary.append(
-            f"| {name} | {hs[0]['params']} | {np.mean([r['test_mae_mha'] for r in hs]):.3f} | "
-            f"{100 * min(r['within_1.6'] for r in hs):.1f}% | {ms[0]['params']} | "
-            f"{np.mean([r['test_mae_mha'] for r in ms]):.3f} | {100 * min(r['within_1.6'] for r in ms):.1f}% |"
-        )
-    (OUT / "regression.md").write_text("\n".join(lines + summary) + "\n")
-    print("\n".join(lines + summary))
+        if done:
+            hs, ms = [d[0] for d in done], [d[1] for d in done]
+            summary.append(
+                f"| {name} | {', '.join(str(h['seed']) for h in hs)} | {hs[0]['params']} | "
+                f"{np.mean([r['test_mae_mha'] for r in hs]):.3f} | {100 * min(r['within_1.6'] for r in hs):.1f}% | "
+                f"{ms[0]['params']} | {np.mean([r['test_mae_mha'] for r in ms]):.3f} | "
+                f"{100 * min(r['within_1.6'] for r in ms):.1f}% |"
+            )
+    tail = ["", f"Not run in the time available: {', '.join(missing)}."] if missing else []
+    (OUT / "regression.md").write_text("\n".join(lines + summary + tail) + "\n")
 
 
 if __name__ == "__main__":

@@ -131,7 +131,11 @@ def main(argv=None):
         meta["load_average_1_5_15_start"] = max(
             (p["meta"]["load_average_1_5_15_start"] for p in parts), key=lambda x: x[0]
         )
-        write(meta, [r for p in parts for r in p["rows"]], args, "pes_model")
+        rows = {}
+        for part in parts:  # a (molecule, seed) measured twice: the first file's row is kept
+            for r in part["rows"]:
+                rows.setdefault((r["molecule"], r["seed"]), r)
+        write(meta, list(rows.values()), args, "pes_model")
         return
     rows = []
     if args.keep and (OUT / f"{args.name}.json").exists():

@@ -95,4 +95,3 @@ def resolve(model: nn.Module, n_train: int, *, variational: bool, optimizer, lr,
     if schedule == "auto":
         schedule = "cosine" if (recipe_adam and chose_epochs) else None
     return optimizer, lr, batch_size, schedule, epochs
-

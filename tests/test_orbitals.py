@@ -168,11 +168,15 @@ def test_an_unstable_followed_reference_is_warned():
     tracker = orb.OrbitalTracker(_rect, (1.0,), (0.02,), name="rect")
     with pytest.warns(
         orb.OrbitalWarning,
-        match=r"rect: at 1.6 the RHF solution followed continuously from 1 is "
-        r"unstable; another RHF solution lies \d+ mHa lower",
+        match=r"rect: no continuous single reference beyond 1.22: between 1.22 and 1.24 the RHF determinant "
+        r"followed continuously from 1 stops being the lowest RHF solution \(at 1.6 another lies \d+ mHa lower\)",
     ):
         frame = tracker.frame((1.6,))
     assert frame.stable is False and frame.lower_by > 0.1
+    # the square (R = 1.23 A) is where the occupied space of the lowest RHF solution changes: the
+    # boundary is a function of the geometry alone (bisected on the chain's grid)
+    a, b = tracker.boundary((1.6,))
+    assert a == pytest.approx((1.22,)) and b == pytest.approx((1.24,))
     assert min(f.min_overlap for f in tracker.frames()) > 0.9  # continuous all the way
     with warnings.catch_warnings():
         warnings.simplefilter("error", orb.OrbitalWarning)

@@ -17,7 +17,8 @@ TEST = [0.6, 0.8, 1.05, 1.35, 1.7, 2.1]  # inside the training range, never trai
 def trained_h2():
     torch.manual_seed(0)
     model = qml.PESModel("H2")  # auto: uccsd is simulated inside its particle-number/Sz sector
-    history = qml.fit(model, TRAIN, epochs=120, lr=0.02, batch_size=len(TRAIN), progress=False)
+    history = qml.fit(model, TRAIN, progress=False)  # the default recipe: full-batch L-BFGS
+    assert (history.config["optimizer"], history.config["epochs"]) == ("lbfgs", 60)
     return model, history
 
 
@@ -153,3 +154,89 @@ def test_builder_surface_with_two_coordinates():
     assert model.params(x).shape == (3, model.ansatz.n_params) and model.energies(x).shape == (3,)
     with pytest.raises(DataError, match="has 2 coordinates"):
         model.energy([0.7, 0.8, 0.9])
+
+
+# ------------------------------------------------------------------ one answer per geometry
+ORDER_TRAIN = [0.55, 0.9, 1.4, 2.1]
+ORDER_TEST = [2.4, 0.62, 1.17, 1.83, 0.48]  # unsorted on purpose; 0.48 and 2.4 lie outside the training points
+
+
+def _h2_bond(r):
+    from qml.chem import Molecule
+
+    return Molecule(["H", "H"], [[0.0, 0.0, 0.0], [0.0, 0.0, r]])
+
+
+def _order_model(kind):
+    # an explicit backend: `auto` picks the fastest simulator by timing, and two exact simulators
+    # agree only to round-off, which L-BFGS would carry into the weights
+    if kind == "catalog":
+        return qml.PESModel("H2", backend="sector")
+    return qml.PESModel(_h2_bond, ranges=[(0.4, 2.6)], backend="sector")
+
+
+def _trained_energies(kind, prepare_first=None):
+    """Train a fresh model (fresh orbital chains); energies of ORDER_TEST one at a time, in ORDER_TEST order."""
+    from qml.chem import orbitals
+
+    orbitals.clear_cache()
+    torch.manual_seed(0)
+    model = _order_model(kind)
+    if prepare_first is not None:
+        model.prepare(prepare_first)
+    qml.fit(model, ORDER_TRAIN, epochs=4, progress=False)
+    return model, np.array([model.energy(r) for r in ORDER_TEST])
+
+
+@pytest.mark.parametrize("kind", ["catalog", "builder"])
+def test_energies_do_not_depend_on_preparation_or_query_order(kind):
+    model, after = _trained_energies(kind)  # test points prepared after training, queried one at a time
+    _, before = _trained_energies(kind, prepare_first=ORDER_TEST[::-1])  # prepared before training, reversed
+    assert np.abs(after - before).max() < 1e-10
+    batch = model.energy(ORDER_TEST)  # one batch
+    reverse = model.energy(ORDER_TEST[::-1])[::-1]
+    assert np.abs(batch - after).max() < 1e-10 and np.abs(reverse - after).max() < 1e-10
+    assert np.all(np.abs(model.errors_mha(ORDER_TEST[1:4])) < 1.6)  # trained (4 L-BFGS epochs): not just HF
+
+
+def test_energies_equal_in_a_fresh_process_from_a_checkpoint(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from qml.chem import orbitals
+
+    orbitals.clear_cache()
+    torch.manual_seed(0)
+    model = qml.PESModel(_h2_bond, ranges=[(0.4, 2.6)], backend="sector")
+    qml.fit(model, ORDER_TRAIN, epochs=4, progress=False, checkpoint_dir=tmp_path / "run")
+    here = model.energy(ORDER_TEST)
+    code = f"""
+import json, qml
+from qml.chem import Molecule
+def bond(r):
+    return Molecule(["H", "H"], [[0.0, 0.0, 0.0], [0.0, 0.0, r]])
+model = qml.PESModel(bond, ranges=[(0.4, 2.6)], backend="sector")
+model.load_state_dict(qml.train.load_checkpoint({str(tmp_path / "run")!r})["model_state"])
+print(json.dumps(model.energy({ORDER_TEST!r}).tolist()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    there = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert there.shape == here.shape and np.abs(there - here).max() < 1e-10
+
+
+def test_tracked_orbitals_do_not_depend_on_the_order_of_requests():
+    from qml.chem.surface import Surface
+
+    def lih(r):
+        from qml.chem import Molecule
+
+        return Molecule(["Li", "H"], [[0.0, 0.0, 0.0], [0.0, 0.0, r]])  # all 6 orbitals (a pi pair among them)
+
+    points = [2.45, 1.1, 1.9, 1.35]  # 1.9 lies on the chain's grid (reference 1.8, step 1/30): reached both ways
+    forward = Surface(lih, [(1.0, 2.6)])
+    a = [forward.tracker.orbitals((p,)) for p in points]
+    backward = Surface(lih, [(1.0, 2.6)])
+    b = [backward.tracker.orbitals((p,)) for p in points[::-1]][::-1]
+    for ca, cb in zip(a, b):
+        assert ca.shape == (6, 6) and np.array_equal(ca, cb)  # bit for bit (the grid is canonical)

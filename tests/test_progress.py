@@ -108,34 +108,41 @@ def test_fit_in_a_log_writes_a_handful_of_lines(monkeypatch, capsys):
 
 
 def test_auto_defaults():
+    """The recipe of qml.train.defaults: (optimizer, lr, batch_size, schedule, epochs)."""
     model = torch.nn.Linear(3, 1)
-    assert resolve(model, 40, variational=False, optimizer="auto", lr=None, batch_size=None, schedule="auto") == (
-        "lbfgs",
-        1.0,
-        40,
-        None,
-    )
-    assert resolve(
-        model, FULL_BATCH_MAX + 1, variational=False, optimizer="auto", lr=None, batch_size=None, schedule="auto"
-    ) == ("adam", 1e-2, 32, None)
-    # A mini-batch asked for, or a variational model: Adam; explicit values are kept.
+    kw = dict(optimizer="auto", lr=None, batch_size=None, schedule="auto")
+    # small supervised data: full-batch L-BFGS, 50 epochs
+    assert resolve(model, 40, variational=False, **kw) == ("lbfgs", 1.0, 40, None, 50)
+    # larger data: the Adam recipe, lr 0.02, cosine, epochs for ~3000 steps (1600 samples: 50 steps x 60)
+    assert resolve(model, 1600, variational=False, **kw) == ("adam", 0.02, 32, "cosine", 60)
+    assert resolve(model, FULL_BATCH_MAX + 1, variational=False, **kw) == ("adam", 0.02, 32, "cosine", 91)
+    assert resolve(model, 10**6, variational=False, **kw)[4] == 20  # at least MIN_EPOCHS
+    # epochs set by hand: a constant rate, so that the run can be resumed with more epochs
+    assert resolve(model, 1600, variational=False, epochs=10, **kw) == ("adam", 0.02, 32, None, 10)
+    # a mini-batch asked for on small data: plain Adam; explicit values are kept
     assert resolve(model, 40, variational=False, optimizer="auto", lr=0.03, batch_size=8, schedule="auto") == (
         "adam",
         0.03,
         8,
         None,
+        50,
     )
-    assert resolve(model, 6, variational=True, optimizer="auto", lr=None, batch_size=None, schedule="auto") == (
-        "adam",
-        1e-2,
-        32,
-        None,
-    )
+    # a variational model (PESModel) on an exact backend: full-batch L-BFGS, 60 epochs (issue 21)
+    assert resolve(model, 6, variational=True, **kw) == ("lbfgs", 1.0, 6, None, 60)
+    # an optimizer named by hand keeps the plain defaults
     assert resolve(model, 40, variational=False, optimizer="sgd", lr=None, batch_size=None, schedule=None) == (
         "sgd",
         1e-2,
         32,
         None,
+        50,
+    )
+    assert resolve(model, 1600, variational=False, optimizer="adam", lr=None, batch_size=None, schedule="auto") == (
+        "adam",
+        1e-2,
+        32,
+        None,
+        50,
     )
 
 
@@ -143,8 +150,10 @@ def test_auto_avoids_lbfgs_with_shots():
     sampled = qml.HybridModel(1, 1, n_qubits=2, layers=1, hidden=0, backend="default.qubit", shots=100, seed=1)
     exact = qml.HybridModel(1, 1, n_qubits=2, layers=1, hidden=0, backend="default.qubit")
     kw = dict(variational=False, optimizer="auto", lr=None, batch_size=None, schedule="auto")
-    assert resolve(sampled, 40, **kw)[0] == "adam"
+    assert resolve(sampled, 40, **kw) == ("adam", 1e-2, 32, None, 50)  # sampled backends: unchanged
     assert resolve(exact, 40, **kw)[0] == "lbfgs"
+    # a variational model with shots: Adam as before (the noisy-device recipe), not L-BFGS
+    assert resolve(sampled, 6, **dict(kw, variational=True)) == ("adam", 1e-2, 32, None, 50)
 
 
 def test_fit_defaults_reach_a_small_loss_and_normalise_by_themselves():

@@ -60,6 +60,9 @@ MIN_OVERLAP = 0.5
 #: How the reference determinant is continued from one step to the next (see :func:`follow`).
 FOLLOW = ("continuous", "aufbau")
 
+#: The followed determinant more than this (Hartree) above PySCF's default RHF solution is not the ground state.
+ABOVE_TOL = 1e-6
+
 #: SCF energy convergence (Hartree), as :mod:`qml.chem.reference`.
 SCF_CONV_TOL = 1e-11
 
@@ -328,6 +331,7 @@ class OrbitalTracker:
         self.check_stability = check_stability
         self._frames: dict[tuple, tuple[Frame, np.ndarray]] = {}
         self._warned: set = set()
+        self._scratch: dict[tuple, float] = {}
 
     @staticmethod
     def _key(point) -> tuple:
@@ -336,18 +340,29 @@ class OrbitalTracker:
     def path(self, point) -> list[tuple]:
         """Points from the reference (excluded) to ``point`` (included) along the straight line.
 
-        With ``n = max_i |point_i - ref_i| / step_i`` the intermediate points are
-        ``ref + (k / n) (point - ref)`` for ``k = 1 .. ceil(n) - 1``: in one dimension a grid
-        anchored at the reference, shared by every point on the same side.
+        With ``n = max_i |point_i - ref_i| / step_i`` and the step ``u = (point - ref) / n`` (in one
+        dimension ``u = +-step`` exactly; else rounded to 1e-12) the intermediate points are
+        ``ref + k u`` for ``k = 1 .. ceil(n) - 1``: a grid anchored at the reference, shared
+        bit for bit by every point on the same ray, whichever was asked for first. A ``point`` that
+        lies on that grid (to 1e-10) is replaced by its grid coordinates, so its orbitals do not
+        depend on whether it was reached as a grid point or asked for itself.
         """
         ref = np.asarray(self.reference)
         delta = np.asarray(point, dtype=float) - ref
         n = float(np.max(np.abs(delta) / self.steps))
         if n == 0.0:
             return []
+        if len(ref) == 1:
+            u = np.sign(delta) * self.steps
+        else:
+            u = np.round(delta / n, 12)
         k_max = math.ceil(n - 1e-9)
-        pts = [tuple(ref + (k / n) * delta) for k in range(1, k_max)]
-        return pts + [tuple(float(v) for v in point)]
+        pts = [tuple(float(v) for v in ref + k * u) for k in range(1, k_max)]
+        last = tuple(float(v) for v in point)
+        on_grid = tuple(float(v) for v in ref + k_max * u)
+        if self._key(on_grid) == self._key(last):
+            last = on_grid
+        return pts + [last]
 
     def frame(self, point) -> Frame:
         """The :class:`Frame` at ``point`` (chain computed and cached on first use)."""
@@ -359,17 +374,66 @@ class OrbitalTracker:
             frame = self._chain(point)
         if self.check_stability and frame.stable is None:
             frame.stable, frame.lower_by = stability(self.build(point), frame)
-            if not frame.stable and "unstable" not in self._warned:
-                self._warned.add("unstable")
-                warnings.warn(
-                    f"{self.name}: at {_fmt(point)} the RHF solution followed continuously from {_fmt(self.reference)} "
-                    f"is unstable; another RHF solution lies {frame.lower_by * 1e3:.3g} mHa lower. The orbitals stay "
-                    "continuous (exact energies are unaffected when the core is unchanged), but the reference "
-                    "state is not the lowest Hartree-Fock state there.",
-                    OrbitalWarning,
-                    stacklevel=4,
-                )
+            above = self._above(point)
+            frame.lower_by = max(frame.lower_by, above)
+            if not frame.stable or above > ABOVE_TOL:
+                self._warn_unstable(point, frame)
         return frame
+
+    def _above(self, point) -> float:
+        """How far (Hartree) the followed determinant at ``point`` lies above PySCF's RHF solution
+        from its default guess there (negative: below it; cached per point)."""
+        key = self._key(point)
+        if key not in self._scratch:
+            scratch = canonical(self.build(point)).energy
+            self._scratch[key] = self._frames[key][0].energy - scratch
+        return self._scratch[key]
+
+    def boundary(self, point) -> tuple[tuple, tuple]:
+        """Where, on the chain from the reference to ``point``, the followed determinant stops being the RHF ground state.
+
+        Bisects the chain's grid points (assuming one change between the reference and ``point``):
+        a point counts as past the boundary when the followed determinant lies more than
+        :data:`ABOVE_TOL` above PySCF's RHF solution from its default guess there, or, when
+        ``point`` itself is not above it, when RHF stability analysis finds it unstable. A function
+        of the geometry alone.
+
+        Returns:
+            ``(last point before, first point past)``: the continuous single reference ends between them.
+        """
+        chain = [self.reference, *self.path(point)]
+        by_energy = self._above(point) > ABOVE_TOL
+
+        def past(p) -> bool:
+            if by_energy:
+                return self._above(p) > ABOVE_TOL
+            f = self._frames[self._key(p)][0]
+            if f.stable is None:
+                f.stable, f.lower_by = stability(self.build(p), f)
+            return not f.stable
+
+        lo, hi = 0, len(chain) - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if past(chain[mid]) else (mid, hi)
+        return chain[lo], chain[hi]
+
+    def _warn_unstable(self, point, frame: Frame) -> None:
+        a, b = self.boundary(point)
+        side = tuple(np.sign(np.subtract(b, self.reference)))
+        if ("unstable", side) in self._warned:
+            return
+        self._warned.add(("unstable", side))
+        warnings.warn(
+            f"{self.name}: no continuous single reference beyond {_fmt(a)}: between {_fmt(a)} and {_fmt(b)} the "
+            f"RHF determinant followed continuously from {_fmt(self.reference)} stops being the lowest RHF solution "
+            f"(at {_fmt(point)} another lies {frame.lower_by * 1e3:.3g} mHa lower). The orbitals and the exact "
+            "energies stay continuous, but past that geometry the reference is an excited or unstable determinant: "
+            "a single-reference ansatz needs large angles there, and a PESModel trained across it is less "
+            "accurate near it (add training geometries on both sides).",
+            OrbitalWarning,
+            stacklevel=5,
+        )
 
     def orbitals(self, point) -> np.ndarray:
         """Tracked MO coefficients at ``point``, shape ``(n_ao, n_mo)``."""
@@ -411,6 +475,7 @@ class OrbitalTracker:
         """Forget every cached frame."""
         self._frames.clear()
         self._warned.clear()
+        self._scratch.clear()
 
 
 def _fmt(point) -> str:

@@ -34,8 +34,10 @@ def add_subparser(sub) -> None:
         "--backend", default="auto", help="a backend with the energy capability (see qml.backends.BACKENDS)"
     )
     pes.add_argument("--shots", type=int, default=None, help="shots per measurement setting (None: exact)")
-    pes.add_argument("--epochs", type=int, default=200, help="training epochs")
-    pes.add_argument("--lr", type=float, default=1e-2, help="learning rate (Adam)")
+    pes.add_argument(
+        "--epochs", type=int, default=None, help="training epochs (None: qml.fit's recipe, 60 L-BFGS epochs when exact)"
+    )
+    pes.add_argument("--lr", type=float, default=None, help="learning rate (None: qml.fit's default for the optimizer)")
     _common(pes)
     pes.set_defaults(func=run_pes)
 
@@ -50,7 +52,7 @@ def add_subparser(sub) -> None:
     )
     reg.add_argument("--backend", default="auto", help="any backend string, e.g. aer:FakeManilaV2 or ibm:<device>")
     reg.add_argument("--shots", type=int, default=None, help="shots per circuit (None: exact)")
-    reg.add_argument("--epochs", type=int, default=50, help="training epochs")
+    reg.add_argument("--epochs", type=int, default=None, help="training epochs (None: qml.fit's recipe for the data)")
     reg.add_argument("--lr", type=float, default=None, help="learning rate (None: qml.fit's default for the optimizer)")
     reg.add_argument(
         "--batch-size",

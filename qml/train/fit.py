@@ -59,7 +59,7 @@ def fit(
     train,
     val=None,
     *,
-    epochs: int = 50,
+    epochs: int | None = None,
     lr: float | None = None,
     batch_size: int | None = None,
     loss="mse",
@@ -88,18 +88,21 @@ def fit(
         model: the module to train (in place).
         train: training data, see above.
         val: optional validation data of the same kind, evaluated after every epoch.
-        epochs: total number of epochs (with ``resume=True``, including those already done).
-        lr: learning rate (default: 1 for L-BFGS, 1e-2 otherwise).
+        epochs: total number of epochs (with ``resume=True``, including those already done);
+            default: the recipe's (:mod:`qml.train.defaults`: 60 L-BFGS epochs for a variational
+            model, 50 for small supervised data, enough Adam epochs for ~3000 steps otherwise).
+        lr: learning rate (default: 1 for L-BFGS, 0.02 for the Adam recipe, 1e-2 otherwise).
         batch_size: samples per optimizer step (default: the whole training set for L-BFGS, 32
             otherwise).
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or a function ``loss(pred, target)``.
-        optimizer: ``"auto"`` (default: full-batch L-BFGS for supervised data sets of at most 1024
-            samples on exact backends when no smaller ``batch_size`` is asked for, Adam otherwise;
-            see :mod:`qml.train.defaults`), ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"``
+        optimizer: ``"auto"`` (default: full-batch L-BFGS for variational models and supervised
+            data sets of at most 1024 samples on exact backends when no smaller ``batch_size`` is
+            asked for, Adam otherwise; see :mod:`qml.train.defaults`), ``"adam"``, ``"adamw"``, ``"sgd"``, ``"lbfgs"``
             (full-batch quasi-Newton with a line search, 20 iterations per step: use it with
             ``batch_size`` >= the data and ``lr=1``; it suits variational models such as
             ``PESModel``) or a function ``params -> Optimizer``.
-        schedule: ``"auto"`` (default: constant, so that a resumed run may grow ``epochs``),
+        schedule: ``"auto"`` (default: a cosine decay for the Adam recipe when ``epochs`` is left to
+            the recipe; constant otherwise, so that a run with ``epochs`` set may be resumed with more),
             ``None`` (constant ``lr``) or ``"cosine"`` (cosine decay from ``lr`` to 0 over
             ``epochs``, stepped once per epoch).
         seed: a non-negative int; seeds the shuffling of every epoch and torch's RNG.
@@ -206,7 +209,7 @@ def _check_settings(model, *, epochs, lr, batch_size, optimizer, schedule, seed,
                     flags) -> dict:  # fmt: skip
     """Validate ``fit``'s settings before any work; return them normalised."""
     out = {
-        "epochs": check_int("epochs", epochs, 1),
+        "epochs": None if epochs is None else check_int("epochs", epochs, 1),
         "batch_size": None if batch_size is None else check_int("batch_size", batch_size, 1),
         "seed": check_int("seed", seed, 0),
         "early_stopping": None if early_stopping is None else check_int("early_stopping", early_stopping, 1),
@@ -242,7 +245,7 @@ def _prepare(model, train, val, loss, loss_fn, optimizer, s: dict, ckpt_dir, pro
     if not variational:
         for data in (train_set, val_set):
             _check_targets(model, data)
-    optimizer, lr, batch_size, schedule = defaults.resolve(
+    optimizer, lr, batch_size, schedule, epochs = defaults.resolve(
         model,
         len(train_set),
         variational=variational,
@@ -250,11 +253,12 @@ def _prepare(model, train, val, loss, loss_fn, optimizer, s: dict, ckpt_dir, pro
         lr=s["lr"],
         batch_size=s["batch_size"],
         schedule=s["schedule"],
+        epochs=s["epochs"],
     )
     if not variational and hasattr(model, "normalize_from"):
         model.normalize_from(train_set.x, train_set.y)  # unless set already (HybridModel.set_normalization)
     opt = _optimizer(optimizer, model.parameters(), lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s["epochs"]) if schedule == "cosine" else None
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
     settings = {
         "lr": lr,
         "batch_size": batch_size,
@@ -263,13 +267,13 @@ def _prepare(model, train, val, loss, loss_fn, optimizer, s: dict, ckpt_dir, pro
         "loss": setting_name(loss),
         "n_train": len(train_set),
         "schedule": schedule,
-        "epochs": s["epochs"],
+        "epochs": epochs,
         "early_stopping": s["early_stopping"],
         "min_delta": s["min_delta"],
     }
     config = run_config(settings, model, train_set, val_set)
     return _Run(
-        model, train_set, val_set, loss_fn, variational, opt, sched, lr, batch_size, s["seed"], s["epochs"],
+        model, train_set, val_set, loss_fn, variational, opt, sched, lr, batch_size, s["seed"], epochs,
         s["early_stopping"], s["min_delta"], progress, config, History(config=config), ckpt_dir, s["run_id"],
     )  # fmt: skip
 

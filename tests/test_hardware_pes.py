@@ -29,7 +29,9 @@ def off_hf(model, seed=0):
 
 
 def test_fake_device_training_one_job_per_step_with_standard_errors():
-    m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=500, seed=1, taper=False)  # 4 qubits, 25 rows
+    m = qml.PESModel(
+        "H2", backend="ibm:FakeManilaV2", shots=500, seed=1, taper=False, ansatz_options={"reps": 1}
+    )  # 4 qubits, 25 rows (uccsd with one layer: 12 angles)
     history = qml.fit(m, R_TRAIN, epochs=2, lr=0.05, batch_size=3, progress=False)
     records = JobStore().list()
     assert len(records) == 4  # 2 epochs x 2 steps, one job each
@@ -97,7 +99,10 @@ def test_sampled_aer_energies_within_five_standard_errors():
 
 
 def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():
-    m = qml.PESModel("H2", backend="ibm:FakeManilaV2", shots=4000, seed=1, backend_options={"max_jobs": 3}, taper=False)
+    m = qml.PESModel(
+        "H2", backend="ibm:FakeManilaV2", shots=4000, seed=1, backend_options={"max_jobs": 3}, taper=False,
+        ansatz_options={"reps": 1},
+    )  # fmt: skip
     with pytest.raises(
         CostLimitError,
         match=r"this run needs 4 jobs, over max_jobs=3; plan: 4 jobs, 4 PUBs, "
@@ -107,8 +112,9 @@ def test_preflight_refuses_a_pes_run_over_max_jobs_before_any_job():
         qml.fit(m, R_TRAIN, epochs=2, batch_size=3, progress=False)
     assert JobStore().count() == 0 and m.backend.usage == {"jobs": 0, "shots": 0}
     small = qml.PESModel(
-        "H2", backend="ibm:FakeManilaV2", shots=4000, backend_options={"max_shots": 10**6}, taper=False
-    )
+        "H2", backend="ibm:FakeManilaV2", shots=4000, backend_options={"max_shots": 10**6}, taper=False,
+        ansatz_options={"reps": 1},
+    )  # fmt: skip
     with pytest.raises(CostLimitError, match=r"needs 1,?200,000 shots|needs 1200000 shots"):
         qml.fit(small, R_TRAIN, epochs=2, batch_size=3, progress=False)
     assert JobStore().count() == 0
@@ -179,8 +185,9 @@ def test_cli_train_pes_on_a_fake_device_with_shots(tmp_path, capsys):
     history = json.loads((out / "history.json").read_text())
     assert [r["jobs"] for r in history["records"]] == [1, 1] and all(r["loss_stderr"] > 0 for r in history["records"])
     training_jobs = [r for r in JobStore().list() if r.run_id is not None]
-    # taper="auto" on a fake device: H2 on 1 qubit, 1 angle -> 1 + 2 parameter-shift rows (25 untapered)
-    assert len(training_jobs) == 2 and all(r.pub_shapes == [[3, 2]] for r in training_jobs)
+    # taper="auto" on a fake device: H2 on 1 qubit; uccsd's default 2 layers (the recipe): 2 angles -> 1 + 2 x 2
+    # parameter-shift rows
+    assert len(training_jobs) == 2 and all(r.pub_shapes == [[5, 2]] for r in training_jobs)
 
 
 def test_mitigation_runs_offline_and_reduces_the_noise_bias():

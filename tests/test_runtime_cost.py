@@ -124,7 +124,7 @@ def test_estimate_pes_vqe_scan_counts():
 
     # DoubleExcitation decomposes into 8 RY(theta/8) and each SingleExcitation into 2 RY(theta/2):
     # H2 uccsd (1 double, 2 singles) has K = 8 + 2 * 2 = 12 differentiated angles -> 1 + 2K = 25 rows.
-    pes = qml.PESModel("H2")
+    pes = qml.PESModel("H2", ansatz_options={"reps": 1})  # the counts below are for one uccsd layer
     r = [0.5, 0.7, 0.9, 1.2, 1.6, 2.0]
     est = estimate(pes, geometries=r, epochs=10, shots=4000)
     assert (est.kind, est.n_grad_angles, est.circuits_per_step) == ("pes", 12, 6 * 25)

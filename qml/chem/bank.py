@@ -44,11 +44,9 @@ class HamiltonianEntry:
 
     def sector_block(self, indices) -> np.ndarray:
         """Dense block ``H[indices][:, indices]``, shape ``(d, d)``, for sorted basis indices ``(d,)``."""
-        idx = np.asarray(indices)
-        key = ("block", idx.tobytes())
-        if key not in self.cache:
-            self.cache[key] = self.sparse()[idx][:, idx].toarray()
-        return self.cache[key]
+        from .hamiltonian import sector_block
+
+        return sector_block(self, indices)
 
     def exact_energy(self) -> float:
         return self.molecule.exact_energy()

@@ -127,6 +127,19 @@ def sparse_matrix(hamiltonian, n_qubits: int) -> sp.csr_matrix:
     return m
 
 
+def sector_block(entry, indices) -> np.ndarray:
+    """Dense block ``H[indices][:, indices]`` of ``entry.sparse()``, shape ``(d, d)``, cached in ``entry.cache``.
+
+    The one implementation behind ``sector_block`` of :class:`~qml.chem.bank.HamiltonianEntry` and
+    :class:`~qml.chem.tapering.TaperedEntry` (sorted basis indices ``(d,)``).
+    """
+    idx = np.asarray(indices)
+    key = ("block", idx.tobytes())
+    if key not in entry.cache:
+        entry.cache[key] = entry.sparse()[idx][:, idx].toarray()
+    return entry.cache[key]
+
+
 def sector_indices(n_qubits: int, n_electrons: int, two_sz: int) -> np.ndarray:
     """Basis-state indices with ``n_electrons`` occupied spin orbitals and ``2 Sz = two_sz``.
 

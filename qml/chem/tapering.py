@@ -387,11 +387,9 @@ class TaperedEntry:
 
     def sector_block(self, indices) -> np.ndarray:
         """Dense block ``H[indices][:, indices]`` of the tapered Hamiltonian, shape ``(d, d)``."""
-        idx = np.asarray(indices)
-        key = ("block", idx.tobytes())
-        if key not in self.cache:
-            self.cache[key] = self.sparse()[idx][:, idx].toarray()
-        return self.cache[key]
+        from .hamiltonian import sector_block
+
+        return sector_block(self, indices)
 
     def hf_energy(self) -> float:
         """The molecule's Hartree-Fock energy (equals :meth:`tapered_hf_energy`; tested)."""

@@ -33,22 +33,23 @@ def pauli_rotation(angle, word: dict) -> None:
         w, p = items[0]
         {"X": qp.RX, "Y": qp.RY, "Z": qp.RZ}[p](angle, wires=w)
         return
-    for w, p in items:
-        if p == "X":
-            qp.Hadamard(wires=w)
-        elif p == "Y":
-            qp.RX(math.pi / 2, wires=w)
+    _z_basis(items, +1)
     ws = [w for w, _ in items]
     for a, b in zip(ws[:-1], ws[1:]):
         qp.CNOT(wires=[a, b])
     qp.RZ(angle, wires=ws[-1])
     for a, b in reversed(list(zip(ws[:-1], ws[1:]))):
         qp.CNOT(wires=[a, b])
+    _z_basis(items, -1)
+
+
+def _z_basis(items, sign: int) -> None:
+    """Rotate each ``(wire, "X"|"Y"|"Z")`` of a Pauli word into Z (``sign=+1``) or back (``sign=-1``)."""
     for w, p in items:
         if p == "X":
             qp.Hadamard(wires=w)
         elif p == "Y":
-            qp.RX(-math.pi / 2, wires=w)
+            qp.RX(sign * math.pi / 2, wires=w)
 
 
 def rotation_cx(word: dict) -> int:
